@@ -1,0 +1,55 @@
+/* initshim as PID 1: boot path and rescue mode. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+#define INITSHIM_VERSION "0.1"
+
+/* What a signal asks of PID 1 in rescue mode (systemd(1) "SIGNALS"). */
+enum pid1_action {
+        ACTION_IGNORE,        /* logged and ignored */
+        ACTION_CHILD,         /* SIGCHLD: reap */
+        ACTION_REBOOT,        /* orderly */
+        ACTION_POWEROFF,
+        ACTION_HALT,
+        ACTION_REBOOT_NOW,    /* immediate: sync and reboot(2) */
+        ACTION_POWEROFF_NOW,
+        ACTION_HALT_NOW,
+        ACTION_REEXEC,        /* SIGTERM: exec the configured systemd */
+        _ACTION_MAX,
+};
+
+enum pid1_action signal_action(int sig);
+const char *action_to_string(enum pid1_action a);
+/* The set PID 1 blocks and reads through its signalfd: every signal except
+ * the synchronous fault signals (blocking those would make a fault fatal
+ * without a core) and the uncatchable ones. */
+void pid1_signal_set(sigset_t *set);
+
+/* Load config: defaults, file ($INITSHIM_CONF or /etc/initshim.conf), then
+ * /proc/cmdline. Problems go to kmsg and the console. */
+void load_config(struct config *c);
+
+/* boot.c */
+void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) __attribute__((noreturn));
+pid_t start_guard(const struct config *c);
+/* Mount /proc, /dev and /run when missing, as systemd would. */
+void ensure_api_filesystems(void);
+
+/* reset.c: undo what execve kept from a crashed systemd. */
+void reset_inherited_state(void);
+void restore_core_pattern(void);
+void save_core_pattern(void);
+
+/* shutdown.c */
+bool in_container(void);
+/* Orderly (exec systemd-shutdown or own sequence) or immediate. Returns only
+ * if the final reboot(2) failed. */
+void pid1_shutdown(enum pid1_action a, const struct config *c);
+
+/* rescue.c */
+void rescue_main(const char *reason, const struct config *c) __attribute__((noreturn));

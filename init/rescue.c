@@ -1,0 +1,331 @@
+/* Rescue mode: initshim is PID 1 again, after systemd failed (or none could
+ * be started). It keeps the machine alive: reaps every orphan, acts on the
+ * signals systemd documents, serves the control FIFO, and waits for the
+ * operator (or policy) to bring systemd back or shut down.
+ * From here on we must not die: every error is logged and temporized. */
+#include "ctlserver.h"
+#include "guard.h"
+#include "log.h"
+#include "pid1.h"
+#include "preflight.h"
+#include "protocol.h"
+#include "status.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LAST_TAKEOVER_FILE RUN_DIR "/last-takeover"
+#define MAX_ARGS 256
+
+static const struct config *cfg;
+static struct ctl_server server;
+static uint64_t mode_since;
+static char rescue_reason[256];
+static pid_t rescue_cmd;
+static int sfd = -1;
+
+/* The kernel's argv and environment, saved at boot, for a fresh systemd. */
+static char boot_argv_buf[65536], boot_env_buf[65536];
+static char *boot_argv[MAX_ARGS + 2], *boot_env[MAX_ARGS + 1];
+
+static void load_list(const char *path, char *buf, size_t len, char **out, size_t max, size_t first) {
+        ssize_t n = read_file(path, buf, len);
+        size_t k = first;
+
+        if (n > 0)
+                for (char *p = buf; p < buf + n && k < max; p += strlen(p) + 1)
+                        out[k++] = p;
+        out[k] = NULL;
+}
+
+static void fill_status(struct status *s) {
+        memset(s, 0, sizeof *s);
+        s->mode = MODE_RESCUE;
+        s->mode_since_ms = mode_since;
+        s->now_ms = now_ms();
+        read_exe(getpid(), s->pid1_exe, sizeof s->pid1_exe);
+        snprintf(s->pid1_version, sizeof s->pid1_version, "initshim %s", INITSHIM_VERSION);
+        (void) copy_string(s->last_takeover, sizeof s->last_takeover, rescue_reason);
+        s->zombies = count_zombie_children(getpid());
+        guard_describe(s->guard, sizeof s->guard);
+}
+
+static void write_status_file(void) {
+        static char text[2048];
+        struct status st;
+
+        fill_status(&st);
+        size_t l = status_format_text(&st, text, sizeof text);
+        (void) write_file_atomic(STATUS_FILE, text, l, 0644);
+}
+
+static void signal_guard(int sig) {
+        int pid = guard_find();
+
+        if (pid > 0 && kill(pid, sig) < 0)
+                log_errno(-errno, LOG_WARNING, "cannot signal the guard");
+}
+
+static void reap_children(void) {
+        int st;
+        pid_t pid;
+
+        /* Forever and promptly: orphans of the whole machine land here. */
+        while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+                if (ctl_server_child_exited(&server, pid, st))
+                        continue;
+                if (pid == rescue_cmd) {
+                        log_notice("rescue command exited (%s %d)", WIFSIGNALED(st) ? "signal" : "status",
+                                   WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+                        rescue_cmd = 0;
+                }
+        }
+}
+
+static void start_rescue_command(void) {
+        static char buf[CONFIG_CMD_MAX];
+        char *argv[32], *save = NULL;
+        size_t n = 0;
+
+        if (!cfg->rescue_command[0])
+                return;
+        (void) copy_string(buf, sizeof buf, cfg->rescue_command);
+        for (char *w = strtok_r(buf, " \t", &save); w && n < ELEMENTSOF(argv) - 1; w = strtok_r(NULL, " \t", &save))
+                argv[n++] = w;
+        argv[n] = NULL;
+        pid_t pid = fork();
+        if (pid < 0) {
+                log_errno(-errno, LOG_ERR, "cannot start the rescue command");
+                return;
+        }
+        if (pid == 0) {
+                sigset_t none;
+                sigemptyset(&none);
+                (void) sigprocmask(SIG_SETMASK, &none, NULL);
+                (void) setsid();
+                int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+                if (fd >= 0) {
+                        (void) ioctl(fd, TIOCSCTTY, 0);
+                        (void) dup2(fd, 0), (void) dup2(fd, 1), (void) dup2(fd, 2);
+                        if (fd > 2)
+                                close(fd);
+                }
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        rescue_cmd = pid;
+        log_notice("started rescue command %s (pid %d)", argv[0], (int) pid);
+}
+
+/* Pick what to run: a version name, an absolute path, or (empty) the first
+ * boot candidate that passes preflight. */
+static int resolve_target(const char *arg, const char **path, char *version, size_t vlen, char *why, size_t whylen) {
+        struct candidate cand[CONFIG_CANDIDATES_MAX];
+        const struct version *v;
+
+        if (arg && arg[0]) {
+                if ((v = config_find_version(cfg, arg)))
+                        *path = v->path;
+                else if (arg[0] == '/')
+                        *path = arg;
+                else {
+                        snprintf(why, whylen, "unknown version '%s'", arg);
+                        return -ENOENT;
+                }
+                return preflight_run(*path, PREFLIGHT_TIMEOUT_MS, version, vlen, why, whylen);
+        }
+        size_t n = config_boot_candidates(cfg, cand, ELEMENTSOF(cand));
+        for (size_t i = 0; i < n; i++) {
+                if (preflight_run(cand[i].path, PREFLIGHT_TIMEOUT_MS, version, vlen, why, whylen) == 0) {
+                        *path = cand[i].path;
+                        return 0;
+                }
+                log_warning("not using %s (%s): %s", cand[i].path, cand[i].why, why);
+        }
+        snprintf(why, whylen, "no configured systemd passes preflight");
+        return -ENOENT;
+}
+
+/* Hand PID 1 back to systemd, started fresh with the kernel's arguments.
+ * Returns only on failure, with rescue mode intact. */
+static void exec_systemd(const char *path) {
+        sigset_t none;
+
+        log_notice("leaving rescue mode: executing %s", path);
+        ctl_server_stop(&server, 2000);
+        signal_guard(SIGNAL_GUARD_RESUME);
+        boot_argv[0] = (char *) path;
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        execve(path, boot_argv, boot_env);
+
+        int r = -errno;
+        sigset_t mask;
+        pid1_signal_set(&mask);
+        (void) sigprocmask(SIG_SETMASK, &mask, NULL);
+        log_errno(r, LOG_ERR, "cannot execute %s, staying in rescue mode", path);
+        signal_guard(SIGNAL_GUARD_YIELD);
+        server.wanted = true;
+        server.next_spawn_ms = 0;
+}
+
+static void do_action(enum pid1_action a) {
+        if (a == ACTION_REEXEC) {
+                const char *path = NULL;
+                char version[128], why[256];
+                if (resolve_target(NULL, &path, version, sizeof version, why, sizeof why) < 0) {
+                        log_error("cannot leave rescue mode: %s", why);
+                        return;
+                }
+                exec_systemd(path);
+                return;
+        }
+        ctl_server_stop(&server, 2000);
+        pid1_shutdown(a, cfg);
+        /* Still here: reboot(2) failed. Keep serving. */
+        server.wanted = true;
+        server.next_spawn_ms = 0;
+}
+
+static void handle_request(const struct request *req) {
+        static char text[PROTO_REPLY_MAX];
+        enum pid1_action after = ACTION_IGNORE;
+        const char *path = NULL;
+        char version[128], why[256];
+        struct status st;
+
+        switch (req->verb) {
+        case VERB_PING:
+                snprintf(text, sizeof text, "ok\npong\n");
+                break;
+        case VERB_STATUS:
+                fill_status(&st);
+                memcpy(text, "ok\n", 3);
+                if (strcmp(req->arg, "json") == 0)
+                        status_format_json(&st, text + 3, sizeof text - 3);
+                else if (req->arg[0] == '\0')
+                        status_format_text(&st, text + 3, sizeof text - 3);
+                else
+                        snprintf(text, sizeof text, "error: status takes no argument but 'json'\n");
+                break;
+        case VERB_EXEC:
+                if (resolve_target(req->arg, &path, version, sizeof version, why, sizeof why) < 0) {
+                        log_warning("control: refusing exec %s: %s", req->arg, why);
+                        snprintf(text, sizeof text, "error: refused: %s\n", why);
+                        break;
+                }
+                snprintf(text, sizeof text, "ok\nexecuting %s (%s), started fresh\n", path, version);
+                after = ACTION_REEXEC;
+                break;
+        case VERB_REBOOT:
+                after = ACTION_REBOOT;
+                break;
+        case VERB_POWEROFF:
+                after = ACTION_POWEROFF;
+                break;
+        case VERB_HALT:
+                after = ACTION_HALT;
+                break;
+        default:
+                snprintf(text, sizeof text, "error: unsupported\n");
+        }
+        if (after != ACTION_IGNORE && after != ACTION_REEXEC)
+                snprintf(text, sizeof text, "ok\n%s\n", action_to_string(after));
+        (void) ctl_server_answer(&server, text);
+        if (after == ACTION_REEXEC)
+                exec_systemd(path);
+        else if (after != ACTION_IGNORE)
+                do_action(after);
+}
+
+static void handle_signal(const struct signalfd_siginfo *si) {
+        int sig = (int) si->ssi_signo;
+        enum pid1_action a = signal_action(sig);
+
+        if (a == ACTION_CHILD)
+                return; /* reaped on every loop */
+        if (a == ACTION_IGNORE) {
+                log_info("ignoring %s from pid %u", signal_name(sig), si->ssi_pid);
+                return;
+        }
+        log_notice("%s from pid %u: %s", signal_name(sig), si->ssi_pid, action_to_string(a));
+        do_action(a);
+}
+
+void rescue_main(const char *reason, const struct config *c) {
+        static struct config own;
+        sigset_t mask;
+
+        reset_inherited_state();
+        close_fds_from(3, NULL, 0); /* whatever systemd left open is not ours */
+        log_open("initshim");
+        if (!c) {
+                load_config(&own);
+                c = &own;
+        }
+        cfg = c;
+        mode_since = now_ms();
+        (void) copy_string(rescue_reason, sizeof rescue_reason, reason);
+        log_set_console(true);
+        log_crit("rescue mode: %s", reason);
+        log_set_console(cfg->console);
+        (void) write_file_atomic(LAST_TAKEOVER_FILE, rescue_reason, strlen(rescue_reason), 0644);
+        restore_core_pattern();
+        /* Ctrl-Alt-Del then arrives as SIGINT, as with systemd, instead of an
+         * immediate hard reboot. EINVAL in a PID namespace: nothing to do. */
+        if (reboot(RB_DISABLE_CAD) < 0 && errno != EINVAL)
+                log_errno(-errno, LOG_WARNING, "cannot disable the kernel's Ctrl-Alt-Del");
+
+        pid1_signal_set(&mask);
+        (void) sigprocmask(SIG_SETMASK, &mask, NULL);
+        while ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+                log_errno(-errno, LOG_CRIT, "signalfd failed, retrying");
+                reap_children();
+                (void) poll(NULL, 0, 1000);
+        }
+        load_list(BOOT_ARGV_FILE, boot_argv_buf, sizeof boot_argv_buf, boot_argv, MAX_ARGS + 1, 1);
+        load_list(BOOT_ENV_FILE, boot_env_buf, sizeof boot_env_buf, boot_env, MAX_ARGS, 0);
+        if (ctl_setup_paths() < 0)
+                log_error("control FIFO unavailable in rescue mode");
+        signal_guard(SIGNAL_GUARD_YIELD);
+        ctl_server_init(&server);
+        start_rescue_command();
+
+        for (;;) {
+                struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+                int timeout = 1000, t;
+
+                reap_children();
+                (void) ctl_server_start(&server);
+                write_status_file();
+                p[1].fd = server.req_fd;
+                t = ctl_server_timeout_ms(&server);
+                if (t >= 0 && t < timeout)
+                        timeout = t;
+                if (poll(p, 2, timeout) < 0 && errno != EINTR) {
+                        log_errno(-errno, LOG_WARNING, "poll");
+                        (void) poll(NULL, 0, 100);
+                        continue;
+                }
+                if (p[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        while (read(sfd, &si, sizeof si) == sizeof si)
+                                handle_signal(&si);
+                }
+                if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+                        struct request req;
+                        if (ctl_server_receive(&server, &req) == 0)
+                                handle_request(&req);
+                }
+        }
+}

@@ -1,0 +1,280 @@
+#include "config.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+void config_init(struct config *c) {
+        memset(c, 0, sizeof *c);
+        (void) copy_string(c->systemd, sizeof c->systemd, SYSTEMD_PATH_DEBIAN);
+        c->on_failure = ON_FAILURE_HOLD;
+        c->guard = true;
+        c->shutdown_timeout_ms = 10000;
+}
+
+const char *on_failure_to_string(enum on_failure f) {
+        switch (f) {
+        case ON_FAILURE_HOLD:
+                return "hold";
+        case ON_FAILURE_RESTART:
+                return "restart";
+        case ON_FAILURE_REBOOT:
+                return "reboot";
+        }
+        return "?";
+}
+
+static bool valid_name(const char *s) {
+        if (*s == '\0' || strlen(s) >= CONFIG_NAME_MAX)
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && !strchr("._-+~", *s))
+                        return false;
+        return true;
+}
+
+static int set_path(char *dst, const char *value, char *err, size_t errlen) {
+        if (value[0] != '/') {
+                snprintf(err, errlen, "'%s' is not an absolute path", value);
+                return -EINVAL;
+        }
+        if (strlen(value) >= CONFIG_PATH_MAX) {
+                snprintf(err, errlen, "path longer than %d bytes", CONFIG_PATH_MAX - 1);
+                return -EINVAL;
+        }
+        return copy_string(dst, CONFIG_PATH_MAX, value);
+}
+
+static int set_name(char *dst, const char *value, char *err, size_t errlen) {
+        if (!valid_name(value)) {
+                snprintf(err, errlen, "'%s' is not a valid version name", value);
+                return -EINVAL;
+        }
+        return copy_string(dst, CONFIG_NAME_MAX, value);
+}
+
+static int set_version(struct config *c, const char *name, const char *path, char *err, size_t errlen) {
+        struct version v;
+        int r;
+
+        if ((r = set_name(v.name, name, err, errlen)) < 0)
+                return r;
+        if ((r = set_path(v.path, path, err, errlen)) < 0)
+                return r;
+        for (size_t i = 0; i < c->n_versions; i++)
+                if (strcmp(c->versions[i].name, v.name) == 0) {
+                        c->versions[i] = v; /* later definition wins */
+                        return 0;
+                }
+        if (c->n_versions >= CONFIG_VERSIONS_MAX) {
+                snprintf(err, errlen, "more than %d versions", CONFIG_VERSIONS_MAX);
+                return -EINVAL;
+        }
+        c->versions[c->n_versions++] = v;
+        return 0;
+}
+
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen) {
+        int r;
+
+        err[0] = '\0';
+        if (strncmp(key, "version ", 8) == 0) {
+                char name[CONFIG_NAME_MAX * 2];
+                if (copy_string(name, sizeof name, key + 8) < 0) {
+                        snprintf(err, errlen, "version name too long");
+                        return -EINVAL;
+                }
+                return set_version(c, strip(name), value, err, errlen);
+        }
+        if (strcmp(key, "systemd") == 0)
+                return set_path(c->systemd, value, err, errlen);
+        if (strcmp(key, "default") == 0)
+                return set_name(c->default_version, value, err, errlen);
+        if (strcmp(key, "fallback") == 0)
+                return set_name(c->fallback_version, value, err, errlen);
+        if (strcmp(key, "version") == 0)
+                return set_name(c->forced_version, value, err, errlen);
+        if (strcmp(key, "on-failure") == 0) {
+                if (strcmp(value, "hold") == 0)
+                        c->on_failure = ON_FAILURE_HOLD;
+                else if (strcmp(value, "restart") == 0)
+                        c->on_failure = ON_FAILURE_RESTART;
+                else if (strcmp(value, "reboot") == 0)
+                        c->on_failure = ON_FAILURE_REBOOT;
+                else {
+                        snprintf(err, errlen, "'%s' is not one of hold, restart, reboot", value);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        if (strcmp(key, "console") == 0 || strcmp(key, "guard") == 0) {
+                bool b;
+                if (parse_bool(value, &b) < 0) {
+                        snprintf(err, errlen, "'%s' is not a boolean", value);
+                        return -EINVAL;
+                }
+                *(key[0] == 'c' ? &c->console : &c->guard) = b;
+                return 0;
+        }
+        if (strcmp(key, "rescue-command") == 0) {
+                if (value[0] != '\0' && value[0] != '/') {
+                        snprintf(err, errlen, "'%s' does not start with an absolute path", value);
+                        return -EINVAL;
+                }
+                r = copy_string(c->rescue_command, sizeof c->rescue_command, value);
+                if (r < 0)
+                        snprintf(err, errlen, "longer than %d bytes", CONFIG_CMD_MAX - 1);
+                return r;
+        }
+        if (strcmp(key, "shutdown-timeout") == 0) {
+                uint64_t ms;
+                if (parse_duration_ms(value, &ms) < 0 || ms == 0) {
+                        snprintf(err, errlen, "'%s' is not a duration (e.g. 10s, 500ms)", value);
+                        return -EINVAL;
+                }
+                c->shutdown_timeout_ms = ms;
+                return 0;
+        }
+        snprintf(err, errlen, "unknown key '%s'", key);
+        return -ENOENT;
+}
+
+static void report_problem(config_report_fn report, const char *source, unsigned line, const char *msg) {
+        if (report)
+                report(source, line, msg);
+}
+
+unsigned config_parse_text(struct config *c, char *text, const char *source, config_report_fn report) {
+        unsigned problems = 0, lineno = 0;
+        char err[192], *next = text;
+
+        while (next) {
+                char *line = next, *nl = strchr(next, '\n');
+                if (nl) {
+                        *nl = '\0';
+                        next = nl + 1;
+                } else
+                        next = NULL;
+                lineno++;
+                line = strip(line);
+                if (line[0] == '\0' || line[0] == '#' || line[0] == ';')
+                        continue;
+                char *eq = strchr(line, '=');
+                if (!eq) {
+                        report_problem(report, source, lineno, "expected 'key = value', line ignored");
+                        problems++;
+                        continue;
+                }
+                *eq = '\0';
+                char *key = strip(line), *value = strip(eq + 1);
+                if (config_set(c, key, value, err, sizeof err) < 0) {
+                        report_problem(report, source, lineno, err);
+                        problems++;
+                }
+        }
+        return problems;
+}
+
+int config_load_file(struct config *c, const char *path, config_report_fn report) {
+        static char buf[65536];
+        ssize_t n = read_file(path, buf, sizeof buf);
+
+        if (n < 0) {
+                if (n != -ENOENT) {
+                        char msg[128];
+                        snprintf(msg, sizeof msg, "cannot read: %s", strerror((int) -n));
+                        report_problem(report, path, 0, msg);
+                }
+                return (int) n;
+        }
+        if ((size_t) n == sizeof buf - 1)
+                report_problem(report, path, 0, "file larger than 64 KiB, rest ignored");
+        return (int) config_parse_text(c, buf, path, report);
+}
+
+/* Split a kernel command line the way the kernel does: blanks separate
+ * words, double quotes group (and are removed). */
+static char *next_word(char **cursor) {
+        char *p = *cursor, *start, *out;
+        bool quoted = false;
+
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+                p++;
+        if (*p == '\0')
+                return NULL;
+        start = out = p;
+        for (; *p; p++) {
+                if (*p == '"') {
+                        quoted = !quoted;
+                        continue;
+                }
+                if (!quoted && (*p == ' ' || *p == '\t' || *p == '\n'))
+                        break;
+                *out++ = *p;
+        }
+        if (*p)
+                p++;
+        *out = '\0';
+        *cursor = p;
+        return start;
+}
+
+unsigned config_apply_cmdline(struct config *c, char *cmdline, config_report_fn report) {
+        unsigned problems = 0;
+        char err[192], *word, *cursor = cmdline;
+
+        while ((word = next_word(&cursor))) {
+                if (strncmp(word, "initshim.", 9) != 0)
+                        continue;
+                char *key = word + 9, *eq = strchr(key, '=');
+                if (!eq) {
+                        snprintf(err, sizeof err, "'%s' has no '=value', ignored", word);
+                        report_problem(report, "kernel command line", 0, err);
+                        problems++;
+                        continue;
+                }
+                *eq = '\0';
+                /* "version NAME = PATH" defines versions in the file only; on the
+                 * command line initshim.version=NAME forces one for this boot. */
+                if (config_set(c, key, eq + 1, err, sizeof err) < 0) {
+                        report_problem(report, "kernel command line", 0, err);
+                        problems++;
+                }
+        }
+        return problems;
+}
+
+const struct version *config_find_version(const struct config *c, const char *name) {
+        for (size_t i = 0; i < c->n_versions; i++)
+                if (strcmp(c->versions[i].name, name) == 0)
+                        return &c->versions[i];
+        return NULL;
+}
+
+static void add_candidate(struct candidate *out, size_t max, size_t *n, const char *path, const char *why) {
+        if (!path || path[0] == '\0' || *n >= max)
+                return;
+        for (size_t i = 0; i < *n; i++)
+                if (strcmp(out[i].path, path) == 0)
+                        return;
+        out[*n] = (struct candidate){ .path = path, .why = why };
+        (*n)++;
+}
+
+size_t config_boot_candidates(const struct config *c, struct candidate *out, size_t max) {
+        const struct version *v;
+        size_t n = 0;
+
+        if (c->forced_version[0] && (v = config_find_version(c, c->forced_version)))
+                add_candidate(out, max, &n, v->path, "forced by initshim.version=");
+        if (c->default_version[0] && (v = config_find_version(c, c->default_version)))
+                add_candidate(out, max, &n, v->path, "default version");
+        add_candidate(out, max, &n, c->systemd, "systemd=");
+        if (c->fallback_version[0] && (v = config_find_version(c, c->fallback_version)))
+                add_candidate(out, max, &n, v->path, "fallback version");
+        add_candidate(out, max, &n, SYSTEMD_PATH_DEBIAN, "distribution default");
+        add_candidate(out, max, &n, SYSTEMD_PATH_USR, "distribution default");
+        return n;
+}

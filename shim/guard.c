@@ -1,0 +1,218 @@
+#include "guard.h"
+#include "ctlserver.h"
+#include "log.h"
+#include "preflight.h"
+#include "protocol.h"
+#include "status.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LAST_TAKEOVER_FILE RUN_DIR "/last-takeover"
+
+static struct ctl_server server;
+static const struct config *cfg;
+static uint64_t mode_since;
+
+int guard_find(void) {
+        char buf[32], path[64], stat[512], *p;
+        long pid, ppid;
+        char state;
+
+        if (read_file(GUARD_PID_FILE, buf, sizeof buf) <= 0)
+                return -ESRCH;
+        pid = strtol(buf, NULL, 10);
+        if (pid <= 1)
+                return -ESRCH;
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        if (read_file(path, stat, sizeof stat) < 0 || !strstr(stat, "(" GUARD_COMM ")"))
+                return -ESRCH;
+        p = strrchr(stat, ')');
+        if (!p || sscanf(p + 1, " %c %ld", &state, &ppid) != 2 || ppid != 1 || state == 'Z')
+                return -ESRCH;
+        return (int) pid;
+}
+
+void guard_describe(char *buf, size_t n) {
+        int pid = guard_find();
+
+        if (pid > 0)
+                snprintf(buf, n, "running (pid %d)", pid);
+        else
+                snprintf(buf, n, "not running");
+}
+
+static void fill_status(struct status *s) {
+        static char cached_exe[256], cached_version[128];
+        char why[160];
+
+        memset(s, 0, sizeof *s);
+        s->mode = MODE_NORMAL;
+        s->mode_since_ms = mode_since;
+        s->now_ms = now_ms();
+        read_exe(1, s->pid1_exe, sizeof s->pid1_exe);
+        /* `systemd --version` costs a fork: ask once per binary. */
+        if (s->pid1_exe[0] && strcmp(cached_exe, s->pid1_exe) != 0) {
+                const char *path = s->pid1_exe;
+                if (preflight_run(path, PREFLIGHT_TIMEOUT_MS, cached_version, sizeof cached_version, why,
+                                  sizeof why) < 0)
+                        snprintf(cached_version, sizeof cached_version, "unknown (%s)", why);
+                (void) copy_string(cached_exe, sizeof cached_exe, path);
+        }
+        (void) copy_string(s->pid1_version, sizeof s->pid1_version, cached_version);
+        if (read_file(LAST_TAKEOVER_FILE, s->last_takeover, sizeof s->last_takeover) > 0)
+                s->last_takeover[strcspn(s->last_takeover, "\n")] = '\0';
+        s->zombies = count_zombie_children(1);
+        snprintf(s->guard, sizeof s->guard, "running (pid %d), not tracing PID 1", (int) getpid());
+}
+
+static void handle_request(const struct request *req) {
+        static char text[PROTO_REPLY_MAX];
+        struct status st;
+        int sig = 0;
+
+        switch (req->verb) {
+        case VERB_PING:
+                snprintf(text, sizeof text, "ok\npong\n");
+                break;
+        case VERB_STATUS:
+                fill_status(&st);
+                memcpy(text, "ok\n", 3);
+                if (strcmp(req->arg, "json") == 0)
+                        status_format_json(&st, text + 3, sizeof text - 3);
+                else if (req->arg[0] == '\0')
+                        status_format_text(&st, text + 3, sizeof text - 3);
+                else
+                        snprintf(text, sizeof text, "error: status takes no argument but 'json'\n");
+                break;
+        case VERB_EXEC:
+                if (req->arg[0]) {
+                        snprintf(text, sizeof text,
+                                 "error: switching a running systemd to another binary needs the ptrace guard; "
+                                 "use 'exec' without argument for a state-preserving re-exec\n");
+                        break;
+                }
+                sig = SIGTERM; /* systemd serializes its state and re-executes itself */
+                snprintf(text, sizeof text, "ok\nasked PID 1 to re-execute itself (SIGTERM)\n");
+                break;
+        case VERB_REBOOT:
+                sig = SIGRTMIN + 5; /* systemd: start reboot.target */
+                snprintf(text, sizeof text, "ok\nasked PID 1 to reboot (SIGRTMIN+5)\n");
+                break;
+        case VERB_POWEROFF:
+                sig = SIGRTMIN + 4;
+                snprintf(text, sizeof text, "ok\nasked PID 1 to power off (SIGRTMIN+4)\n");
+                break;
+        case VERB_HALT:
+                sig = SIGRTMIN + 3;
+                snprintf(text, sizeof text, "ok\nasked PID 1 to halt (SIGRTMIN+3)\n");
+                break;
+        default:
+                snprintf(text, sizeof text, "error: unsupported\n");
+        }
+        if (sig) {
+                log_notice("control: %s: sending %s to PID 1", verb_to_string(req->verb), signal_name(sig));
+                if (kill(1, sig) < 0)
+                        snprintf(text, sizeof text, "error: cannot signal PID 1: %s\n", strerror(errno));
+        }
+        (void) ctl_server_answer(&server, text);
+}
+
+static void write_pid_file(void) {
+        char buf[32];
+        int l = snprintf(buf, sizeof buf, "%d\n", (int) getpid());
+        int r = write_file_atomic(GUARD_PID_FILE, buf, (size_t) l, 0600);
+
+        if (r < 0)
+                log_errno(r, LOG_WARNING, "cannot write " GUARD_PID_FILE);
+}
+
+static void set_oom_score_adj(void) {
+        int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+        /* The OOM killer must not take the guard: it is what saves PID 1. */
+        if (fd < 0 || write_all(fd, "-1000", 5) < 0)
+                log_errno(-errno, LOG_WARNING, "cannot set oom_score_adj");
+        if (fd >= 0)
+                close(fd);
+}
+
+void guard_main(const struct config *c) {
+        sigset_t mask;
+        int sfd;
+
+        cfg = c;
+        mode_since = now_ms();
+        (void) prctl(PR_SET_NAME, GUARD_COMM);
+        log_open(GUARD_COMM);
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGNAL_GUARD_YIELD);
+        sigaddset(&mask, SIGNAL_GUARD_RESUME);
+        sigaddset(&mask, SIGPIPE);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sfd < 0) {
+                log_errno(-errno, LOG_ERR, "guard: signalfd failed, guard exits");
+                _exit(1);
+        }
+        set_oom_score_adj();
+        write_pid_file();
+        ctl_server_init(&server);
+        log_info("guard started");
+
+        for (;;) {
+                struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+                (void) ctl_server_start(&server);
+                p[1].fd = server.req_fd;
+                int r = poll(p, 2, ctl_server_timeout_ms(&server));
+                if (r < 0 && errno != EINTR) {
+                        log_errno(-errno, LOG_WARNING, "guard: poll");
+                        (void) poll(NULL, 0, 100); /* temporize, s6 style */
+                        continue;
+                }
+                if (p[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        while (read(sfd, &si, sizeof si) == sizeof si) {
+                                int sig = (int) si.ssi_signo;
+                                if (sig == SIGCHLD) {
+                                        int st;
+                                        pid_t pid;
+                                        while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+                                                (void) ctl_server_child_exited(&server, pid, st);
+                                } else if (sig == SIGNAL_GUARD_YIELD) {
+                                        log_info("PID 1 is initshim: handing the control FIFO to it");
+                                        ctl_server_stop(&server, 2000);
+                                } else if (sig == SIGNAL_GUARD_RESUME) {
+                                        log_info("PID 1 is systemd again: serving the control FIFO");
+                                        mode_since = now_ms();
+                                        server.wanted = true;
+                                        server.next_spawn_ms = 0;
+                                } else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+                                        log_notice("guard stopping on %s", signal_name(sig));
+                                        ctl_server_stop(&server, 2000);
+                                        (void) unlink(GUARD_PID_FILE);
+                                        _exit(0);
+                                }
+                        }
+                }
+                if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+                        struct request req;
+                        if (ctl_server_receive(&server, &req) == 0)
+                                handle_request(&req);
+                }
+        }
+}

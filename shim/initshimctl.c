@@ -1,0 +1,170 @@
+/* initshimctl: talk to initshim over its control FIFO. See initshimctl(8).
+ * Works when D-Bus and systemd are dead: it needs only /run/initshim. */
+#include "protocol.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char reply_path[256];
+
+static void cleanup(void) {
+        if (reply_path[0])
+                (void) unlink(reply_path);
+}
+
+static int usage(FILE *f) {
+        fprintf(f,
+                "usage: initshimctl [--timeout SECONDS] COMMAND\n"
+                "commands:\n"
+                "  status [--json]     mode, PID 1, last takeover, zombies, guard\n"
+                "  ping                check that initshim answers\n"
+                "  exec [VERSION|PATH] rescue mode: start systemd fresh; normal mode without\n"
+                "                      argument: state-preserving re-exec of systemd\n"
+                "  reboot | poweroff | halt\n");
+        return f == stderr ? 2 : 0;
+}
+
+/* One request/answer. Returns the process exit code: 0 ok, 1 refused,
+ * 2 usage, 3 no server/timeout, -1 "send it again". */
+static int transact(const char *verb, const char *arg, uint64_t deadline, int timeout_s) {
+        char name[PROTO_NAME_MAX + 1], line[PROTO_LINE_MAX + 1], buf[PROTO_REPLY_MAX + 1];
+        size_t got = 0;
+        int rfd, cfd, l;
+
+        snprintf(name, sizeof name, "ctl-%d-%llu", (int) getpid(), (unsigned long long) now_ns());
+        snprintf(reply_path, sizeof reply_path, REPLY_DIR "/%s", name);
+        if (mkfifo(reply_path, 0600) < 0) {
+                int e = errno;
+                reply_path[0] = '\0';
+                fprintf(stderr, "initshimctl: cannot create a reply FIFO in " REPLY_DIR ": %s%s\n", strerror(e),
+                        e == ENOENT ? " (is initshim running?)" : e == EACCES ? " (are you root?)" : "");
+                return 3;
+        }
+        /* Open our end first, non-blocking: the server opens it for writing
+         * without blocking, and we see its EOF when it is done. */
+        rfd = open(reply_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (rfd < 0) {
+                fprintf(stderr, "initshimctl: %s: %s\n", reply_path, strerror(errno));
+                return 3;
+        }
+        cfd = open(CONTROL_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+        if (cfd < 0) {
+                fprintf(stderr, "initshimctl: nobody reads %s (%s): initshim's control server is not running\n",
+                        CONTROL_FIFO, strerror(errno));
+                return 3;
+        }
+        l = request_format(line, sizeof line, name, verb, arg);
+        if (l < 0) {
+                fprintf(stderr, "initshimctl: request too long\n");
+                return 2;
+        }
+        /* One write of less than PIPE_BUF: delivered whole, never interleaved. */
+        if (write(cfd, line, (size_t) l) != l) {
+                fprintf(stderr, "initshimctl: cannot write the request: %s\n", strerror(errno));
+                return 3;
+        }
+        close(cfd);
+
+        for (;;) {
+                uint64_t now = now_ms();
+                if (now >= deadline) {
+                        fprintf(stderr,
+                                "initshimctl: no answer within %d s: initshim's control server is busy or not "
+                                "running (see " STATUS_FILE ")\n",
+                                timeout_s);
+                        return 3;
+                }
+                struct pollfd p = { .fd = rfd, .events = POLLIN };
+                int r = poll(&p, 1, (int) (deadline - now));
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        continue;
+                ssize_t n = read(rfd, buf + got, sizeof buf - 1 - got);
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (n <= 0)
+                        break; /* EOF: the server closed its end */
+                got += (size_t) n;
+                if (got == sizeof buf - 1)
+                        break;
+        }
+        buf[got] = '\0';
+        close(rfd);
+        cleanup();
+        reply_path[0] = '\0';
+        if (strncmp(buf, PROTO_RETRY, strlen(PROTO_RETRY)) == 0)
+                return -1;
+        if (strncmp(buf, "ok\n", 3) == 0) {
+                fputs(buf + 3, stdout);
+                return 0;
+        }
+        fprintf(stderr, "initshimctl: %s", got ? buf : "empty answer\n");
+        if (got && buf[got - 1] != '\n')
+                fputc('\n', stderr);
+        return 1;
+}
+
+int main(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "timeout", required_argument, NULL, 't' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int timeout = 0, c;
+        bool json = false;
+
+        while ((c = getopt_long(argc, argv, "+t:jh", opts, NULL)) >= 0) {
+                switch (c) {
+                case 't':
+                        timeout = atoi(optarg);
+                        if (timeout <= 0)
+                                return usage(stderr);
+                        break;
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        return usage(stdout);
+                default:
+                        return usage(stderr);
+                }
+        }
+        if (optind >= argc)
+                return usage(stderr);
+        const char *verb = argv[optind++];
+        const char *arg = NULL;
+        if (optind < argc && strcmp(argv[optind], "--json") == 0) {
+                json = true;
+                optind++;
+        }
+        if (optind < argc)
+                arg = argv[optind++];
+        if (optind < argc)
+                return usage(stderr);
+        if (strcmp(verb, "status") == 0 && json)
+                arg = "json";
+        else if (json)
+                return usage(stderr);
+        if (timeout == 0)
+                timeout = strcmp(verb, "exec") == 0 ? 60 : 10;
+        atexit(cleanup);
+        /* A request can meet the control role moving between the guard and
+         * PID 1; the server then says so without acting on it. */
+        uint64_t deadline = now_ms() + (uint64_t) timeout * 1000;
+        for (;;) {
+                int r = transact(verb, arg, deadline, timeout);
+                if (r >= 0)
+                        return r;
+                (void) poll(NULL, 0, 50);
+        }
+}

@@ -1,0 +1,147 @@
+#include "status.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <dirent.h>
+
+const char *mode_to_string(enum mode m) {
+        switch (m) {
+        case MODE_BOOT:
+                return "boot";
+        case MODE_NORMAL:
+                return "normal";
+        case MODE_RESCUE:
+                return "rescue";
+        }
+        return "?";
+}
+
+struct out {
+        char *buf;
+        size_t n, len;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...) {
+        va_list ap;
+        int l;
+
+        if (o->len + 1 >= o->n)
+                return;
+        va_start(ap, fmt);
+        l = vsnprintf(o->buf + o->len, o->n - o->len, fmt, ap);
+        va_end(ap);
+        if (l < 0)
+                return;
+        o->len += (size_t) l;
+        if (o->len >= o->n)
+                o->len = o->n - 1;
+}
+
+/* JSON string escaping for the few free-text fields. */
+static void put_json_string(struct out *o, const char *key, const char *v, bool comma) {
+        put(o, "\"%s\":\"", key);
+        for (; *v; v++) {
+                unsigned char ch = (unsigned char) *v;
+                if (ch == '"' || ch == '\\')
+                        put(o, "\\%c", ch);
+                else if (ch < 0x20 || ch > 0x7e)
+                        put(o, "\\u%04x", ch);
+                else
+                        put(o, "%c", ch);
+        }
+        put(o, "\"%s", comma ? "," : "");
+}
+
+size_t status_format_text(const struct status *s, char *buf, size_t n) {
+        struct out o = { buf, n, 0 };
+        uint64_t since = s->now_ms >= s->mode_since_ms ? s->now_ms - s->mode_since_ms : 0;
+
+        if (n)
+                buf[0] = '\0';
+        put(&o, "mode: %s\n", mode_to_string(s->mode));
+        put(&o, "mode-since: %llu.%03llus ago\n", (unsigned long long) (since / 1000),
+            (unsigned long long) (since % 1000));
+        put(&o, "pid1: %s\n", s->pid1_exe[0] ? s->pid1_exe : "unknown");
+        put(&o, "pid1-version: %s\n", s->pid1_version[0] ? s->pid1_version : "unknown");
+        put(&o, "last-takeover: %s\n", s->last_takeover[0] ? s->last_takeover : "none");
+        put(&o, "zombies: %u\n", s->zombies);
+        put(&o, "guard: %s\n", s->guard[0] ? s->guard : "unknown");
+        if (s->boot_exec_us)
+                put(&o, "boot-exec: %llu us\n", (unsigned long long) s->boot_exec_us);
+        return o.len;
+}
+
+size_t status_format_json(const struct status *s, char *buf, size_t n) {
+        struct out o = { buf, n, 0 };
+        uint64_t since = s->now_ms >= s->mode_since_ms ? s->now_ms - s->mode_since_ms : 0;
+
+        if (n)
+                buf[0] = '\0';
+        put(&o, "{");
+        put_json_string(&o, "mode", mode_to_string(s->mode), true);
+        put(&o, "\"mode_since_ms\":%llu,", (unsigned long long) since);
+        put_json_string(&o, "pid1", s->pid1_exe, true);
+        put_json_string(&o, "pid1_version", s->pid1_version, true);
+        put_json_string(&o, "last_takeover", s->last_takeover, true);
+        put(&o, "\"zombies\":%u,", s->zombies);
+        put_json_string(&o, "guard", s->guard, true);
+        put(&o, "\"boot_exec_us\":%llu}\n", (unsigned long long) s->boot_exec_us);
+        return o.len;
+}
+
+/* /proc/PID/stat: "pid (comm) S ppid ..."; comm may hold spaces and ')'. */
+static int stat_state_ppid(const char *pid, char *state, long *ppid) {
+        char path[64], buf[512], *p;
+
+        snprintf(path, sizeof path, "/proc/%s/stat", pid);
+        if (read_file(path, buf, sizeof buf) < 0)
+                return -ENOENT;
+        p = strrchr(buf, ')');
+        if (!p || sscanf(p + 1, " %c %ld", state, ppid) != 2)
+                return -EINVAL;
+        return 0;
+}
+
+unsigned count_zombie_children(pid_t parent) {
+        char buf[8192];
+        unsigned count = 0;
+        int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (dfd < 0)
+                return 0;
+        for (;;) {
+                long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+                if (n <= 0)
+                        break;
+                for (long off = 0; off < n;) {
+                        struct dirent64 *de = (struct dirent64 *) (buf + off);
+                        char state;
+                        long ppid;
+                        off += de->d_reclen;
+                        if (!isdigit((unsigned char) de->d_name[0]))
+                                continue;
+                        if (stat_state_ppid(de->d_name, &state, &ppid) == 0 && state == 'Z' && ppid == parent)
+                                count++;
+                }
+        }
+        close(dfd);
+        return count;
+}
+
+void read_exe(pid_t pid, char *buf, size_t n) {
+        char path[64];
+        ssize_t l;
+
+        snprintf(path, sizeof path, "/proc/%d/exe", (int) pid);
+        l = readlink(path, buf, n - 1);
+        buf[l < 0 ? 0 : l] = '\0';
+}

@@ -1,0 +1,34 @@
+/* What `initshimctl status` shows and /run/initshim/status holds. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum mode {
+        MODE_BOOT,
+        MODE_NORMAL, /* systemd (or another init) is PID 1, the guard serves */
+        MODE_RESCUE, /* initshim is PID 1 again */
+};
+
+struct status {
+        enum mode mode;
+        char pid1_exe[256];
+        char pid1_version[128];
+        uint64_t mode_since_ms; /* CLOCK_MONOTONIC at the start of this mode */
+        uint64_t now_ms;
+        char last_takeover[256]; /* reason, "" if none */
+        unsigned zombies;        /* zombie children of PID 1 right now */
+        char guard[96];          /* "running (pid N)", "not running", ... */
+        uint64_t boot_exec_us;   /* initshim start -> exec of systemd, 0 if unknown */
+};
+
+const char *mode_to_string(enum mode m);
+/* Both return the length written, truncating safely. */
+size_t status_format_text(const struct status *s, char *buf, size_t n);
+size_t status_format_json(const struct status *s, char *buf, size_t n);
+
+/* Count zombie children of pid by scanning /proc (no allocation). */
+unsigned count_zombie_children(pid_t parent);
+/* readlink /proc/PID/exe into buf ("" on error). */
+void read_exe(pid_t pid, char *buf, size_t n);

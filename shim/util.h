@@ -1,0 +1,35 @@
+/* Small helpers shared by PID 1, the guard and initshimctl.
+ * All return negative errno on failure (systemd CODING_STYLE) and never
+ * allocate: PID 1 allocates nothing after start-up. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Write all of buf, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+/* Read up to len-1 bytes of a file into buf, NUL-terminated; returns length. */
+ssize_t read_file(const char *path, char *buf, size_t len);
+/* Create or truncate path with mode and write buf; atomically via path.tmp + rename. */
+int write_file_atomic(const char *path, const char *buf, size_t len, mode_t mode);
+/* Copy src into dst of size n, always NUL-terminated; -ENAMETOOLONG if cut. */
+int copy_string(char *dst, size_t n, const char *src);
+/* Parse a non-negative decimal with optional unit suffix ms/s/min into
+ * milliseconds; -EINVAL on anything else. */
+int parse_duration_ms(const char *s, uint64_t *ret);
+/* Parse a size with optional K/M/G suffix (binary) into bytes. */
+int parse_size(const char *s, uint64_t *ret);
+/* Parse yes/no/true/false/1/0/on/off. */
+int parse_bool(const char *s, bool *ret);
+/* CLOCK_MONOTONIC / CLOCK_BOOTTIME in milliseconds and nanoseconds. */
+uint64_t now_ms(void);
+uint64_t now_ns(void);
+/* Close every fd >= from except those listed. */
+void close_fds_from(int from, const int *keep, size_t n_keep);
+/* Strip leading and trailing blanks in place; returns the start. */
+char *strip(char *s);
+/* "SIGSEGV", "SIGRTMIN+5", ...; a static string, never allocated. */
+const char *signal_name(int sig);

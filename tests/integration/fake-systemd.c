@@ -1,0 +1,204 @@
+/* A scripted stand-in for systemd as PID 1 of a test PID namespace.
+ * initshim execs it like systemd; the test drives it through the FIFO
+ * /run/fake-systemd.cmd, one command a line:
+ *   dump PREFIX        write argv to PREFIX.argv and environ to PREFIX.env (NUL-separated)
+ *   rescue REASON      execve $INITSHIM_BIN --rescue --reason REASON, the way the
+ *                      guard makes a crashed systemd do it, after putting PID 1 in
+ *                      the state systemd's crash handler leaves (all signals
+ *                      blocked, SIGCHLD ignored with SA_NOCLDWAIT, umask 0)
+ *   reexec             serialize a counter to a memfd, re-exec itself with
+ *                      --deserialize FD like systemd's daemon-reexec
+ *   exit CODE          exit (a container's systemd does this on a crash)
+ *   spawn NAME         start a long-running child (`sleep`-like) that writes its pid
+ *                      to /run/fake-systemd.NAME.pid: a "service"
+ * It records every handled signal in /run/fake-systemd.signals and writes
+ * /run/fake-systemd.ready ("generation N") when it is up. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CMD_FIFO "/run/fake-systemd.cmd"
+
+extern char **environ;
+static char **saved_argv;
+static int generation = 1;
+
+static void append(const char *path, const char *text) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+                (void) !write(fd, text, strlen(text));
+                close(fd);
+        }
+}
+
+static void on_signal(int sig) {
+        char buf[64];
+        int n = snprintf(buf, sizeof buf, "%d\n", sig);
+        int fd = open("/run/fake-systemd.signals", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+                (void) !write(fd, buf, (size_t) n);
+                close(fd);
+        }
+        if (sig == SIGCHLD)
+                while (waitpid(-1, NULL, WNOHANG) > 0)
+                        ;
+}
+
+static void write_list(const char *path, char **list) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return;
+        for (; *list; list++)
+                (void) !write(fd, *list, strlen(*list) + 1);
+        close(fd);
+}
+
+static void do_rescue(const char *reason) {
+        struct sigaction ign = { .sa_handler = SIG_IGN, .sa_flags = SA_NOCLDSTOP | SA_NOCLDWAIT };
+        sigset_t all;
+        const char *bin = getenv("INITSHIM_BIN");
+
+        if (!bin) {
+                append("/run/fake-systemd.log", "no INITSHIM_BIN\n");
+                return;
+        }
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        sigaction(SIGCHLD, &ign, NULL);
+        signal(SIGUSR2, SIG_IGN);
+        umask(0);
+        /* A stray fd, as systemd would leave behind. */
+        (void) open("/dev/null", O_RDONLY);
+        execl(bin, "initshim", "--rescue", "--reason", reason, (char *) NULL);
+        append("/run/fake-systemd.log", "rescue exec failed\n");
+}
+
+static void do_reexec(void) {
+        char fdstr[16], self[256];
+        int fd = memfd_create("fake-serialize", 0);
+        ssize_t l = readlink("/proc/self/exe", self, sizeof self - 1);
+
+        if (fd < 0 || l < 0)
+                return;
+        self[l] = '\0';
+        dprintf(fd, "%d\n", generation + 1);
+        lseek(fd, 0, SEEK_SET);
+        snprintf(fdstr, sizeof fdstr, "%d", fd);
+        execl(self, self, "--deserialize", fdstr, (char *) NULL);
+}
+
+static void spawn(const char *name) {
+        char path[128], buf[32];
+        pid_t pid = fork();
+        if (pid == 0) {
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                for (int s = 1; s < NSIG; s++)
+                        signal(s, SIG_DFL);
+                for (;;)
+                        pause();
+        }
+        snprintf(path, sizeof path, "/run/fake-systemd.%s.pid", name);
+        snprintf(buf, sizeof buf, "%d\n", (int) pid);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+                (void) !write(fd, buf, strlen(buf));
+                close(fd);
+        }
+}
+
+int main(int argc, char **argv) {
+        char line[512], ready[64];
+        size_t n = 0;
+        int fd;
+
+        saved_argv = argv;
+        if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+                printf("systemd 999 (fake)\n+FAKE\n");
+                return 0;
+        }
+        for (int i = 1; i + 1 < argc; i++)
+                if (strcmp(argv[i], "--deserialize") == 0) {
+                        char buf[32] = "";
+                        int sfd = atoi(argv[i + 1]);
+                        (void) !read(sfd, buf, sizeof buf - 1);
+                        generation = atoi(buf);
+                        close(sfd);
+                }
+        if (getpid() != 1) {
+                fprintf(stderr, "fake-systemd: not PID 1\n");
+                return 1;
+        }
+        /* Like systemd: handle the documented signals, reap children. */
+        for (int s = 1; s < NSIG; s++) {
+                if (s == SIGKILL || s == SIGSTOP || s == SIGSEGV || s == SIGBUS || s == SIGILL || s == SIGFPE ||
+                    s == SIGABRT)
+                        continue;
+                struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+                sigaction(s, &sa, NULL);
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+
+        if (mkfifo(CMD_FIFO, 0600) < 0 && errno != EEXIST)
+                return 1;
+        fd = open(CMD_FIFO, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return 1;
+        snprintf(ready, sizeof ready, "generation %d\n", generation);
+        int rfd = open("/run/fake-systemd.ready.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (rfd >= 0) {
+                (void) !write(rfd, ready, strlen(ready));
+                close(rfd);
+                rename("/run/fake-systemd.ready.tmp", "/run/fake-systemd.ready");
+        }
+        for (;;) {
+                char ch;
+                ssize_t r = read(fd, &ch, 1);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        continue;
+                if (ch != '\n') {
+                        if (n < sizeof line - 1)
+                                line[n++] = ch;
+                        continue;
+                }
+                line[n] = '\0';
+                n = 0;
+                char *arg = strchr(line, ' ');
+                if (arg)
+                        *arg++ = '\0';
+                if (strcmp(line, "dump") == 0 && arg) {
+                        char p[300];
+                        snprintf(p, sizeof p, "%s.argv", arg);
+                        write_list(p, saved_argv);
+                        snprintf(p, sizeof p, "%s.env", arg);
+                        write_list(p, environ);
+                        snprintf(p, sizeof p, "%s.done", arg);
+                        append(p, "1\n");
+                } else if (strcmp(line, "rescue") == 0) {
+                        unlink("/run/fake-systemd.ready");
+                        close(fd);
+                        unlink(CMD_FIFO);
+                        do_rescue(arg ? arg : "test");
+                } else if (strcmp(line, "reexec") == 0) {
+                        unlink("/run/fake-systemd.ready");
+                        close(fd);
+                        do_reexec();
+                } else if (strcmp(line, "exit") == 0) {
+                        exit(arg ? atoi(arg) : 255);
+                } else if (strcmp(line, "spawn") == 0 && arg) {
+                        spawn(arg);
+                }
+        }
+}

@@ -1,0 +1,72 @@
+# Helpers for integration tests: initshim as PID 1 of a fresh PID + mount
+# namespace, booting the scripted fake systemd (fake-systemd.c).
+# Needs root. Every wait is for a condition, bounded by a deadline.
+
+B=${B:-$PWD/build}
+FAKE=$B/tests/fake-systemd
+INITSHIM=$B/initshim
+CTL=$B/initshimctl
+
+# wait_until TIMEOUT_S CMD...: poll a condition until it holds.
+wait_until() {
+        local deadline=$((SECONDS + $1)); shift
+        until "$@" 2>/dev/null; do
+                [ "$SECONDS" -lt "$deadline" ] || return 1
+                sleep 0.02
+        done
+}
+
+fail() { echo "FAIL: $*" >&2; [ -n "${T:-}" ] && { echo "--- initshim log:" >&2; tail -n 40 "$T/log" >&2; }; exit 1; }
+
+# ns_start CONFIG_TEXT [ARGS...]: boot initshim with that config. Sets T (work
+# dir), NS (host pid of the namespace's PID 1), UNSHARE (its parent).
+# The host's systemd is masked inside the namespace: a fallback must never
+# boot the real one here.
+ns_start() {
+        T=$(mktemp -d /tmp/initshim-it.XXXXXX)
+        printf '%s\n' "$1" > "$T/initshim.conf"; shift
+        : > "$T/masked"
+        unshare --pid --fork --mount --mount-proc --propagation private -- \
+                env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin INITSHIM_LOG=stderr \
+                INITSHIM_CONF="$T/initshim.conf" INITSHIM_BIN="$INITSHIM" TESTVAR="a b=c" \
+                /bin/bash -c 'mount -t tmpfs -o mode=0755 tmpfs /run || exit 1
+                        # Start from a clean fd table, as the kernel starts init.
+                        for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+                        for p in /lib/systemd/systemd /usr/lib/systemd/systemd /lib/systemd/systemd-shutdown /usr/lib/systemd/systemd-shutdown; do
+                                [ -e "$p" ] && mount --bind "'"$T"'/masked" "$p"
+                        done
+                        exec env -u PWD -u SHLVL "$0" "$@"' "$INITSHIM" "$@" > "$T/log" 2>&1 &
+        UNSHARE=$!
+        wait_until 5 pgrep -P "$UNSHARE" >/dev/null || fail "namespace did not start"
+        NS=$(pgrep -P "$UNSHARE" | head -n1)
+}
+
+ns_stop() {
+        [ -n "${NS:-}" ] && kill -KILL "$NS" 2>/dev/null
+        [ -n "${UNSHARE:-}" ] && wait "$UNSHARE" 2>/dev/null
+        [ -n "${T:-}" ] && [ -z "${KEEP:-}" ] && rm -rf "$T"
+        NS= UNSHARE=
+}
+
+# Run a command inside the namespace (PID and mount).
+in_ns() { nsenter -t "$NS" -p -m -- "$@"; }
+ctl() { in_ns "$CTL" "$@"; }
+ctl_quick() { in_ns "$CTL" --timeout 3 "$@"; }
+fake() { in_ns sh -c "printf '%s\n' '$*' > /run/fake-systemd.cmd"; }
+fake_ready() { in_ns grep -q "generation ${1:-}" /run/fake-systemd.ready; }
+pid1_exe() { readlink "/proc/$NS/exe"; }
+mode_is() { ctl_quick status 2>/dev/null | grep -qx "mode: $1"; }
+ns_alive() { kill -0 "$NS" 2>/dev/null; }
+# Zombies among PID 1's children, as the namespace sees them.
+ns_zombies() { in_ns sh -c 'n=0; for s in /proc/[0-9]*/stat; do read -r l < "$s" 2>/dev/null || continue; r=${l##*) }; set -- $r; [ "$1" = Z ] && [ "$2" = 1 ] && n=$((n+1)); done; echo $n'; }
+
+# Boot the fake as systemd, then make it "crash" into rescue mode.
+boot_fake() {
+        ns_start "systemd = $FAKE
+${1:-}"
+        wait_until 10 fake_ready 1 || fail "fake systemd did not come up"
+}
+to_rescue() {
+        fake rescue "${1:-test crash}"
+        wait_until 10 mode_is rescue || fail "no rescue mode"
+}

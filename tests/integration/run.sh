@@ -1,0 +1,28 @@
+#!/bin/bash
+# Integration tests: run every test_* function of tests/integration/t_*.sh in
+# its own subshell, as root. Prints one line per test and "N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+if [ "$(id -u)" != 0 ]; then
+        echo "integration tests need root (PID and mount namespaces)" >&2
+        exit 1
+fi
+. tests/integration/lib.sh
+pass=0 failed=0
+only=("$@")
+for f in tests/integration/t_*.sh; do
+        for t in $(bash -c ". tests/integration/lib.sh; . $f; declare -F" | awk '{print $3}' | grep '^test_'); do
+                if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " =~ " $t " ]]; then continue; fi
+                start=$SECONDS
+                out=$(bash -c "set -u; . tests/integration/lib.sh; . $f; trap ns_stop EXIT; $t" 2>&1)
+                rc=$?
+                if [ $rc -eq 0 ]; then
+                        pass=$((pass + 1)); echo "PASS $t ($((SECONDS - start))s)"
+                else
+                        failed=$((failed + 1)); echo "FAIL $t ($((SECONDS - start))s)"
+                        echo "$out" | sed 's/^/    /' | tail -n 60
+                fi
+        done
+done
+echo "integration: $pass passed, $failed failed"
+[ $failed -eq 0 ]
