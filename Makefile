@@ -60,7 +60,7 @@ $(B)/tests/%: tests/integration/%.c $(B)/libshim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(STATIC) -o $@ $< $(B)/libshim.a $(LIBS)
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(ITEST_BIN)
 	@tests/unit/run.sh $(UNIT_BIN)
 
 integration: all $(ITEST_BIN)

@@ -1,0 +1,103 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "preflight.h"
+
+static char dir[] = "/tmp/initshim-preflight.XXXXXX";
+
+static int setup(void **state) {
+        (void) state;
+        return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+        char cmd[128];
+        (void) state;
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        return system(cmd);
+}
+
+static const char *copy(const char *from, const char *name, mode_t mode, uid_t uid) {
+        static char path[256];
+        char cmd[512];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        snprintf(cmd, sizeof cmd, "cp %s %s", from, path);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(chmod(path, mode), 0);
+        if (uid != 0)
+                assert_int_equal(chown(path, uid, uid), 0);
+        return path;
+}
+
+static void test_elf_header(void **state) {
+        unsigned char h[64] = { 0x7f, 'E', 'L', 'F', ELFCLASS64, ELFDATA2LSB };
+        char why[128];
+        uint16_t m = EM_X86_64;
+        (void) state;
+#if defined(__aarch64__)
+        m = EM_AARCH64;
+#endif
+        memcpy(h + 18, &m, 2);
+        assert_int_equal(preflight_elf_header(h, sizeof h, why, sizeof why), 0);
+        m = EM_ARM;
+        memcpy(h + 18, &m, 2);
+        assert_int_equal(preflight_elf_header(h, sizeof h, why, sizeof why), -ENOEXEC);
+        assert_non_null(strstr(why, "another machine"));
+        h[EI_CLASS] = ELFCLASS32;
+        assert_int_equal(preflight_elf_header(h, sizeof h, why, sizeof why), -ENOEXEC);
+        assert_int_equal(preflight_elf_header((const unsigned char *) "#!/bin/sh\n", 10, why, sizeof why), -ENOEXEC);
+}
+
+static void test_file_checks(void **state) {
+        char why[160];
+        (void) state;
+        if (geteuid() != 0)
+                skip();
+        assert_int_equal(preflight_file(copy("/bin/true", "ok", 0755, 0), why, sizeof why), 0);
+        assert_int_equal(preflight_file(copy("/bin/true", "ww", 0757, 0), why, sizeof why), -EPERM);
+        assert_non_null(strstr(why, "writable by group or others"));
+        assert_int_equal(preflight_file(copy("/bin/true", "gw", 0775, 0), why, sizeof why), -EPERM);
+        assert_int_equal(preflight_file(copy("/bin/true", "nobody", 0755, 65534), why, sizeof why), -EPERM);
+        assert_non_null(strstr(why, "not root"));
+        assert_int_equal(preflight_file(copy("/bin/true", "noexec", 0644, 0), why, sizeof why), -EACCES);
+        assert_true(preflight_file("/nonexistent/x", why, sizeof why) < 0);
+        assert_int_equal(preflight_file("relative", why, sizeof why), -EINVAL);
+        assert_int_equal(preflight_file("/tmp", why, sizeof why), -EINVAL);
+}
+
+static void test_run_version(void **state) {
+        char why[256], ver[128];
+        (void) state;
+        if (geteuid() != 0)
+                skip();
+        assert_int_equal(preflight_run(copy("/bin/true", "t", 0755, 0), 5000, ver, sizeof ver, why, sizeof why), 0);
+        assert_int_equal(preflight_run(copy("/bin/false", "f", 0755, 0), 5000, ver, sizeof ver, why, sizeof why),
+                         -ENOEXEC);
+        assert_non_null(strstr(why, "exited with status 1"));
+        assert_string_equal(ver, "");
+        assert_int_equal(preflight_run(copy("/bin/ls", "l", 0755, 0), 5000, ver, sizeof ver, why, sizeof why), 0);
+        assert_non_null(strstr(ver, "ls (GNU coreutils)"));
+        /* A binary that hangs on --version: bounded, killed, reaped. */
+        assert_int_equal(preflight_run(copy("build/tests/hang", "h", 0755, 0), 200, ver, sizeof ver, why, sizeof why),
+                         -ETIMEDOUT);
+        assert_non_null(strstr(why, "did not finish within 200 ms"));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_elf_header),
+                cmocka_unit_test(test_file_checks),
+                cmocka_unit_test(test_run_version),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
