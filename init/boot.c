@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,15 +89,35 @@ static void save_list(const char *path, char **list) {
                 log_errno(r, LOG_WARNING, "cannot save %s", path);
 }
 
-pid_t start_guard(const struct config *c) {
-        pid_t pid = fork();
+pid_t start_guard(const struct config *c, bool serve) {
+        struct guard_options o = { .ready_fd = -1, .serve = serve };
+        int p[2];
+        pid_t pid;
 
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return log_errno(-errno, LOG_ERR, "cannot start the guard; PID 1 runs unguarded");
+        pid = fork();
         if (pid < 0) {
-                log_errno(-errno, LOG_ERR, "cannot fork the guard; PID 1 runs unguarded");
-                return -errno;
+                int r = -errno;
+                close(p[0]), close(p[1]);
+                return log_errno(r, LOG_ERR, "cannot fork the guard; PID 1 runs unguarded");
         }
-        if (pid == 0)
-                guard_main(c);
+        if (pid == 0) {
+                close(p[0]);
+                o.ready_fd = p[1];
+                guard_main(c, &o);
+        }
+        close(p[1]);
+        /* Wait (bounded) until the guard traces us, so that it follows systemd
+         * from its first instruction. */
+        struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+        char b;
+        int r;
+        while ((r = poll(&pfd, 1, 2000)) < 0 && errno == EINTR)
+                ;
+        if (r <= 0 || read(p[0], &b, 1) != 1)
+                log_warning("guard did not report in time; going on without waiting");
+        close(p[0]);
         return pid;
 }
 
@@ -115,7 +136,7 @@ void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
                 save_list(BOOT_ENV_FILE, envp);
         }
         if (cfg.guard)
-                (void) start_guard(&cfg);
+                (void) start_guard(&cfg, true);
 
         n = config_boot_candidates(&cfg, cand, ELEMENTSOF(cand));
         for (size_t i = 0; i < n; i++) {

@@ -1,5 +1,8 @@
 /* initshim: a fault-tolerant PID 1 shim for systemd hosts. See initshim(8). */
+#include "ctlserver.h"
+#include "guard.h"
 #include "log.h"
+#include "status.h"
 #include "pid1.h"
 #include "util.h"
 
@@ -7,10 +10,36 @@
 #include <string.h>
 #include <unistd.h>
 
+/* `initshim --guard`: attach a guard to a PID 1 that was not booted with
+ * initshim (initshim-guard.service, or `initshimctl guard start`). */
+static int guard_standalone(void) {
+        static struct config cfg;
+        struct guard_options o = { .ready_fd = -1, .serve = true };
+        char exe[256];
+        int g;
+
+        log_open("initshim-guard");
+        log_set_stderr(true);
+        load_config(&cfg);
+        if (ctl_setup_paths() < 0)
+                return 1;
+        if ((g = guard_find()) > 0) {
+                log_info("a guard is already running (pid %d)", g);
+                return 0;
+        }
+        read_exe(1, exe, sizeof exe);
+        /* Rescue-mode PID 1 owns the FIFO itself. */
+        if (strstr(exe, "initshim"))
+                o.serve = false;
+        log_set_stderr(false);
+        guard_main(&cfg, &o);
+}
+
 static int usage(FILE *f) {
         fprintf(f,
                 "usage: initshim             (as PID 1: boot, exec systemd)\n"
                 "       initshim --rescue [--reason TEXT]   (PID 1 rescue mode)\n"
+                "       initshim --guard      (attach a guard to a running PID 1)\n"
                 "       initshim --version\n"
                 "See initshim(8).\n");
         return f == stderr ? 1 : 0;
@@ -33,6 +62,9 @@ int main(int argc, char **argv, char **envp) {
         }
         if (getpid() == 1)
                 boot_main(argc, argv, envp, start_ns);
+
+        if (argc >= 2 && strcmp(argv[1], "--guard") == 0)
+                return guard_standalone();
 
         if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
                 printf("initshim %s\n", INITSHIM_VERSION);

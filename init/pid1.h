@@ -36,7 +36,7 @@ void load_config(struct config *c);
 
 /* boot.c */
 void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) __attribute__((noreturn));
-pid_t start_guard(const struct config *c);
+pid_t start_guard(const struct config *c, bool serve);
 /* Mount /proc, /dev and /run when missing, as systemd would. */
 void ensure_api_filesystems(void);
 

@@ -33,6 +33,7 @@ static uint64_t mode_since;
 static char rescue_reason[256];
 static pid_t rescue_cmd;
 static int sfd = -1;
+static pid_t guard_pid_seen;
 
 /* The kernel's argv and environment, saved at boot, for a fresh systemd. */
 static char boot_argv_buf[65536], boot_env_buf[65536];
@@ -84,6 +85,11 @@ static void reap_children(void) {
         while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
                 if (ctl_server_child_exited(&server, pid, st))
                         continue;
+                if (pid == guard_pid_seen) {
+                        log_warning("guard (pid %d) exited; PID 1 is unguarded ('initshimctl guard start')", (int) pid);
+                        guard_pid_seen = 0;
+                        continue;
+                }
                 if (pid == rescue_cmd) {
                         log_notice("rescue command exited (%s %d)", WIFSIGNALED(st) ? "signal" : "status",
                                    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
@@ -236,6 +242,27 @@ static void handle_request(const struct request *req) {
         case VERB_HALT:
                 after = ACTION_HALT;
                 break;
+        case VERB_TAKEOVER:
+                snprintf(text, sizeof text, "error: PID 1 is already initshim (rescue mode)\n");
+                break;
+        case VERB_GUARD: {
+                int g = guard_find();
+                if (strcmp(req->arg, "start") == 0) {
+                        if (g > 0)
+                                snprintf(text, sizeof text, "ok\nguard already running (pid %d)\n", g);
+                        else if ((g = start_guard(cfg, false)) > 0)
+                                snprintf(text, sizeof text, "ok\nstarted a guard (pid %d)\n", g);
+                        else
+                                snprintf(text, sizeof text, "error: cannot start a guard: %s\n", strerror(-g));
+                } else if (strcmp(req->arg, "stop") == 0) {
+                        if (g > 0 && kill(g, SIGTERM) == 0)
+                                snprintf(text, sizeof text, "ok\nstopping the guard (pid %d)\n", g);
+                        else
+                                snprintf(text, sizeof text, "ok\nno guard running\n");
+                } else
+                        snprintf(text, sizeof text, "error: 'guard' takes start or stop\n");
+                break;
+        }
         default:
                 snprintf(text, sizeof text, "error: unsupported\n");
         }
@@ -298,6 +325,7 @@ void rescue_main(const char *reason, const struct config *c) {
         if (ctl_setup_paths() < 0)
                 log_error("control FIFO unavailable in rescue mode");
         signal_guard(SIGNAL_GUARD_YIELD);
+        guard_pid_seen = guard_find() > 0 ? guard_find() : 0;
         ctl_server_init(&server);
         start_rescue_command();
 
@@ -306,6 +334,8 @@ void rescue_main(const char *reason, const struct config *c) {
                 int timeout = 1000, t;
 
                 reap_children();
+                if (!guard_pid_seen && guard_find() > 0)
+                        guard_pid_seen = guard_find();
                 (void) ctl_server_start(&server);
                 write_status_file();
                 p[1].fd = server.req_fd;

@@ -1,5 +1,6 @@
 #include "guard.h"
 #include "ctlserver.h"
+#include "tracer.h"
 #include "log.h"
 #include "preflight.h"
 #include "protocol.h"
@@ -15,14 +16,19 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define LAST_TAKEOVER_FILE RUN_DIR "/last-takeover"
 
+extern char **environ;
+
 static struct ctl_server server;
+static struct tracer tracer;
 static const struct config *cfg;
 static uint64_t mode_since;
+static bool detached_on_request;
 
 int guard_find(void) {
         char buf[32], path[64], stat[512], *p;
@@ -52,6 +58,16 @@ void guard_describe(char *buf, size_t n) {
                 snprintf(buf, n, "not running");
 }
 
+static void describe_self(char *buf, size_t n) {
+        if (tracer.state != TRACER_DETACHED)
+                snprintf(buf, n, "running (pid %d), %s PID 1, %lu ptrace stops, %lu takeovers", (int) getpid(),
+                         tracer_state_to_string(tracer.state), tracer.stops, tracer.takeovers);
+        else
+                snprintf(buf, n, "running (pid %d), NOT tracing PID 1: %s", (int) getpid(),
+                         detached_on_request ? "detached on request"
+                         : tracer.last_error[0] ? tracer.last_error : "not attached");
+}
+
 static void fill_status(struct status *s) {
         static char cached_exe[256], cached_version[128];
         char why[160];
@@ -70,10 +86,12 @@ static void fill_status(struct status *s) {
                 (void) copy_string(cached_exe, sizeof cached_exe, path);
         }
         (void) copy_string(s->pid1_version, sizeof s->pid1_version, cached_version);
-        if (read_file(LAST_TAKEOVER_FILE, s->last_takeover, sizeof s->last_takeover) > 0)
+        if (tracer.last_takeover[0])
+                (void) copy_string(s->last_takeover, sizeof s->last_takeover, tracer.last_takeover);
+        else if (read_file(LAST_TAKEOVER_FILE, s->last_takeover, sizeof s->last_takeover) > 0)
                 s->last_takeover[strcspn(s->last_takeover, "\n")] = '\0';
         s->zombies = count_zombie_children(1);
-        snprintf(s->guard, sizeof s->guard, "running (pid %d), not tracing PID 1", (int) getpid());
+        describe_self(s->guard, sizeof s->guard);
 }
 
 static void handle_request(const struct request *req) {
@@ -117,6 +135,34 @@ static void handle_request(const struct request *req) {
                 sig = SIGRTMIN + 3;
                 snprintf(text, sizeof text, "ok\nasked PID 1 to halt (SIGRTMIN+3)\n");
                 break;
+        case VERB_TAKEOVER: {
+                int r = tracer_takeover(&tracer, "takeover requested by the operator");
+                if (r < 0)
+                        snprintf(text, sizeof text, "error: cannot take over: %s\n",
+                                 r == -ENOTCONN ? "the guard is not tracing PID 1" : strerror(-r));
+                else
+                        snprintf(text, sizeof text, "ok\ntaking PID 1 over\n");
+                break;
+        }
+        case VERB_GUARD:
+                if (strcmp(req->arg, "stop") == 0) {
+                        tracer_detach(&tracer);
+                        detached_on_request = true;
+                        log_notice("guard: detached from PID 1 on request (strace/gdb can attach now)");
+                        snprintf(text, sizeof text, "ok\ndetached from PID 1; 'initshimctl guard start' re-attaches\n");
+                } else if (strcmp(req->arg, "start") == 0) {
+                        if (tracer.state != TRACER_DETACHED)
+                                snprintf(text, sizeof text, "ok\nalready tracing PID 1\n");
+                        else if (tracer_attach(&tracer, 1) < 0)
+                                snprintf(text, sizeof text, "error: %s\n", tracer.last_error);
+                        else {
+                                detached_on_request = false;
+                                log_notice("guard: attached to PID 1 on request");
+                                snprintf(text, sizeof text, "ok\ntracing PID 1\n");
+                        }
+                } else
+                        snprintf(text, sizeof text, "error: 'guard' takes start or stop\n");
+                break;
         default:
                 snprintf(text, sizeof text, "error: unsupported\n");
         }
@@ -147,7 +193,51 @@ static void set_oom_score_adj(void) {
                 close(fd);
 }
 
-void guard_main(const struct config *c) {
+/* Is PID 1 running our own binary (rescue mode)? */
+static bool pid1_is_initshim(void) {
+        struct stat a, b;
+
+        return tracer.self_fd >= 0 && fstat(tracer.self_fd, &a) == 0 && stat("/proc/1/exe", &b) == 0 &&
+               a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static void on_pid1_exec(int event) {
+        char exe[256];
+        const char *base;
+
+        read_exe(1, exe, sizeof exe);
+        base = strrchr(exe, '/');
+        base = base ? base + 1 : exe;
+        if (strncmp(base, "systemd-shutdown", 16) == 0) {
+                /* The end: systemd-shutdown kills everything and reboots. Let it. */
+                log_notice("guard: PID 1 is %s: detaching and leaving the shutdown alone", exe);
+                tracer_detach(&tracer);
+                ctl_server_stop(&server, 1000);
+                (void) unlink(GUARD_PID_FILE);
+                _exit(0);
+        }
+        if (event == TRACER_EVENT_TAKEN || pid1_is_initshim())
+                log_info("guard: PID 1 is initshim (rescue mode)");
+        else
+                log_info("guard: PID 1 is now %s", exe);
+}
+
+static void reap_and_trace(void) {
+        int st;
+        pid_t pid;
+
+        while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
+                if (pid == tracer.pid && tracer.state != TRACER_DETACHED) {
+                        int ev = tracer_handle(&tracer, st);
+                        if (ev == TRACER_EVENT_EXEC || ev == TRACER_EVENT_TAKEN)
+                                on_pid1_exec(ev);
+                        continue;
+                }
+                (void) ctl_server_child_exited(&server, pid, st);
+        }
+}
+
+void guard_main(const struct config *c, const struct guard_options *o) {
         sigset_t mask;
         int sfd;
 
@@ -165,20 +255,37 @@ void guard_main(const struct config *c) {
         sigaddset(&mask, SIGPIPE);
         (void) sigprocmask(SIG_BLOCK, &mask, NULL);
         sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+        /* Attach before anything else: at boot PID 1 waits for this before it
+         * execs systemd, so we see systemd from its first instruction. */
+        if (tracer_init(&tracer, environ) == 0)
+                (void) tracer_attach(&tracer, 1);
+        if (o->ready_fd >= 0) {
+                (void) !write(o->ready_fd, "1", 1);
+                close(o->ready_fd);
+        }
         if (sfd < 0) {
                 log_errno(-errno, LOG_ERR, "guard: signalfd failed, guard exits");
+                tracer_detach(&tracer);
                 _exit(1);
         }
         set_oom_score_adj();
         write_pid_file();
         ctl_server_init(&server);
-        log_info("guard started");
+        server.wanted = o->serve;
+        log_info("guard started, %s PID 1", tracer.state == TRACER_DETACHED ? "NOT tracing" : "tracing");
 
         for (;;) {
                 struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+                int timeout, t2;
+
                 (void) ctl_server_start(&server);
                 p[1].fd = server.req_fd;
-                int r = poll(p, 2, ctl_server_timeout_ms(&server));
+                timeout = ctl_server_timeout_ms(&server);
+                t2 = tracer_tick(&tracer);
+                if (t2 >= 0 && (timeout < 0 || t2 < timeout))
+                        timeout = t2;
+                int r = poll(p, 2, timeout);
                 if (r < 0 && errno != EINTR) {
                         log_errno(-errno, LOG_WARNING, "guard: poll");
                         (void) poll(NULL, 0, 100); /* temporize, s6 style */
@@ -188,12 +295,7 @@ void guard_main(const struct config *c) {
                         struct signalfd_siginfo si;
                         while (read(sfd, &si, sizeof si) == sizeof si) {
                                 int sig = (int) si.ssi_signo;
-                                if (sig == SIGCHLD) {
-                                        int st;
-                                        pid_t pid;
-                                        while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-                                                (void) ctl_server_child_exited(&server, pid, st);
-                                } else if (sig == SIGNAL_GUARD_YIELD) {
+                                if (sig == SIGNAL_GUARD_YIELD) {
                                         log_info("PID 1 is initshim: handing the control FIFO to it");
                                         ctl_server_stop(&server, 2000);
                                 } else if (sig == SIGNAL_GUARD_RESUME) {
@@ -203,12 +305,15 @@ void guard_main(const struct config *c) {
                                         server.next_spawn_ms = 0;
                                 } else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
                                         log_notice("guard stopping on %s", signal_name(sig));
+                                        tracer_detach(&tracer);
                                         ctl_server_stop(&server, 2000);
                                         (void) unlink(GUARD_PID_FILE);
                                         _exit(0);
                                 }
                         }
                 }
+                /* Always: a tracee stop may come without a fresh SIGCHLD. */
+                reap_and_trace();
                 if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
                         struct request req;
                         if (ctl_server_receive(&server, &req) == 0)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char reply_path[256];
@@ -28,6 +29,8 @@ static int usage(FILE *f) {
                 "  ping                check that initshim answers\n"
                 "  exec [VERSION|PATH] rescue mode: start systemd fresh; normal mode without\n"
                 "                      argument: state-preserving re-exec of systemd\n"
+                "  takeover            take a hung systemd over into rescue mode\n"
+                "  guard start|stop    attach a guard to PID 1 / detach it (for strace, gdb)\n"
                 "  reboot | poweroff | halt\n");
         return f == stderr ? 2 : 0;
 }
@@ -113,6 +116,9 @@ static int transact(const char *verb, const char *arg, uint64_t deadline, int ti
         return 1;
 }
 
+static int run(const char *verb, const char *arg, int timeout);
+static int spawn_guard(int timeout);
+
 int main(int argc, char **argv) {
         static const struct option opts[] = {
                 { "timeout", required_argument, NULL, 't' },
@@ -158,13 +164,59 @@ int main(int argc, char **argv) {
         if (timeout == 0)
                 timeout = strcmp(verb, "exec") == 0 ? 60 : 10;
         atexit(cleanup);
-        /* A request can meet the control role moving between the guard and
-         * PID 1; the server then says so without acting on it. */
+        if (strcmp(verb, "guard") == 0 && arg && strcmp(arg, "start") == 0) {
+                int r = run(verb, arg, timeout);
+                return r == 3 ? spawn_guard(timeout) : r;
+        }
+        return run(verb, arg, timeout);
+}
+
+/* A request can meet the control role moving between the guard and PID 1;
+ * the server then says so without acting on it, and we send it again. */
+static int run(const char *verb, const char *arg, int timeout) {
         uint64_t deadline = now_ms() + (uint64_t) timeout * 1000;
+
         for (;;) {
                 int r = transact(verb, arg, deadline, timeout);
                 if (r >= 0)
                         return r;
                 (void) poll(NULL, 0, 50);
         }
+}
+
+/* No guard serves the FIFO (a host not booted with initshim, or the guard
+ * was killed): start `initshim --guard`, detached, and wait until it answers. */
+static int spawn_guard(int timeout) {
+        const char *bin = getenv("INITSHIM_BIN");
+        pid_t pid;
+        int st;
+
+        if (!bin || !bin[0])
+                bin = "/sbin/initshim";
+        pid = fork();
+        if (pid < 0) {
+                perror("initshimctl: fork");
+                return 3;
+        }
+        if (pid == 0) {
+                /* Double fork: the guard is re-parented to PID 1, as it must be. */
+                if (setsid() < 0 || fork() != 0)
+                        _exit(0);
+                int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (fd >= 0) {
+                        dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
+                }
+                execl(bin, bin, "--guard", (char *) NULL);
+                _exit(127);
+        }
+        (void) waitpid(pid, &st, 0);
+        uint64_t deadline = now_ms() + (uint64_t) timeout * 1000;
+        while (now_ms() < deadline) {
+                int r = transact("status", NULL, now_ms() + 1000, 1);
+                if (r == 0)
+                        return 0;
+                (void) poll(NULL, 0, 100);
+        }
+        fprintf(stderr, "initshimctl: started %s --guard but it does not answer\n", bin);
+        return 3;
 }

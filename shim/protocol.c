@@ -11,12 +11,15 @@ static const char *const verb_names[_VERB_MAX] = {
         [VERB_REBOOT] = "reboot",
         [VERB_POWEROFF] = "poweroff",
         [VERB_HALT] = "halt",
+        [VERB_TAKEOVER] = "takeover",
+        [VERB_GUARD] = "guard",
 };
 
-/* Which verbs take an argument: 0 none, 1 optional. */
+/* Which verbs take an argument: 0 none, 1 optional, 2 required. */
 static const unsigned char verb_arg[_VERB_MAX] = {
         [VERB_STATUS] = 1,
         [VERB_EXEC] = 1,
+        [VERB_GUARD] = 2,
 };
 
 const char *verb_to_string(enum verb v) {
@@ -102,6 +105,9 @@ int request_parse(const char *line, size_t len, struct request *req, char *err, 
                         return -EINVAL;
                 }
                 memcpy(req->arg, p, tl);
+        } else if (verb_arg[v] == 2) {
+                snprintf(err, errlen, "'%s' needs an argument", verb_names[v]);
+                return -EINVAL;
         }
         return 0;
 }

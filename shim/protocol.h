@@ -37,6 +37,8 @@ enum verb {
         VERB_REBOOT,
         VERB_POWEROFF,
         VERB_HALT,
+        VERB_TAKEOVER,
+        VERB_GUARD,
         _VERB_MAX,
 };
 

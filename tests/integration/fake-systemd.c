@@ -11,6 +11,11 @@
  *   exit CODE          exit (a container's systemd does this on a crash)
  *   spawn NAME         start a long-running child (`sleep`-like) that writes its pid
  *                      to /run/fake-systemd.NAME.pid: a "service"
+ *   crash-mode MODE    what the crash handler ends in, like systemd's crash():
+ *                      freeze (v237+: waitid(P_ALL) loop, then pause), pause (v219),
+ *                      container (_exit), reboot (crash_reboot)
+ *   segv | abort       crash for real: a NULL store, abort()
+ *   spin | block       hang: busy loop in user space, or asleep in read()
  * It records every handled signal in /run/fake-systemd.signals and writes
  * /run/fake-systemd.ready ("generation N") when it is up. */
 #include <errno.h>
@@ -20,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +36,7 @@
 extern char **environ;
 static char **saved_argv;
 static int generation = 1;
+static char crash_mode[16] = "freeze";
 
 static void append(const char *path, const char *text) {
         int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -36,6 +44,43 @@ static void append(const char *path, const char *text) {
                 (void) !write(fd, text, strlen(text));
                 close(fd);
         }
+}
+
+/* Mirrors systemd's crash() (src/core/crash-handler.c, main.c before v255):
+ * core-dumping child, SIGCHLD to SIG_IGN|SA_NOCLDWAIT, then freeze or exit. */
+static void crash(int sig) {
+        struct sigaction nocldwait = { .sa_handler = SIG_IGN, .sa_flags = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_RESTART };
+        siginfo_t si;
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                struct rlimit no_core = { 0, 0 };
+                setrlimit(RLIMIT_CORE, &no_core); /* the host's core_pattern is not ours */
+                signal(sig, SIG_DFL);
+                raise(sig);
+                _exit(1);
+        }
+        if (pid > 0)
+                (void) waitid(P_PID, (id_t) pid, &si, WEXITED);
+        sigaction(SIGCHLD, &nocldwait, NULL);
+        append("/run/fake-systemd.log", "Freezing execution.\n");
+        if (strcmp(crash_mode, "container") == 0)
+                _exit(255);
+        if (strcmp(crash_mode, "reboot") == 0) {
+                reboot(RB_AUTOBOOT);
+                _exit(1);
+        }
+        if (strcmp(crash_mode, "freeze") == 0) {
+                for (int cfd = 3; cfd < 1024; cfd++)
+                        close(cfd);
+                for (;;) {
+                        memset(&si, 0, sizeof si);
+                        if (waitid(P_ALL, 0, &si, WEXITED) < 0 && errno != EINTR)
+                                break;
+                }
+        }
+        for (;;)
+                pause();
 }
 
 static void on_signal(int sig) {
@@ -137,11 +182,16 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "fake-systemd: not PID 1\n");
                 return 1;
         }
-        /* Like systemd: handle the documented signals, reap children. */
+        /* Like systemd: a crash handler for the fault signals, handlers for
+         * the rest, except SIGUSR2 which stays SIG_DFL (an init ignores it). */
         for (int s = 1; s < NSIG; s++) {
-                if (s == SIGKILL || s == SIGSTOP || s == SIGSEGV || s == SIGBUS || s == SIGILL || s == SIGFPE ||
-                    s == SIGABRT)
+                if (s == SIGKILL || s == SIGSTOP || s == SIGUSR2)
                         continue;
+                if (s == SIGSEGV || s == SIGBUS || s == SIGILL || s == SIGFPE || s == SIGABRT || s == SIGQUIT) {
+                        struct sigaction ca = { .sa_handler = crash, .sa_flags = SA_NODEFER };
+                        sigaction(s, &ca, NULL);
+                        continue;
+                }
                 struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
                 sigaction(s, &sa, NULL);
         }
@@ -199,6 +249,21 @@ int main(int argc, char **argv) {
                         exit(arg ? atoi(arg) : 255);
                 } else if (strcmp(line, "spawn") == 0 && arg) {
                         spawn(arg);
+                } else if (strcmp(line, "crash-mode") == 0 && arg) {
+                        snprintf(crash_mode, sizeof crash_mode, "%s", arg);
+                } else if (strcmp(line, "segv") == 0) {
+                        *(volatile int *) 0 = 1;
+                } else if (strcmp(line, "abort") == 0) {
+                        abort();
+                } else if (strcmp(line, "spin") == 0) {
+                        for (volatile unsigned long i = 0;; i++)
+                                ;
+                } else if (strcmp(line, "block") == 0) {
+                        int p[2];
+                        char c;
+                        if (pipe(p) == 0)
+                                for (;;)
+                                        (void) !read(p[0], &c, 1);
                 }
         }
 }

@@ -10,6 +10,14 @@ fi
 . tests/integration/lib.sh
 pass=0 failed=0
 only=("$@")
+# The injection mechanism on its own (TAP; no namespace needed).
+if [ ${#only[@]} -eq 0 ]; then
+        if out=$(build/tests/test_inject 2>&1); then
+                pass=$((pass + 1)); echo "PASS test_inject ($(echo "$out" | tail -n1))"
+        else
+                failed=$((failed + 1)); echo "FAIL test_inject"; echo "$out" | grep -v '^ok' | sed 's/^/    /'
+        fi
+fi
 for f in tests/integration/t_*.sh; do
         for t in $(bash -c ". tests/integration/lib.sh; . $f; declare -F" | awk '{print $3}' | grep '^test_'); do
                 if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " =~ " $t " ]]; then continue; fi

@@ -1,0 +1,390 @@
+#include "tracer.h"
+#include "log.h"
+#include "status.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef P_ALL
+#define P_ALL 0
+#endif
+
+const char *tracer_state_to_string(enum tracer_state s) {
+        switch (s) {
+        case TRACER_DETACHED:
+                return "detached";
+        case TRACER_RUNNING:
+                return "tracing";
+        case TRACER_CRASH_FOLLOW:
+                return "following a crash";
+        case TRACER_INTERRUPTING:
+                return "interrupting";
+        case TRACER_INJECTED:
+                return "taking over";
+        case TRACER_WEDGED:
+                return "holding PID 1 stopped after a failed takeover";
+        }
+        return "?";
+}
+
+static bool is_crash_signal(int sig) {
+        /* systemd installs its crash handler for SEGV ILL FPE BUS QUIT ABRT;
+         * SYS and TRAP are faults too (seccomp, breakpoints). */
+        switch (sig) {
+        case SIGSEGV:
+        case SIGILL:
+        case SIGFPE:
+        case SIGBUS:
+        case SIGQUIT:
+        case SIGABRT:
+        case SIGSYS:
+        case SIGTRAP:
+                return true;
+        }
+        return false;
+}
+
+enum signal_policy tracer_signal_policy(int sig, uint64_t sigcgt) {
+        bool caught = sig >= 1 && sig <= 64 && (sigcgt & (1ULL << (sig - 1)));
+
+        /* A traced init loses the kernel's filter of unhandled signals
+         * (reproduced: `kill -STOP 1` stopped a guarded systemd): stop signals
+         * and anything PID 1 does not catch are never re-injected. */
+        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+                return SIGNAL_SUPPRESS;
+        /* A fault with no handler would kill init (kernel panic) or, if
+         * suppressed, fault again for ever: replace PID 1 right away. */
+        if (!caught)
+                return is_crash_signal(sig) ? SIGNAL_CRASH_UNHANDLED : SIGNAL_SUPPRESS;
+        return is_crash_signal(sig) ? SIGNAL_CRASH : SIGNAL_PASS;
+}
+
+enum crash_syscall tracer_classify_crash_syscall(long nr, const uint64_t args[6]) {
+        /* systemd's crash handler ends in: _exit() in a container,
+         * freeze() = waitid(P_ALL) loop then pause() (v237+), pause() (v219),
+         * or reboot() with crash_reboot. wait_for_terminate() of its core
+         * dump child is waitid(P_PID): not terminal. */
+        switch (nr) {
+        case SYS_exit_group:
+        case SYS_exit:
+        case SYS_rt_sigsuspend:
+#ifdef SYS_pause
+        case SYS_pause:
+#endif
+                return CRASH_SYSCALL_TERMINAL;
+        case SYS_waitid:
+                return args[0] == P_ALL ? CRASH_SYSCALL_TERMINAL : CRASH_SYSCALL_OTHER;
+        case SYS_wait4:
+                return (int64_t) args[0] == -1 ? CRASH_SYSCALL_TERMINAL : CRASH_SYSCALL_OTHER;
+        case SYS_ppoll:
+                /* pause() where there is no pause syscall (aarch64): ppoll(NULL, 0, NULL, ...) */
+                return args[0] == 0 && args[1] == 0 && args[2] == 0 ? CRASH_SYSCALL_TERMINAL
+                                                                    : CRASH_SYSCALL_OTHER;
+        case SYS_reboot:
+                return CRASH_SYSCALL_REBOOT;
+        }
+        return CRASH_SYSCALL_OTHER;
+}
+
+int tracer_init(struct tracer *t, char *const *envp) {
+        unsigned char hdr[4];
+        struct stat st;
+        int fd;
+
+        memset(t, 0, sizeof *t);
+        t->self_fd = -1;
+        t->envp = envp;
+        t->crash_timeout_ms = 30000;
+        fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return log_errno(-errno, LOG_ERR, "guard: cannot open its own binary");
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) ||
+            pread(fd, hdr, 4, 0) != 4 || memcmp(hdr, "\177ELF", 4) != 0) {
+                close(fd);
+                log_error("guard: its own binary is not a root-owned, non-writable ELF; no takeover possible");
+                return -EPERM;
+        }
+        t->self_fd = fd;
+        snprintf(t->rescue_path, sizeof t->rescue_path, "/proc/%d/fd/%d", (int) getpid(), fd);
+        return 0;
+}
+
+int tracer_attach(struct tracer *t, pid_t pid) {
+        if (ptrace(PTRACE_SEIZE, pid, NULL, (void *) (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC)) < 0) {
+                int r = -errno;
+                snprintf(t->last_error, sizeof t->last_error, "cannot trace PID %d: %s%s", (int) pid,
+                         strerror(-r),
+                         r == -EPERM ? " (Yama ptrace_scope=3 or an LSM forbids it)" : "");
+                log_error("guard: %s; PID 1 runs unguarded (no takeover on crash)", t->last_error);
+                return r;
+        }
+        t->pid = pid;
+        t->state = TRACER_RUNNING;
+        t->last_error[0] = '\0';
+        return 0;
+}
+
+void tracer_detach(struct tracer *t) {
+        int st;
+
+        if (t->state == TRACER_DETACHED)
+                return;
+        /* PTRACE_DETACH needs a stopped tracee: interrupt, wait, detach. */
+        if (ptrace(PTRACE_INTERRUPT, t->pid, NULL, NULL) == 0) {
+                for (;;) {
+                        pid_t r = waitpid(t->pid, &st, __WALL);
+                        if (r < 0 && errno == EINTR)
+                                continue;
+                        if (r < 0 || !WIFSTOPPED(st))
+                                break;
+                        int sig = WSTOPSIG(st), event = st >> 16;
+                        /* A signal-delivery-stop must not swallow the signal. */
+                        int pass = 0;
+                        if (event == 0 && sig != (SIGTRAP | 0x80) && tracer_signal_policy(sig, ~0ULL) != SIGNAL_SUPPRESS)
+                                pass = sig;
+                        (void) ptrace(PTRACE_DETACH, t->pid, NULL, (void *) (long) pass);
+                        break;
+                }
+        }
+        t->state = TRACER_DETACHED;
+}
+
+static uint64_t read_sigcgt(pid_t pid) {
+        char path[64], buf[2048], *p;
+
+        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
+        if (read_file(path, buf, sizeof buf) < 0 || !(p = strstr(buf, "\nSigCgt:")))
+                return 0;
+        return strtoull(p + 8, NULL, 16);
+}
+
+static void resume(struct tracer *t, enum __ptrace_request how, int sig) {
+        if (ptrace(how, t->pid, NULL, (void *) (long) sig) < 0 && errno != ESRCH)
+                log_errno(-errno, LOG_WARNING, "guard: cannot resume PID %d", (int) t->pid);
+}
+
+static int inject(struct tracer *t, bool at_entry) {
+        char *argv[] = { (char *) "initshim", (char *) "--rescue", (char *) "--reason", t->reason, NULL };
+        int r;
+
+        r = at_entry ? inject_execve_at_syscall_entry(t->pid, t->rescue_path, argv, t->envp, 0, &t->inj)
+                     : inject_execve_at_stop(t->pid, t->rescue_path, argv, t->envp, 0, &t->inj);
+        if (r < 0) {
+                snprintf(t->last_error, sizeof t->last_error, "injecting execve failed: %s", strerror(-r));
+                log_error("guard: takeover of PID %d failed: %s", (int) t->pid, t->last_error);
+                return r;
+        }
+        t->state = TRACER_INJECTED;
+        /* PTRACE_SYSCALL, so that a failing execve shows us its exit stop
+         * before the tracee runs on with a bogus return value. */
+        resume(t, PTRACE_SYSCALL, 0);
+        return 0;
+}
+
+static void begin_takeover_log(struct tracer *t) {
+        char exe[256];
+
+        read_exe(t->pid, exe, sizeof exe);
+        log_crit("taking over PID %d (%s): %s", (int) t->pid, exe[0] ? exe : "?", t->reason);
+}
+
+int tracer_takeover(struct tracer *t, const char *reason) {
+        if (t->state != TRACER_RUNNING && t->state != TRACER_CRASH_FOLLOW)
+                return t->state == TRACER_DETACHED ? -ENOTCONN : -EBUSY;
+        (void) copy_string(t->reason, sizeof t->reason, reason);
+        if (!t->takeover_start_ns)
+                t->takeover_start_ns = now_ns();
+        begin_takeover_log(t);
+        if (ptrace(PTRACE_INTERRUPT, t->pid, NULL, NULL) < 0)
+                return log_errno(-errno, LOG_ERR, "guard: PTRACE_INTERRUPT");
+        t->state = TRACER_INTERRUPTING;
+        return 0;
+}
+
+int tracer_tick(struct tracer *t) {
+        uint64_t now, deadline;
+
+        if (t->state != TRACER_CRASH_FOLLOW)
+                return -1;
+        now = now_ms();
+        deadline = t->crash_since_ms + t->crash_timeout_ms;
+        if (now < deadline)
+                return (int) (deadline - now);
+        log_warning("guard: crash handler made no terminal syscall within %llu ms, interrupting it",
+                    (unsigned long long) t->crash_timeout_ms);
+        char reason[sizeof t->reason];
+        (void) copy_string(reason, sizeof reason, t->reason);
+        (void) tracer_takeover(t, reason);
+        return -1;
+}
+
+/* Since the tracee became initshim: record, log and report how long it took. */
+static void finish_takeover(struct tracer *t) {
+        uint64_t us = t->takeover_start_ns ? (now_ns() - t->takeover_start_ns) / 1000 : 0;
+
+        t->takeovers++;
+        snprintf(t->last_takeover, sizeof t->last_takeover, "%s (%llu us)", t->reason, (unsigned long long) us);
+        log_crit("PID %d is initshim in rescue mode, %llu us after %s", (int) t->pid, (unsigned long long) us,
+                 t->crash_signal ? signal_name(t->crash_signal) : "the takeover began");
+        t->takeover_start_ns = 0;
+        t->crash_signal = 0;
+}
+
+static int handle_syscall_stop(struct tracer *t) {
+        struct inject_syscall_stop s;
+        int r = inject_syscall_stop(t->pid, &s);
+
+        if (r < 0) {
+                resume(t, PTRACE_SYSCALL, 0);
+                return 0;
+        }
+        if (t->state == TRACER_INJECTED) {
+                /* Only a failed execve comes back here. */
+                if (s.kind == INJECT_STOP_SYSCALL_EXIT && s.ret < 0) {
+                        snprintf(t->last_error, sizeof t->last_error, "execve of %s failed in PID %d: %s",
+                                 t->rescue_path, (int) t->pid, strerror((int) -s.ret));
+                        log_crit("guard: %s; holding PID %d stopped (resuming it would let it die)",
+                                 t->last_error, (int) t->pid);
+                        /* The crash handler was about to exit or freeze: a stopped
+                         * PID 1 is better than a dead one (kernel panic). */
+                        t->state = TRACER_WEDGED;
+                        return 0;
+                }
+                resume(t, PTRACE_SYSCALL, 0);
+                return 0;
+        }
+        if (t->state != TRACER_CRASH_FOLLOW) {
+                resume(t, PTRACE_CONT, 0);
+                return 0;
+        }
+        if (s.kind != INJECT_STOP_SYSCALL_ENTRY) {
+                resume(t, PTRACE_SYSCALL, 0);
+                return 0;
+        }
+        switch (tracer_classify_crash_syscall(s.nr, s.args)) {
+        case CRASH_SYSCALL_TERMINAL:
+                if (inject(t, true) < 0) {
+                        t->state = TRACER_WEDGED;
+                        log_crit("guard: holding PID %d stopped at its terminal syscall", (int) t->pid);
+                }
+                return 0;
+        case CRASH_SYSCALL_REBOOT:
+                log_notice("guard: crashed PID %d reboots (crash_reboot): letting it", (int) t->pid);
+                t->state = TRACER_RUNNING;
+                resume(t, PTRACE_CONT, 0);
+                return 0;
+        case CRASH_SYSCALL_OTHER:
+                break;
+        }
+        resume(t, PTRACE_SYSCALL, 0);
+        return 0;
+}
+
+int tracer_handle(struct tracer *t, int st) {
+        if (WIFEXITED(st) || WIFSIGNALED(st)) {
+                log_crit("guard: PID %d is gone (%s %d)", (int) t->pid, WIFEXITED(st) ? "status" : "signal",
+                         WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+                t->state = TRACER_DETACHED;
+                return TRACER_EVENT_GONE;
+        }
+        if (!WIFSTOPPED(st))
+                return 0;
+        t->stops++;
+        int sig = WSTOPSIG(st), event = (unsigned) st >> 16;
+
+        if (event == PTRACE_EVENT_EXEC) {
+                bool taken = t->state == TRACER_INJECTED;
+                if (taken)
+                        finish_takeover(t);
+                t->state = TRACER_RUNNING;
+                resume(t, PTRACE_CONT, 0);
+                return taken ? TRACER_EVENT_TAKEN : TRACER_EVENT_EXEC;
+        }
+        if (event == PTRACE_EVENT_STOP) {
+                /* Group-stop or our PTRACE_INTERRUPT. */
+                if (t->state == TRACER_INTERRUPTING) {
+                        if (inject(t, false) < 0) {
+                                t->state = TRACER_RUNNING;
+                                resume(t, PTRACE_CONT, 0);
+                        }
+                        return 0;
+                }
+                if (t->state == TRACER_WEDGED)
+                        return 0;
+                /* A group-stop of init: never let it stick. */
+                resume(t, PTRACE_CONT, 0);
+                return 0;
+        }
+        if (event != 0) {
+                resume(t, t->state == TRACER_CRASH_FOLLOW || t->state == TRACER_INJECTED ? PTRACE_SYSCALL : PTRACE_CONT,
+                       0);
+                return 0;
+        }
+        if (sig == (SIGTRAP | 0x80))
+                return handle_syscall_stop(t);
+
+        /* A signal-delivery-stop. */
+        if (t->state == TRACER_INTERRUPTING) {
+                /* The interrupt lands here too if a signal was pending: inject now,
+                 * the signal is dropped (we resume with 0). */
+                if (inject(t, false) < 0) {
+                        t->state = TRACER_RUNNING;
+                        resume(t, PTRACE_CONT, sig);
+                }
+                return 0;
+        }
+        if (t->state == TRACER_INJECTED || t->state == TRACER_CRASH_FOLLOW) {
+                /* Nested signals while the handler runs: deliver what it catches. */
+                enum signal_policy p = tracer_signal_policy(sig, read_sigcgt(t->pid));
+                resume(t, PTRACE_SYSCALL, p == SIGNAL_PASS || p == SIGNAL_CRASH ? sig : 0);
+                return 0;
+        }
+        switch (tracer_signal_policy(sig, read_sigcgt(t->pid))) {
+        case SIGNAL_SUPPRESS:
+                log_notice("guard: not delivering %s to PID %d (it does not handle it)", signal_name(sig),
+                           (int) t->pid);
+                resume(t, PTRACE_CONT, 0);
+                break;
+        case SIGNAL_PASS:
+                resume(t, PTRACE_CONT, sig);
+                break;
+        case SIGNAL_CRASH_UNHANDLED: {
+                char exe[256];
+                read_exe(t->pid, exe, sizeof exe);
+                t->crash_signal = sig;
+                t->takeover_start_ns = now_ns();
+                snprintf(t->reason, sizeof t->reason, "crash: %s in %s (no handler)", signal_name(sig),
+                         exe[0] ? exe : "PID 1");
+                begin_takeover_log(t);
+                if (inject(t, false) < 0) {
+                        t->state = TRACER_WEDGED;
+                        log_crit("guard: holding PID %d stopped: resuming it would kill it", (int) t->pid);
+                }
+                break;
+        }
+        case SIGNAL_CRASH: {
+                char exe[256];
+                read_exe(t->pid, exe, sizeof exe);
+                t->crash_signal = sig;
+                t->crash_since_ms = now_ms();
+                t->takeover_start_ns = now_ns();
+                snprintf(t->reason, sizeof t->reason, "crash: %s in %s", signal_name(sig), exe[0] ? exe : "PID 1");
+                log_crit("guard: PID %d (%s) got %s: letting its crash handler run, then taking over", (int) t->pid,
+                         exe, signal_name(sig));
+                t->state = TRACER_CRASH_FOLLOW;
+                resume(t, PTRACE_SYSCALL, sig);
+                break;
+        }
+        }
+        return 0;
+}

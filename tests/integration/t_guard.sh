@@ -1,0 +1,113 @@
+# The guard: takeover of a crashed or hung PID 1, signal safety, survival.
+
+tracer_of_pid1() { awk '/^TracerPid/ {print $2}' "/proc/$NS/status"; }
+guard_pid() { in_ns pgrep -x initshim-guard | head -n1; }
+
+# crash VARIANT HOW: boot, start a service, crash PID 1, expect rescue mode
+# with the service alive and PID 1 still PID 1.
+crash_and_expect_rescue() {
+        local variant=$1 how=$2
+        boot_fake
+        wait_until 5 sh -c "[ \$(awk '/^TracerPid/ {print \$2}' /proc/$NS/status) != 0 ]" || fail "PID 1 not traced"
+        fake spawn svc
+        wait_until 5 in_ns test -s /run/fake-systemd.svc.pid || fail "no service"
+        svc=$(in_ns cat /run/fake-systemd.svc.pid)
+        fake crash-mode "$variant"
+        case $how in
+        segv | abort) fake "$how" ;;
+        kill-*) in_ns kill -s "${how#kill-}" 1 ;;
+        esac
+        wait_until 10 mode_is rescue || fail "no rescue mode after $how ($variant)"
+        [ "$(pid1_exe)" = "$INITSHIM" ] || fail "PID 1 is $(pid1_exe)"
+        in_ns kill -0 "$svc" || fail "service $svc died"
+        in_ns grep -q "Freezing execution" /run/fake-systemd.log || fail "crash handler did not run"
+        ctl status | grep -q "^last-takeover: crash: SIG" || fail "status: $(ctl status)"
+        grep -q "is initshim in rescue mode, [0-9]* us after SIG" "$T/log" || fail "takeover time not logged"
+        # Orphans are still reaped afterwards.
+        in_ns "$B/tests/storm" 500 100 || fail "storm"
+        wait_until 10 test "$(ns_zombies)" = 0 || fail "zombies left"
+}
+
+test_crash_freeze_segv() { crash_and_expect_rescue freeze segv; }
+test_crash_container_exit() { crash_and_expect_rescue container segv; }
+test_crash_old_pause() { crash_and_expect_rescue pause abort; }
+test_crash_kill_segv() { crash_and_expect_rescue freeze kill-SEGV; }
+test_crash_kill_abrt() { crash_and_expect_rescue container kill-ABRT; }
+
+test_second_crash_is_taken_over_again() {
+        crash_and_expect_rescue freeze segv
+        ctl exec >/dev/null || fail "exec refused"
+        wait_until 10 fake_ready 1 || fail "fake not back"
+        wait_until 5 sh -c "[ \$(awk '/^TracerPid/ {print \$2}' /proc/$NS/status) != 0 ]" || fail "not traced after return"
+        fake crash-mode container
+        fake segv
+        wait_until 10 mode_is rescue || fail "second crash not taken over"
+        ns_alive || fail "PID 1 died"
+}
+
+test_stop_and_unhandled_signals_leave_pid1_running() {
+        boot_fake
+        wait_until 5 mode_is normal || fail "no guard"
+        in_ns kill -STOP 1; in_ns kill -TSTP 1; in_ns kill -TTIN 1; in_ns kill -USR2 1
+        fake dump /run/alive
+        wait_until 5 in_ns test -e /run/alive.done || fail "PID 1 stopped by a signal it does not handle"
+        state=$(awk '{print $3}' "/proc/$NS/stat")
+        [ "$state" != T ] && [ "$state" != t ] || fail "PID 1 in state $state"
+        # Signals it does handle are delivered.
+        in_ns kill -HUP 1
+        wait_until 5 in_ns grep -qx 1 /run/fake-systemd.signals || fail "SIGHUP not delivered"
+}
+
+test_guard_killed_leaves_pid1_unharmed() {
+        boot_fake
+        wait_until 5 mode_is normal || fail "no guard"
+        in_ns kill -KILL "$(guard_pid)"
+        wait_until 5 test "$(tracer_of_pid1)" = 0 || fail "still traced"
+        fake dump /run/alive
+        wait_until 5 in_ns test -e /run/alive.done || fail "PID 1 harmed"
+        out=$(in_ns env INITSHIM_BIN="$INITSHIM" "$CTL" guard start) || fail "guard start: $out"
+        wait_until 5 sh -c "[ \$(awk '/^TracerPid/ {print \$2}' /proc/$NS/status) != 0 ]" || fail "new guard not tracing"
+        fake segv
+        wait_until 10 mode_is rescue || fail "crash not taken over by the new guard"
+}
+
+test_guard_stop_and_start() {
+        boot_fake
+        wait_until 5 mode_is normal || fail "no guard"
+        ctl guard stop | grep -q detached || fail "stop"
+        wait_until 5 test "$(tracer_of_pid1)" = 0 || fail "still traced"
+        ctl status | grep -q "NOT tracing PID 1: detached on request" || fail "status: $(ctl status)"
+        ctl guard start | grep -q "tracing PID 1" || fail "start"
+        [ "$(tracer_of_pid1)" != 0 ] || fail "not traced"
+}
+
+test_takeover_of_spinning_pid1() {
+        boot_fake
+        fake spawn svc
+        wait_until 5 in_ns test -s /run/fake-systemd.svc.pid || fail "no service"
+        fake spin
+        ctl takeover | grep -q "taking PID 1 over" || fail "takeover refused"
+        wait_until 10 mode_is rescue || fail "spinning PID 1 not taken over"
+        in_ns kill -0 "$(in_ns cat /run/fake-systemd.svc.pid)" || fail "service died"
+}
+
+test_takeover_of_blocked_pid1() {
+        boot_fake
+        fake block
+        ctl takeover >/dev/null || fail "takeover refused"
+        wait_until 10 mode_is rescue || fail "blocked PID 1 not taken over"
+        ctl status | grep -q "takeover requested by the operator" || fail "reason: $(ctl status)"
+}
+
+test_takeover_after_binary_replaced() {
+        # /sbin/initshim replaced or deleted after boot: the guard execs its open fd.
+        local copy
+        copy=$(mktemp /tmp/initshim-copy.XXXXXX); cp "$INITSHIM" "$copy"; chmod 755 "$copy"
+        INITSHIM_SAVED=$INITSHIM INITSHIM=$copy
+        boot_fake
+        wait_until 5 mode_is normal || fail "no guard"
+        rm -f "$copy"
+        fake segv
+        wait_until 10 mode_is rescue || fail "no takeover with the binary deleted"
+        INITSHIM=$INITSHIM_SAVED
+}
