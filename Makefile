@@ -93,13 +93,14 @@ install: all
 	install -D -m 0644 docs/man/initshim.8 $(DESTDIR)$(MANDIR)/man8/initshim.8
 	install -D -m 0644 docs/man/initshimctl.8 $(DESTDIR)$(MANDIR)/man8/initshimctl.8
 	install -D -m 0644 docs/man/initshim.conf.5 $(DESTDIR)$(MANDIR)/man5/initshim.conf.5
+	install -D -m 0644 shim/initshim-guard.service $(DESTDIR)$(UNITDIR)/initshim-guard.service
 	@if [ -d initramfs ] && [ -f initramfs/install.sh ]; then DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) sh initramfs/install.sh; fi
 
 clean:
 	rm -rf $(B)
 
 # The ptrace code must build for aarch64 too: compiled (not run) on every check.
-CROSS_SRC := $(filter shim/inject.c shim/arch/%,$(SHIM_SRC))
+CROSS_SRC := $(filter shim/inject.c shim/tracer.c shim/arch/%,$(SHIM_SRC))
 cross-aarch64:
 	@mkdir -p $(B)/aarch64
 	@for f in $(CROSS_SRC); do \

@@ -50,12 +50,44 @@ int guard_find(void) {
 }
 
 void guard_describe(char *buf, size_t n) {
+        char state[160];
         int pid = guard_find();
 
-        if (pid > 0)
+        if (pid <= 0) {
+                snprintf(buf, n, "not running: PID 1 is unguarded");
+                return;
+        }
+        if (read_file(GUARD_STATE_FILE, state, sizeof state) > 0) {
+                state[strcspn(state, "\n")] = '\0';
+                snprintf(buf, n, "running (pid %d), %s", pid, state);
+        } else
                 snprintf(buf, n, "running (pid %d)", pid);
+}
+
+/* What rescue-mode PID 1 shows about us: tracing or not, and why. */
+static void publish_state(void) {
+        static char last[160];
+        char now[160];
+
+        if (tracer.state != TRACER_DETACHED)
+                snprintf(now, sizeof now, "%s PID 1\n", tracer_state_to_string(tracer.state));
         else
-                snprintf(buf, n, "not running");
+                snprintf(now, sizeof now, "NOT tracing PID 1: %s\n",
+                         tracer.last_error[0] ? tracer.last_error : "detached");
+        if (strcmp(now, last) == 0)
+                return;
+        if (write_file_atomic(GUARD_STATE_FILE, now, strlen(now), 0644) == 0)
+                (void) copy_string(last, sizeof last, now);
+}
+
+/* Kept for the takeover log: asked once per exec of PID 1, from the guard. */
+static void learn_pid1_version(void) {
+        char exe[256], why[160];
+
+        read_exe(1, exe, sizeof exe);
+        if (!exe[0] || preflight_run(exe, PREFLIGHT_TIMEOUT_MS, tracer.pid1_version, sizeof tracer.pid1_version, why,
+                                     sizeof why) < 0)
+                tracer.pid1_version[0] = '\0';
 }
 
 static void describe_self(char *buf, size_t n) {
@@ -147,6 +179,7 @@ static void handle_request(const struct request *req) {
         case VERB_GUARD:
                 if (strcmp(req->arg, "stop") == 0) {
                         tracer_detach(&tracer);
+                        (void) copy_string(tracer.last_error, sizeof tracer.last_error, "detached on request");
                         detached_on_request = true;
                         log_notice("guard: detached from PID 1 on request (strace/gdb can attach now)");
                         snprintf(text, sizeof text, "ok\ndetached from PID 1; 'initshimctl guard start' re-attaches\n");
@@ -216,10 +249,13 @@ static void on_pid1_exec(int event) {
                 (void) unlink(GUARD_PID_FILE);
                 _exit(0);
         }
-        if (event == TRACER_EVENT_TAKEN || pid1_is_initshim())
+        if (event == TRACER_EVENT_TAKEN || pid1_is_initshim()) {
                 log_info("guard: PID 1 is initshim (rescue mode)");
-        else
+                tracer.pid1_version[0] = '\0';
+        } else {
                 log_info("guard: PID 1 is now %s", exe);
+                learn_pid1_version();
+        }
 }
 
 static void reap_and_trace(void) {
@@ -308,12 +344,14 @@ void guard_main(const struct config *c, const struct guard_options *o) {
                                         tracer_detach(&tracer);
                                         ctl_server_stop(&server, 2000);
                                         (void) unlink(GUARD_PID_FILE);
+                                        (void) unlink(GUARD_STATE_FILE);
                                         _exit(0);
                                 }
                         }
                 }
                 /* Always: a tracee stop may come without a fresh SIGCHLD. */
                 reap_and_trace();
+                publish_state();
                 if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
                         struct request req;
                         if (ctl_server_receive(&server, &req) == 0)

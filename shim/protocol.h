@@ -20,6 +20,7 @@
 #define REPLY_DIR RUN_DIR "/reply"
 #define STATUS_FILE RUN_DIR "/status"
 #define GUARD_PID_FILE RUN_DIR "/guard.pid"
+#define GUARD_STATE_FILE RUN_DIR "/guard.state"
 #define BOOT_ARGV_FILE RUN_DIR "/boot.argv"
 #define BOOT_ENV_FILE RUN_DIR "/boot.env"
 

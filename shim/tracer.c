@@ -195,7 +195,41 @@ static void begin_takeover_log(struct tracer *t) {
         char exe[256];
 
         read_exe(t->pid, exe, sizeof exe);
-        log_crit("taking over PID %d (%s): %s", (int) t->pid, exe[0] ? exe : "?", t->reason);
+        log_crit("taking over PID %d (%s, %s): %s", (int) t->pid, exe[0] ? exe : "?",
+                 t->pid1_version[0] ? t->pid1_version : "version unknown", t->reason);
+}
+
+void tracer_thaw_pid1(pid_t pid) {
+        char path[96], buf[512], state[32];
+
+        snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
+        if (read_file(path, buf, sizeof buf) <= 0)
+                return;
+        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+                char *cg = strrchr(line, ':');
+                if (!cg || strlen(cg + 1) > 200)
+                        continue;
+                cg++;
+                if (strncmp(line, "0::", 3) == 0) {
+                        snprintf(path, sizeof path, "/sys/fs/cgroup%s/cgroup.freeze", strcmp(cg, "/") ? cg : "");
+                        if (read_file(path, state, sizeof state) > 0 && state[0] == '1') {
+                                int fd = open(path, O_WRONLY | O_CLOEXEC);
+                                if (fd >= 0 && write_all(fd, "0", 1) == 0)
+                                        log_warning("guard: PID %d's cgroup %s was frozen: thawed it", (int) pid, cg);
+                                if (fd >= 0)
+                                        close(fd);
+                        }
+                } else if (strstr(line, ":freezer:")) {
+                        snprintf(path, sizeof path, "/sys/fs/cgroup/freezer%s/freezer.state", cg);
+                        if (read_file(path, state, sizeof state) > 0 && strncmp(state, "THAWED", 6) != 0) {
+                                int fd = open(path, O_WRONLY | O_CLOEXEC);
+                                if (fd >= 0 && write_all(fd, "THAWED", 6) == 0)
+                                        log_warning("guard: PID %d's freezer cgroup %s was frozen: thawed it", (int) pid, cg);
+                                if (fd >= 0)
+                                        close(fd);
+                        }
+                }
+        }
 }
 
 int tracer_takeover(struct tracer *t, const char *reason) {
@@ -205,6 +239,7 @@ int tracer_takeover(struct tracer *t, const char *reason) {
         if (!t->takeover_start_ns)
                 t->takeover_start_ns = now_ns();
         begin_takeover_log(t);
+        tracer_thaw_pid1(t->pid);
         if (ptrace(PTRACE_INTERRUPT, t->pid, NULL, NULL) < 0)
                 return log_errno(-errno, LOG_ERR, "guard: PTRACE_INTERRUPT");
         t->state = TRACER_INTERRUPTING;

@@ -48,6 +48,7 @@ struct tracer {
         char last_takeover[256];
         struct inject_state inj;
         char *const *envp;      /* environment for rescue mode (the kernel's) */
+        char pid1_version[128]; /* of the binary PID 1 runs, kept by the guard, for the takeover log */
 };
 
 /* Pure policies (unit-tested). sigcgt: /proc/PID/status SigCgt bitmask. */
@@ -70,6 +71,9 @@ void tracer_detach(struct tracer *t);
 int tracer_handle(struct tracer *t, int wstatus);
 /* Take a hung PID 1 over: stop it wherever it is and inject. */
 int tracer_takeover(struct tracer *t, const char *reason);
+/* If PID 1's cgroup is frozen (cgroup v2 cgroup.freeze, or v1 freezer),
+ * thaw it: a frozen task cannot be stopped for the injection. */
+void tracer_thaw_pid1(pid_t pid);
 /* Timers: a crash handler that never reaches a terminal syscall. Returns
  * ms until the next deadline, or -1. */
 int tracer_tick(struct tracer *t);

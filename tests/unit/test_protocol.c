@@ -30,6 +30,10 @@ static void test_valid_requests(void **state) {
                 char line[64];
                 strcpy(line, "n ");
                 strcat(line, verb_to_string(v));
+                if (v == VERB_GUARD) {
+                        assert_int_equal(parse(line, &r, err), -EINVAL); /* needs start|stop */
+                        strcat(line, " start");
+                }
                 assert_int_equal(parse(line, &r, err), 0);
                 assert_int_equal(r.verb, v);
         }
