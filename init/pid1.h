@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -50,6 +51,15 @@ bool in_container(void);
 /* Orderly (exec systemd-shutdown or own sequence) or immediate. Returns only
  * if the final reboot(2) failed. */
 void pid1_shutdown(enum pid1_action a, const struct config *c);
+
+/* recover.c */
+int parse_proc_stat(const char *text, char *state, long *ppid, unsigned long *flags);
+void stop_leftover_services(const struct config *c, const pid_t *spare, size_t n_spare);
+/* Pure sliding window: drops stamps older than interval, then allows (and
+ * records now) if fewer than limit remain. */
+bool ratelimit_allow(uint64_t *stamps, size_t *n, size_t max, uint64_t now, uint64_t interval, unsigned limit);
+/* Persistent (in /run) window of automatic restarts. */
+bool restart_allowed(const struct config *c);
 
 /* rescue.c */
 void rescue_main(const char *reason, const struct config *c) __attribute__((noreturn));

@@ -162,13 +162,18 @@ static int resolve_target(const char *arg, const char **path, char *version, siz
         return -ENOENT;
 }
 
-/* Hand PID 1 back to systemd, started fresh with the kernel's arguments.
- * Returns only on failure, with rescue mode intact. */
+/* Hand PID 1 back to systemd, started fresh with the kernel's arguments,
+ * after stopping what the old one left running (recover.c). Returns only on
+ * failure, with rescue mode intact. */
 static void exec_systemd(const char *path) {
         sigset_t none;
+        pid_t spare[3] = { guard_find(), server.parser, rescue_cmd };
 
-        log_notice("leaving rescue mode: executing %s", path);
+        log_notice("leaving rescue mode: stopping left-over services, then executing %s", path);
+        /* The parser first: it exits once it has delivered the last answer. */
         ctl_server_stop(&server, 2000);
+        spare[1] = 0;
+        stop_leftover_services(cfg, spare, ELEMENTSOF(spare));
         signal_guard(SIGNAL_GUARD_RESUME);
         boot_argv[0] = (char *) path;
         sigemptyset(&none);
@@ -275,6 +280,39 @@ static void handle_request(const struct request *req) {
                 do_action(after);
 }
 
+/* on-failure: what happens right after a takeover, without an operator. */
+static void apply_policy(const char *reason) {
+        const char *path = NULL;
+        char version[128], why[256];
+
+        if (strncmp(reason, "boot:", 5) == 0)
+                return; /* nothing ran that could be restarted */
+        switch (cfg->on_failure) {
+        case ON_FAILURE_HOLD:
+                log_notice("on-failure=hold: waiting for the operator (initshimctl exec, reboot)");
+                return;
+        case ON_FAILURE_REBOOT:
+                log_notice("on-failure=reboot");
+                do_action(ACTION_REBOOT);
+                return;
+        case ON_FAILURE_RESTART:
+                if (!restart_allowed(cfg)) {
+                        log_set_console(true);
+                        log_crit("on-failure=restart: %u restarts within %llu s already; holding in rescue mode",
+                                 cfg->restart_limit, (unsigned long long) (cfg->restart_interval_ms / 1000));
+                        log_set_console(cfg->console);
+                        return;
+                }
+                if (resolve_target(NULL, &path, version, sizeof version, why, sizeof why) < 0) {
+                        log_crit("on-failure=restart: %s; holding in rescue mode", why);
+                        return;
+                }
+                log_notice("on-failure=restart: bringing up %s (%s)", path, version);
+                exec_systemd(path);
+                return;
+        }
+}
+
 static void handle_signal(const struct signalfd_siginfo *si) {
         int sig = (int) si->ssi_signo;
         enum pid1_action a = signal_action(sig);
@@ -328,6 +366,7 @@ void rescue_main(const char *reason, const struct config *c) {
         guard_pid_seen = guard_find() > 0 ? guard_find() : 0;
         ctl_server_init(&server);
         start_rescue_command();
+        apply_policy(reason);
 
         for (;;) {
                 struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };

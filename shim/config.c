@@ -3,15 +3,29 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 void config_init(struct config *c) {
         memset(c, 0, sizeof *c);
         (void) copy_string(c->systemd, sizeof c->systemd, SYSTEMD_PATH_DEBIAN);
-        c->on_failure = ON_FAILURE_HOLD;
+        c->on_failure = ON_FAILURE_RESTART;
         c->guard = true;
         c->shutdown_timeout_ms = 10000;
+        (void) copy_string(c->keep_cgroups, sizeof c->keep_cgroups, "machine.slice kubepods.slice kubepods");
+        c->stop_timeout_ms = 10000;
+        c->restart_limit = 3;
+        c->restart_interval_ms = 3600 * 1000;
+        c->crash_timeout_ms = 30000;
+        c->liveness_interval_ms = 30000;
+        c->liveness_timeout_ms = 25000; /* sd-bus's default method timeout */
+        c->liveness_failures = 3;
+        c->zombie_age_ms = 60000;
+        c->zombie_limit = 100;
+        c->memory_limit = 2ULL << 30;
+        c->auto_reexec = AUTO_REEXEC_MEMORY;
+        c->reexec_timeout_ms = 90000;
 }
 
 const char *on_failure_to_string(enum on_failure f) {
@@ -76,6 +90,58 @@ static int set_version(struct config *c, const char *name, const char *path, cha
         return 0;
 }
 
+struct duration_key {
+        const char *key;
+        size_t offset;
+        bool zero_ok; /* 0 disables */
+};
+
+static const struct duration_key duration_keys[] = {
+        { "shutdown-timeout", offsetof(struct config, shutdown_timeout_ms), false },
+        { "stop-timeout", offsetof(struct config, stop_timeout_ms), false },
+        { "restart-interval", offsetof(struct config, restart_interval_ms), false },
+        { "crash-timeout", offsetof(struct config, crash_timeout_ms), false },
+        { "liveness-interval", offsetof(struct config, liveness_interval_ms), true },
+        { "liveness-timeout", offsetof(struct config, liveness_timeout_ms), false },
+        { "zombie-age", offsetof(struct config, zombie_age_ms), true },
+        { "reexec-timeout", offsetof(struct config, reexec_timeout_ms), false },
+};
+
+struct count_key {
+        const char *key;
+        size_t offset;
+};
+
+static const struct count_key count_keys[] = {
+        { "restart-limit", offsetof(struct config, restart_limit) },
+        { "liveness-failures", offsetof(struct config, liveness_failures) },
+        { "zombie-limit", offsetof(struct config, zombie_limit) },
+};
+
+static int parse_auto_reexec(struct config *c, const char *value, char *err, size_t errlen) {
+        char buf[128], *save = NULL;
+        unsigned flags = 0;
+
+        if (copy_string(buf, sizeof buf, value) < 0) {
+                snprintf(err, errlen, "value too long");
+                return -EINVAL;
+        }
+        for (char *w = strtok_r(buf, " ,", &save); w; w = strtok_r(NULL, " ,", &save)) {
+                if (strcmp(w, "memory") == 0)
+                        flags |= AUTO_REEXEC_MEMORY;
+                else if (strcmp(w, "upgrade") == 0)
+                        flags |= AUTO_REEXEC_UPGRADE;
+                else if (strcmp(w, "slow") == 0)
+                        flags |= AUTO_REEXEC_SLOW;
+                else if (strcmp(w, "no") != 0) {
+                        snprintf(err, errlen, "'%s' is not one of memory, upgrade, slow, no", w);
+                        return -EINVAL;
+                }
+        }
+        c->auto_reexec = flags;
+        return 0;
+}
+
 int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen) {
         int r;
 
@@ -128,15 +194,44 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
                         snprintf(err, errlen, "longer than %d bytes", CONFIG_CMD_MAX - 1);
                 return r;
         }
-        if (strcmp(key, "shutdown-timeout") == 0) {
-                uint64_t ms;
-                if (parse_duration_ms(value, &ms) < 0 || ms == 0) {
-                        snprintf(err, errlen, "'%s' is not a duration (e.g. 10s, 500ms)", value);
+        for (size_t i = 0; i < ELEMENTSOF(duration_keys); i++)
+                if (strcmp(key, duration_keys[i].key) == 0) {
+                        uint64_t ms;
+                        if (parse_duration_ms(value, &ms) < 0 || (ms == 0 && !duration_keys[i].zero_ok)) {
+                                snprintf(err, errlen, "'%s' is not a duration (e.g. 10s, 500ms, 2min)%s", value,
+                                         duration_keys[i].zero_ok ? "" : " above 0");
+                                return -EINVAL;
+                        }
+                        *(uint64_t *) ((char *) c + duration_keys[i].offset) = ms;
+                        return 0;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(count_keys); i++)
+                if (strcmp(key, count_keys[i].key) == 0) {
+                        uint64_t v;
+                        if (parse_size(value, &v) < 0 || v > 1000000 || strpbrk(value, "KMGkmg")) {
+                                snprintf(err, errlen, "'%s' is not a number up to 1000000", value);
+                                return -EINVAL;
+                        }
+                        *(unsigned *) ((char *) c + count_keys[i].offset) = (unsigned) v;
+                        return 0;
+                }
+        if (strcmp(key, "memory-limit") == 0) {
+                uint64_t v;
+                if (parse_size(value, &v) < 0) {
+                        snprintf(err, errlen, "'%s' is not a size (e.g. 2G, 512M, 0 = off)", value);
                         return -EINVAL;
                 }
-                c->shutdown_timeout_ms = ms;
+                c->memory_limit = v;
                 return 0;
         }
+        if (strcmp(key, "keep-cgroups") == 0) {
+                r = copy_string(c->keep_cgroups, sizeof c->keep_cgroups, value);
+                if (r < 0)
+                        snprintf(err, errlen, "longer than %d bytes", CONFIG_CMD_MAX - 1);
+                return r;
+        }
+        if (strcmp(key, "auto-reexec") == 0)
+                return parse_auto_reexec(c, value, err, errlen);
         snprintf(err, errlen, "unknown key '%s'", key);
         return -ENOENT;
 }

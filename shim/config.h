@@ -41,7 +41,28 @@ struct config {
         bool guard;
         char rescue_command[CONFIG_CMD_MAX];
         uint64_t shutdown_timeout_ms;
+
+        /* Recovery (docs/recovery.md). */
+        char keep_cgroups[CONFIG_CMD_MAX]; /* blank-separated cgroup path prefixes */
+        uint64_t stop_timeout_ms;          /* SIGTERM -> SIGKILL of left-over services */
+        unsigned restart_limit;            /* automatic restarts per restart-interval */
+        uint64_t restart_interval_ms;
+        uint64_t crash_timeout_ms;         /* crash handler -> terminal syscall, at most */
+
+        /* Health checks (the guard). 0 disables a check. */
+        uint64_t liveness_interval_ms;
+        uint64_t liveness_timeout_ms;
+        unsigned liveness_failures;        /* consecutive failures = unresponsive */
+        uint64_t zombie_age_ms;
+        unsigned zombie_limit;             /* old zombies that mean PID 1 no longer reaps */
+        uint64_t memory_limit;             /* bytes of PID 1 RSS */
+        unsigned auto_reexec;              /* AUTO_REEXEC_* */
+        uint64_t reexec_timeout_ms;
 };
+
+#define AUTO_REEXEC_MEMORY (1u << 0)
+#define AUTO_REEXEC_UPGRADE (1u << 1)
+#define AUTO_REEXEC_SLOW (1u << 2)
 
 /* Called for each problem found; source is a file path or "kernel command line". */
 typedef void (*config_report_fn)(const char *source, unsigned line, const char *msg);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,11 @@ int main(int argc, char **argv) {
         if (timeout == 0)
                 timeout = strcmp(verb, "exec") == 0 ? 60 : 10;
         atexit(cleanup);
+        /* These end or replace every service process, possibly ours: ignore
+         * SIGTERM (a SIGKILL still ends us) so that the answer gets printed. */
+        if (strcmp(verb, "exec") == 0 || strcmp(verb, "reboot") == 0 || strcmp(verb, "poweroff") == 0 ||
+            strcmp(verb, "halt") == 0)
+                (void) signal(SIGTERM, SIG_IGN);
         if (strcmp(verb, "guard") == 0 && arg && strcmp(arg, "start") == 0) {
                 int r = run(verb, arg, timeout);
                 return r == 3 ? spawn_guard(timeout) : r;

@@ -61,8 +61,10 @@ ns_alive() { kill -0 "$NS" 2>/dev/null; }
 ns_zombies() { in_ns sh -c 'n=0; for s in /proc/[0-9]*/stat; do read -r l < "$s" 2>/dev/null || continue; r=${l##*) }; set -- $r; [ "$1" = Z ] && [ "$2" = 1 ] && n=$((n+1)); done; echo $n'; }
 
 # Boot the fake as systemd, then make it "crash" into rescue mode.
+# Rescue mode holds unless a test asks for another policy ($1 wins).
 boot_fake() {
         ns_start "systemd = $FAKE
+on-failure = hold
 ${1:-}"
         wait_until 10 fake_ready 1 || fail "fake systemd did not come up"
 }
@@ -70,3 +72,17 @@ to_rescue() {
         fake rescue "${1:-test crash}"
         wait_until 10 mode_is rescue || fail "no rescue mode"
 }
+
+# A cgroup v2 directory for processes the recovery must keep; sets KEEP_CG
+# (path as /proc/PID/cgroup shows it) and KEEP_DIR. Skips (returns 1) where
+# no writable unified hierarchy exists.
+make_kept_cgroup() {
+        local root
+        if [ -e /sys/fs/cgroup/cgroup.controllers ]; then root=/sys/fs/cgroup
+        elif [ -e /sys/fs/cgroup/unified/cgroup.procs ]; then root=/sys/fs/cgroup/unified
+        else return 1; fi
+        KEEP_CG=initshim-it-$$/kept
+        KEEP_DIR=$root/$KEEP_CG
+        mkdir -p "$KEEP_DIR"
+}
+drop_kept_cgroup() { [ -n "${KEEP_DIR:-}" ] && rmdir "$KEEP_DIR" "${KEEP_DIR%/kept}" 2>/dev/null; true; }

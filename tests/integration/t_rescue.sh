@@ -98,7 +98,8 @@ test_sigterm_execs_systemd_again() {
 }
 
 test_exec_request_returns_to_systemd() {
-        boot_fake "version fake = $FAKE"
+        boot_fake "version fake = $FAKE
+stop-timeout = 2s"
         fake spawn svc
         wait_until 5 in_ns test -s /run/fake-systemd.svc.pid || fail "no service"
         svc=$(in_ns cat /run/fake-systemd.svc.pid)
@@ -106,7 +107,9 @@ test_exec_request_returns_to_systemd() {
         out=$(ctl exec fake) || fail "exec refused: $out"
         echo "$out" | grep -q "executing $FAKE" || fail "answer: $out"
         wait_until 10 fake_ready 1 || fail "fake not back"
-        in_ns kill -0 "$svc" || fail "service died"
+        # A fresh systemd would start its services again: the old copy is stopped.
+        ! in_ns kill -0 "$svc" 2>/dev/null || fail "left-over service $svc not stopped"
+        grep -q "stopping left-over pid $svc" "$T/log" || fail "not logged"
         wait_until 10 mode_is normal || fail "guard not serving"
         # And once more: a second crash is handled the same way.
         to_rescue again

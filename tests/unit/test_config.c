@@ -31,8 +31,13 @@ static void test_defaults(void **state) {
         (void) state;
         config_init(&c);
         assert_string_equal(c.systemd, "/lib/systemd/systemd");
-        assert_int_equal(c.on_failure, ON_FAILURE_HOLD);
+        assert_int_equal(c.on_failure, ON_FAILURE_RESTART);
         assert_true(c.guard);
+        assert_string_equal(c.keep_cgroups, "machine.slice kubepods.slice kubepods");
+        assert_int_equal(c.restart_limit, 3);
+        assert_int_equal(c.liveness_failures, 3);
+        assert_int_equal(c.memory_limit, 2ULL << 30);
+        assert_int_equal(c.auto_reexec, AUTO_REEXEC_MEMORY);
         assert_false(c.console);
         assert_int_equal(c.shutdown_timeout_ms, 10000);
 }
@@ -74,7 +79,7 @@ static void test_bad_values_keep_defaults(void **state) {
         assert_non_null(strstr(last_report, "test.conf:1:"));
 
         parse(&c, "\n\non-failure = sometimes\n");
-        assert_int_equal(c.on_failure, ON_FAILURE_HOLD);
+        assert_int_equal(c.on_failure, ON_FAILURE_RESTART);
         assert_non_null(strstr(last_report, "test.conf:3: 'sometimes' is not one of"));
 
         parse(&c, "frobnicate = 3\nconsole = maybe\nshutdown-timeout = 5 hours\nno equals sign\n");
@@ -85,6 +90,37 @@ static void test_bad_values_keep_defaults(void **state) {
         parse(&c, "version bad/name = /x\nversion ok = relative\n");
         assert_int_equal(reports, 2);
         assert_int_equal(c.n_versions, 0);
+}
+
+static void test_health_and_recovery_keys(void **state) {
+        struct config c;
+        (void) state;
+        parse(&c, "keep-cgroups = machine.slice user.slice\n"
+                  "stop-timeout = 3s\nrestart-limit = 5\nrestart-interval = 10min\n"
+                  "liveness-interval = 0\nliveness-timeout = 2s\nliveness-failures = 2\n"
+                  "zombie-age = 5s\nzombie-limit = 10\nmemory-limit = 512M\n"
+                  "auto-reexec = memory, upgrade slow\nreexec-timeout = 20s\ncrash-timeout = 1s\n");
+        assert_int_equal(reports, 0);
+        assert_string_equal(c.keep_cgroups, "machine.slice user.slice");
+        assert_int_equal(c.stop_timeout_ms, 3000);
+        assert_int_equal(c.restart_limit, 5);
+        assert_int_equal(c.restart_interval_ms, 600000);
+        assert_int_equal(c.liveness_interval_ms, 0); /* off */
+        assert_int_equal(c.liveness_timeout_ms, 2000);
+        assert_int_equal(c.liveness_failures, 2);
+        assert_int_equal(c.zombie_age_ms, 5000);
+        assert_int_equal(c.zombie_limit, 10);
+        assert_int_equal(c.memory_limit, 512ULL << 20);
+        assert_int_equal(c.auto_reexec, AUTO_REEXEC_MEMORY | AUTO_REEXEC_UPGRADE | AUTO_REEXEC_SLOW);
+        assert_int_equal(c.reexec_timeout_ms, 20000);
+        assert_int_equal(c.crash_timeout_ms, 1000);
+        parse(&c, "auto-reexec = no\nstop-timeout = 0\nrestart-limit = lots\nzombie-limit = 2G\n"
+                  "memory-limit = big\nauto-reexec = sometimes\n");
+        assert_int_equal(c.auto_reexec, 0);
+        assert_int_equal(reports, 5);
+        assert_int_equal(c.stop_timeout_ms, 10000);
+        assert_int_equal(c.restart_limit, 3);
+        assert_int_equal(c.zombie_limit, 100);
 }
 
 static void test_version_redefinition_and_limit(void **state) {
@@ -178,6 +214,7 @@ int main(void) {
                 cmocka_unit_test(test_full_file),
                 cmocka_unit_test(test_bad_values_keep_defaults),
                 cmocka_unit_test(test_version_redefinition_and_limit),
+                cmocka_unit_test(test_health_and_recovery_keys),
                 cmocka_unit_test(test_cmdline),
                 cmocka_unit_test(test_boot_candidates),
                 cmocka_unit_test(test_parse_helpers),

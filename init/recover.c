@@ -1,0 +1,158 @@
+/* Recovery after a takeover: the `on-failure` policy.
+ *
+ * A crashed systemd's state is gone, and a systemd started without
+ * --deserialize boots fresh: it finds services' cgroups populated, logs
+ * "Found left-over process ... Ignoring." and starts second copies. So
+ * `restart` first stops every left-over process (SIGTERM, stop-timeout,
+ * SIGKILL), except in the cgroups the operator keeps (containers), PID 1's
+ * own scope and initshim's own processes; then it execs systemd fresh. */
+#include "cgroup.h"
+#include "log.h"
+#include "pid1.h"
+#include "protocol.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PF_KTHREAD 0x00200000UL
+#define RESTARTS_FILE RUN_DIR "/restarts"
+#define RESTARTS_MAX 64
+
+int parse_proc_stat(const char *text, char *state, long *ppid, unsigned long *flags) {
+        const char *p = strrchr(text, ')');
+        long pgrp, session, tty, tpgid;
+
+        if (!p || sscanf(p + 1, " %c %ld %ld %ld %ld %ld %lu", state, ppid, &pgrp, &session, &tty, &tpgid, flags) != 7)
+                return -EINVAL;
+        return 0;
+}
+
+static bool spared(pid_t pid, long ppid, const pid_t *spare, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (spare[i] > 0 && (pid == spare[i] || ppid == spare[i]))
+                        return true;
+        return false;
+}
+
+/* Signal every left-over process; returns how many are still alive. */
+static unsigned sweep(int sig, const struct config *c, const pid_t *spare, size_t n_spare, bool log_each) {
+        char buf[4096], path[64], text[512], cg[256];
+        unsigned alive = 0;
+        int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (dfd < 0)
+                return 0;
+        for (;;) {
+                long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+                if (n <= 0)
+                        break;
+                for (long off = 0; off < n;) {
+                        struct dirent64 *de = (struct dirent64 *) (buf + off);
+                        char state;
+                        long ppid;
+                        unsigned long flags;
+                        off += de->d_reclen;
+                        if (!isdigit((unsigned char) de->d_name[0]))
+                                continue;
+                        pid_t pid = (pid_t) atoi(de->d_name);
+                        if (pid == 1 || pid == getpid())
+                                continue;
+                        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+                        if (read_file(path, text, sizeof text) < 0 || parse_proc_stat(text, &state, &ppid, &flags) < 0)
+                                continue;
+                        if ((flags & PF_KTHREAD) || state == 'Z' || spared(pid, ppid, spare, n_spare))
+                                continue;
+                        if (cgroup_of(pid, cg, sizeof cg) == 0 && cgroup_is_kept(cg, c->keep_cgroups))
+                                continue;
+                        alive++;
+                        if (sig == 0)
+                                continue;
+                        if (log_each)
+                                log_info("stopping left-over pid %d in %s", (int) pid, cg[0] ? cg : "?");
+                        (void) kill(pid, sig);
+                        if (sig == SIGTERM)
+                                (void) kill(pid, SIGCONT);
+                }
+        }
+        close(dfd);
+        return alive;
+}
+
+static void reap_some(void) {
+        int st;
+        while (waitpid(-1, &st, WNOHANG) > 0)
+                ;
+}
+
+static bool wait_gone(const struct config *c, const pid_t *spare, size_t n_spare, uint64_t timeout_ms) {
+        uint64_t deadline = now_ms() + timeout_ms;
+
+        for (;;) {
+                reap_some();
+                if (sweep(0, c, spare, n_spare, false) == 0)
+                        return true;
+                if (now_ms() >= deadline)
+                        return false;
+                (void) poll(NULL, 0, 20);
+        }
+}
+
+void stop_leftover_services(const struct config *c, const pid_t *spare, size_t n_spare) {
+        unsigned n = sweep(SIGTERM, c, spare, n_spare, true);
+
+        log_notice("stopping %u left-over processes (SIGTERM, up to %llu ms), keeping cgroups: init.scope %s", n,
+                   (unsigned long long) c->stop_timeout_ms, c->keep_cgroups);
+        if (n == 0 || wait_gone(c, spare, n_spare, c->stop_timeout_ms))
+                return;
+        n = sweep(SIGKILL, c, spare, n_spare, false);
+        log_warning("%u left-over processes ignored SIGTERM: killed", n);
+        if (!wait_gone(c, spare, n_spare, 5000))
+                log_warning("some left-over processes would not die (D state?)");
+}
+
+bool ratelimit_allow(uint64_t *stamps, size_t *n, size_t max, uint64_t now, uint64_t interval, unsigned limit) {
+        size_t k = 0;
+
+        /* Keep only the stamps inside the window. */
+        for (size_t i = 0; i < *n; i++)
+                if (stamps[i] + interval > now)
+                        stamps[k++] = stamps[i];
+        *n = k;
+        if (k >= limit)
+                return false;
+        if (k == max) {
+                memmove(stamps, stamps + 1, (max - 1) * sizeof *stamps);
+                k--;
+        }
+        stamps[k++] = now;
+        *n = k;
+        return true;
+}
+
+/* The window survives the execs between rescue mode and systemd: /run. */
+bool restart_allowed(const struct config *c) {
+        static char text[RESTARTS_MAX * 24];
+        uint64_t stamps[RESTARTS_MAX];
+        size_t n = 0, len = 0;
+        bool ok;
+
+        if (read_file(RESTARTS_FILE, text, sizeof text) > 0)
+                for (char *p = text; *p && n < RESTARTS_MAX; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+                        stamps[n++] = strtoull(p, NULL, 10);
+        ok = ratelimit_allow(stamps, &n, RESTARTS_MAX, now_ms(), c->restart_interval_ms, c->restart_limit);
+        for (size_t i = 0; i < n; i++)
+                len += (size_t) snprintf(text + len, sizeof text - len, "%llu\n", (unsigned long long) stamps[i]);
+        (void) write_file_atomic(RESTARTS_FILE, text, len, 0600);
+        return ok;
+}

@@ -1,0 +1,15 @@
+/* Which cgroup a process is in, and whether the operator keeps it. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The cgroup path systemd tracks a process by: the unified ("0::") path,
+ * or on hybrid/legacy hosts the name=systemd one. "" if unknown. */
+int cgroup_of(pid_t pid, char *buf, size_t n);
+/* Pure: pick that path out of the text of /proc/PID/cgroup. */
+int cgroup_pick(const char *proc_cgroup, char *buf, size_t n);
+/* Pure: is path ("/machine.slice/x.scope") under one of the blank-separated
+ * prefixes ("machine.slice kubepods")? init.scope is always kept: it holds
+ * PID 1 and the guard. */
+bool cgroup_is_kept(const char *path, const char *keep_list);
