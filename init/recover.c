@@ -99,8 +99,10 @@ static bool wait_gone(const struct config *c, const pid_t *spare, size_t n_spare
         uint64_t deadline = now_ms() + timeout_ms;
 
         for (;;) {
+                unsigned alive = sweep(0, c, spare, n_spare, false);
+                /* After the sweep: what it saw as zombies are reaped now. */
                 reap_some();
-                if (sweep(0, c, spare, n_spare, false) == 0)
+                if (alive == 0)
                         return true;
                 if (now_ms() >= deadline)
                         return false;

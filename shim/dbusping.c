@@ -103,9 +103,11 @@ ssize_t dbus_build_method_call(void *buf, size_t size, uint32_t serial,
         w_u32le(&w, 0); /* body length */
         w_u32le(&w, serial);
         w_u32le(&w, 0); /* header-field array length, set below */
+        /* sd-bus's order (bus-message.c sd_bus_message_new_method_call()), so the
+         * bytes equal those of sd_bus_call_method() with the same serial. */
         w_field_string(&w, DBUS_HEADER_PATH, 'o', path, lp);
-        w_field_string(&w, DBUS_HEADER_INTERFACE, 's', interface, li);
         w_field_string(&w, DBUS_HEADER_MEMBER, 's', member, lm);
+        w_field_string(&w, DBUS_HEADER_INTERFACE, 's', interface, li);
         if (w.overflow)
                 return -ENOBUFS;
         /* The array length excludes the padding after its last element. */
@@ -575,57 +577,58 @@ static bool line_is(const char *line, size_t len, const char *word) {
         return len >= w && memcmp(line, word, w) == 0 && (len == w || line[w] == ' ');
 }
 
-/* SASL: send AUTH EXTERNAL with our uid, read reply lines (possibly split
- * across reads) until OK. Leaves any bytes after the OK line in buf. */
+/* SASL, as sd-bus's own client does it (bus-socket.c
+ * bus_socket_start_auth_client()): AUTH and BEGIN in one write, then wait for
+ * "OK <guid>" (the reply lines may be split across reads), and only then send
+ * the first message, in a separate write. The order matters with an sd-bus
+ * server: bytes that arrive in the same read as BEGIN stay in its buffer with
+ * nothing to wake it up (its rqueue is empty and no more POLLIN comes), so a
+ * call sent together with BEGIN is never answered (seen with systemd 252).
+ * Sent after OK, it always comes in a later read: sd-bus handles a pending
+ * BEGIN right after writing OK (bus_socket_write_auth() "cranks the state
+ * machine"). From then on PID 1 may send signals, so the OK line can arrive
+ * together with binary messages: those bytes are left in buf. */
 static int authenticate(struct conn *c, char *buf, size_t cap, size_t *n) {
         char hex[24], line[64];
-        bool sent_data = false;
         int k;
 
         uid_hex(hex, geteuid());
         /* The leading NUL byte is required (sd-bus: "First char must be a NUL
-         * byte") and is where credentials would be passed on BSDs. */
-        int l = snprintf(line, sizeof line, "%cAUTH EXTERNAL %s\r\n", 0, hex);
+         * byte"); the uid must be the one SO_PEERCRED shows the server. No
+         * NEGOTIATE_UNIX_FD: we pass no fds. */
+        int l = snprintf(line, sizeof line, "%cAUTH EXTERNAL %s\r\nBEGIN\r\n", 0, hex);
         if ((k = send_all(c, line, (size_t) l)) < 0)
                 return k;
 
         *n = 0;
         for (;;) {
                 char *e = memmem(buf, *n, "\r\n", 2);
+                /* Only the line is text: binary messages may follow it in
+                 * the same read. */
+                size_t ll = e ? (size_t) (e - buf) : *n;
+                for (size_t i = 0; i < ll; i++) {
+                        unsigned char ch = (unsigned char) buf[i];
+                        if ((ch < 0x20 || ch > 0x7e) && !(ch == '\r' && !e && i == ll - 1))
+                                return fail(c, -EPROTO, "garbage during auth (byte 0x%02x)", ch);
+                }
                 if (!e) {
                         size_t got;
                         if (*n >= AUTH_LINE_MAX)
                                 return fail(c, -EPROTO, "auth reply line too long");
                         if ((k = recv_some(c, buf + *n, MIN(cap, (size_t) AUTH_LINE_MAX + 2) - *n, "during auth", &got)) < 0)
                                 return k;
-                        for (size_t i = *n; i < *n + got; i++) {
-                                unsigned char ch = (unsigned char) buf[i];
-                                if ((ch < 0x20 || ch > 0x7e) && ch != '\r' && ch != '\n')
-                                        return fail(c, -EPROTO, "garbage during auth (byte 0x%02x)", ch);
-                        }
                         *n += got;
                         continue;
                 }
 
-                size_t ll = (size_t) (e - buf);
                 if (line_is(buf, ll, "OK") && ll > 3) {
-                        /* "OK <server guid>". Keep what follows (nothing,
-                         * since we send BEGIN only now). */
+                        /* "OK <server guid>": BEGIN is already sent, what
+                         * follows (if anything) is a message. */
                         *n -= ll + 2;
                         memmove(buf, e + 2, *n);
                         return 0;
                 }
-                if (line_is(buf, ll, "DATA") && !sent_data) {
-                        /* A server that ignored our initial response asks
-                         * for it again (as sd-bus does to an empty AUTH). */
-                        sent_data = true;
-                        l = snprintf(line, sizeof line, "DATA %s\r\n", hex);
-                        if ((k = send_all(c, line, (size_t) l)) < 0)
-                                return k;
-                        *n -= ll + 2;
-                        memmove(buf, e + 2, *n);
-                        continue;
-                }
+                /* After REJECTED the server also answers our BEGIN with ERROR. */
                 if (line_is(buf, ll, "REJECTED"))
                         return fail(c, -EPROTO, "auth rejected: %.*s", (int) MIN(ll, 100u), buf);
                 return fail(c, -EPROTO, "unexpected auth reply: %.*s", (int) MIN(ll, 90u), buf);
@@ -635,7 +638,7 @@ static int authenticate(struct conn *c, char *buf, size_t cap, size_t *n) {
 static int ping_on_fd(struct conn *c, const char *path) {
         /* Auth lines and message headers go here; bodies are skipped. */
         char buf[DBUS_HEADER_SIZE_MAX];
-        uint8_t out[8 + 128];
+        uint8_t out[128];
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         const uint32_t serial = 1; /* the first and only message on this connection */
         size_t n = 0;
@@ -648,13 +651,11 @@ static int ping_on_fd(struct conn *c, const char *path) {
         if ((k = authenticate(c, buf, sizeof buf, &n)) < 0)
                 return k;
 
-        /* BEGIN and the call in one write; NEGOTIATE_UNIX_FD is not needed. */
-        memcpy(out, "BEGIN\r\n", 7);
-        ssize_t m = dbus_build_ping(out + 7, sizeof out - 7, serial);
+        ssize_t m = dbus_build_ping(out, sizeof out, serial);
         if (m < 0)
                 return fail(c, (int) m, "building the message: %s", strerror((int) -m));
         sent_at = mono_us();
-        if ((k = send_all(c, out, 7 + (size_t) m)) < 0)
+        if ((k = send_all(c, out, (size_t) m)) < 0)
                 return k;
 
         for (;;) {

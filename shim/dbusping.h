@@ -85,7 +85,9 @@ struct dbus_ping_result {
 int dbus_ping(const char *path, uint64_t timeout_ms, struct dbus_ping_result *res);
 
 /* Build a METHOD_CALL (little-endian, flags 0, empty body) with header
- * fields PATH, INTERFACE, MEMBER, in that order, into buf. Returns its length
+ * fields PATH, MEMBER, INTERFACE, in that order (sd-bus's), into buf. The
+ * header-field array is 8-aligned per field and the message is padded to a
+ * multiple of 8 (where the empty body starts). Returns its length
  * (a multiple of 8), -ENOBUFS if size is too small, -EINVAL on a NULL/empty
  * or over-long argument or serial 0. */
 ssize_t dbus_build_method_call(void *buf, size_t size, uint32_t serial,

@@ -1,6 +1,7 @@
 #include "guard.h"
 #include "ctlserver.h"
 #include "tracer.h"
+#include "watch.h"
 #include "log.h"
 #include "preflight.h"
 #include "protocol.h"
@@ -124,6 +125,7 @@ static void fill_status(struct status *s) {
                 s->last_takeover[strcspn(s->last_takeover, "\n")] = '\0';
         s->zombies = count_zombie_children(1);
         describe_self(s->guard, sizeof s->guard);
+        (void) watch_format(s->health, sizeof s->health);
 }
 
 static void handle_request(const struct request *req) {
@@ -252,9 +254,11 @@ static void on_pid1_exec(int event) {
         if (event == TRACER_EVENT_TAKEN || pid1_is_initshim()) {
                 log_info("guard: PID 1 is initshim (rescue mode)");
                 tracer.pid1_version[0] = '\0';
+                watch_pid1_exec(true);
         } else {
                 log_info("guard: PID 1 is now %s", exe);
                 learn_pid1_version();
+                watch_pid1_exec(false);
         }
 }
 
@@ -269,7 +273,8 @@ static void reap_and_trace(void) {
                                 on_pid1_exec(ev);
                         continue;
                 }
-                (void) ctl_server_child_exited(&server, pid, st);
+                if (!watch_child_exited(pid, st))
+                        (void) ctl_server_child_exited(&server, pid, st);
         }
 }
 
@@ -309,19 +314,28 @@ void guard_main(const struct config *c, const struct guard_options *o) {
         write_pid_file();
         ctl_server_init(&server);
         server.wanted = o->serve;
+        tracer.crash_timeout_ms = c->crash_timeout_ms;
+        watch_init(c, &tracer);
+        watch_pid1_exec(pid1_is_initshim());
         log_info("guard started, %s PID 1", tracer.state == TRACER_DETACHED ? "NOT tracing" : "tracing");
 
         for (;;) {
-                struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+                struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
+                                       { .fd = -1, .events = POLLIN },
+                                       { .fd = -1, .events = POLLIN } };
                 int timeout, t2;
 
                 (void) ctl_server_start(&server);
                 p[1].fd = server.req_fd;
+                p[2].fd = watch_fd();
                 timeout = ctl_server_timeout_ms(&server);
                 t2 = tracer_tick(&tracer);
                 if (t2 >= 0 && (timeout < 0 || t2 < timeout))
                         timeout = t2;
-                int r = poll(p, 2, timeout);
+                t2 = watch_timeout_ms();
+                if (t2 >= 0 && (timeout < 0 || t2 < timeout))
+                        timeout = t2;
+                int r = poll(p, 3, timeout);
                 if (r < 0 && errno != EINTR) {
                         log_errno(-errno, LOG_WARNING, "guard: poll");
                         (void) poll(NULL, 0, 100); /* temporize, s6 style */
@@ -351,6 +365,7 @@ void guard_main(const struct config *c, const struct guard_options *o) {
                 }
                 /* Always: a tracee stop may come without a fresh SIGCHLD. */
                 reap_and_trace();
+                watch_run(p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)));
                 publish_state();
                 if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
                         struct request req;

@@ -77,6 +77,8 @@ size_t status_format_text(const struct status *s, char *buf, size_t n) {
         put(&o, "guard: %s\n", s->guard[0] ? s->guard : "unknown");
         if (s->boot_exec_us)
                 put(&o, "boot-exec: %llu us\n", (unsigned long long) s->boot_exec_us);
+        if (s->health[0])
+                put(&o, "%s", s->health);
         return o.len;
 }
 
@@ -94,7 +96,9 @@ size_t status_format_json(const struct status *s, char *buf, size_t n) {
         put_json_string(&o, "last_takeover", s->last_takeover, true);
         put(&o, "\"zombies\":%u,", s->zombies);
         put_json_string(&o, "guard", s->guard, true);
-        put(&o, "\"boot_exec_us\":%llu}\n", (unsigned long long) s->boot_exec_us);
+        put(&o, "\"boot_exec_us\":%llu,", (unsigned long long) s->boot_exec_us);
+        put_json_string(&o, "health", s->health, false);
+        put(&o, "}\n");
         return o.len;
 }
 

@@ -19,8 +19,9 @@ struct status {
         uint64_t now_ms;
         char last_takeover[256]; /* reason, "" if none */
         unsigned zombies;        /* zombie children of PID 1 right now */
-        char guard[96];          /* "running (pid N)", "not running", ... */
+        char guard[256];         /* "running (pid N), tracing PID 1, ...", "not running", ... */
         uint64_t boot_exec_us;   /* initshim start -> exec of systemd, 0 if unknown */
+        char health[2048];       /* "check-NAME: level: reason" and "history: ..." lines */
 };
 
 const char *mode_to_string(enum mode m);

@@ -15,7 +15,13 @@
  *                      freeze (v237+: waitid(P_ALL) loop, then pause), pause (v219),
  *                      container (_exit), reboot (crash_reboot)
  *   segv | abort       crash for real: a NULL store, abort()
- *   spin | block       hang: busy loop in user space, or asleep in read()
+ *   spin | block       hang: busy loop in user space, or asleep in read() with
+ *                      every signal blocked
+ *   leak MB            allocate and touch MB of memory
+ *   slow MS            answer D-Bus method calls MS late
+ *   nowait             stop reaping children
+ * SIGTERM makes it re-exec itself with --deserialize, like systemd, and it
+ * answers D-Bus method calls on /run/systemd/private (AUTH EXTERNAL).
  * It records every handled signal in /run/fake-systemd.signals and writes
  * /run/fake-systemd.ready ("generation N") when it is up. */
 #include <errno.h>
@@ -24,7 +30,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stdint.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -83,7 +93,11 @@ static void crash(int sig) {
                 pause();
 }
 
+static volatile sig_atomic_t term_requested;
+
 static void on_signal(int sig) {
+        if (sig == SIGTERM)
+                term_requested = 1;
         char buf[64];
         int n = snprintf(buf, sizeof buf, "%d\n", sig);
         int fd = open("/run/fake-systemd.signals", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -125,18 +139,107 @@ static void do_rescue(const char *reason) {
         append("/run/fake-systemd.log", "rescue exec failed\n");
 }
 
+/* Like systemd's daemon-reexec: serialize, exec our start-up path (not
+ * /proc/self/exe: after an upgrade that is the new binary), --deserialize. */
 static void do_reexec(void) {
-        char fdstr[16], self[256];
+        char fdstr[16];
         int fd = memfd_create("fake-serialize", 0);
-        ssize_t l = readlink("/proc/self/exe", self, sizeof self - 1);
 
-        if (fd < 0 || l < 0)
+        if (fd < 0)
                 return;
-        self[l] = '\0';
         dprintf(fd, "%d\n", generation + 1);
         lseek(fd, 0, SEEK_SET);
         snprintf(fdstr, sizeof fdstr, "%d", fd);
-        execl(self, self, "--deserialize", fdstr, (char *) NULL);
+        unlink("/run/fake-systemd.ready");
+        execl(saved_argv[0], saved_argv[0], "--deserialize", fdstr, (char *) NULL);
+        append("/run/fake-systemd.log", "re-exec failed\n");
+}
+
+/* A minimal /run/systemd/private: AUTH EXTERNAL, then a METHOD_RETURN for
+ * every method call (systemd answers Peer.Ping from its event loop). */
+static unsigned reply_delay_ms;
+
+static int read_full(int fd, void *buf, size_t n) {
+        size_t got = 0;
+        while (got < n) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                if (poll(&p, 1, 2000) <= 0)
+                        return -1;
+                ssize_t r = read(fd, (char *) buf + got, n - got);
+                if (r <= 0)
+                        return -1;
+                got += (size_t) r;
+        }
+        return 0;
+}
+
+static void serve_bus_client(int fd) {
+        char line[256];
+        size_t n = 0;
+        int begun = 0;
+
+        /* Auth: a NUL byte, then CRLF-terminated lines until BEGIN. */
+        while (!begun) {
+                char ch;
+                if (read_full(fd, &ch, 1) < 0)
+                        return;
+                if (ch == '\0' && n == 0)
+                        continue;
+                if (ch != '\n') {
+                        if (n < sizeof line - 1)
+                                line[n++] = ch;
+                        continue;
+                }
+                line[n] = '\0';
+                n = 0;
+                if (strncmp(line, "AUTH EXTERNAL", 13) == 0)
+                        (void) !write(fd, "OK 0123456789abcdef0123456789abcdef\r\n", 37);
+                else if (strncmp(line, "BEGIN", 5) == 0)
+                        begun = 1;
+                else
+                        (void) !write(fd, "ERROR\r\n", 7);
+        }
+        for (;;) {
+                unsigned char hdr[16], rest[65536];
+                uint32_t body, fields, serial;
+                if (read_full(fd, hdr, 16) < 0 || hdr[0] != 'l')
+                        return;
+                memcpy(&body, hdr + 4, 4);
+                memcpy(&serial, hdr + 8, 4);
+                memcpy(&fields, hdr + 12, 4);
+                size_t len = ((16 + fields + 7) & ~7u) - 16 + body;
+                if (len > sizeof rest || read_full(fd, rest, len) < 0)
+                        return;
+                if (hdr[1] != 1)
+                        continue; /* only method calls are answered */
+                if (reply_delay_ms)
+                        poll(NULL, 0, (int) reply_delay_ms);
+                unsigned char r[24] = { 'l', 2, 1, 1, 0, 0, 0, 0 };
+                uint32_t my_serial = 1, flen = 8;
+                memcpy(r + 8, &my_serial, 4);
+                memcpy(r + 12, &flen, 4);
+                r[16] = 5; /* REPLY_SERIAL */
+                r[17] = 1, r[18] = 'u', r[19] = 0;
+                memcpy(r + 20, &serial, 4);
+                if (write(fd, r, sizeof r) != (ssize_t) sizeof r)
+                        return;
+        }
+}
+
+static int listen_bus(void) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+        if (fd < 0)
+                return -1;
+        mkdir("/run/systemd", 0755);
+        unlink("/run/systemd/private");
+        strcpy(sa.sun_path, "/run/systemd/private");
+        if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(fd, 16) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
 }
 
 static void spawn(const char *name) {
@@ -211,8 +314,23 @@ int main(int argc, char **argv) {
                 close(rfd);
                 rename("/run/fake-systemd.ready.tmp", "/run/fake-systemd.ready");
         }
+        int bus = listen_bus();
         for (;;) {
                 char ch;
+                struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = bus, .events = POLLIN } };
+                if (term_requested)
+                        do_reexec();
+                if (poll(p, bus >= 0 ? 2 : 1, -1) < 0)
+                        continue;
+                if (bus >= 0 && (p[1].revents & POLLIN)) {
+                        int c = accept4(bus, NULL, NULL, SOCK_CLOEXEC);
+                        if (c >= 0) {
+                                serve_bus_client(c);
+                                close(c);
+                        }
+                }
+                if (!(p[0].revents & POLLIN))
+                        continue;
                 ssize_t r = read(fd, &ch, 1);
                 if (r < 0 && errno == EINTR)
                         continue;
@@ -229,13 +347,13 @@ int main(int argc, char **argv) {
                 if (arg)
                         *arg++ = '\0';
                 if (strcmp(line, "dump") == 0 && arg) {
-                        char p[300];
-                        snprintf(p, sizeof p, "%s.argv", arg);
-                        write_list(p, saved_argv);
-                        snprintf(p, sizeof p, "%s.env", arg);
-                        write_list(p, environ);
-                        snprintf(p, sizeof p, "%s.done", arg);
-                        append(p, "1\n");
+                        char dp[300];
+                        snprintf(dp, sizeof dp, "%s.argv", arg);
+                        write_list(dp, saved_argv);
+                        snprintf(dp, sizeof dp, "%s.env", arg);
+                        write_list(dp, environ);
+                        snprintf(dp, sizeof dp, "%s.done", arg);
+                        append(dp, "1\n");
                 } else if (strcmp(line, "rescue") == 0) {
                         unlink("/run/fake-systemd.ready");
                         close(fd);
@@ -259,11 +377,30 @@ int main(int argc, char **argv) {
                         for (volatile unsigned long i = 0;; i++)
                                 ;
                 } else if (strcmp(line, "block") == 0) {
-                        int p[2];
+                        /* Hung like a wedged systemd: signals blocked, nothing read. */
+                        int pp[2];
                         char c;
-                        if (pipe(p) == 0)
+                        sigset_t all;
+                        sigfillset(&all);
+                        sigprocmask(SIG_SETMASK, &all, NULL);
+                        if (pipe(pp) == 0)
                                 for (;;)
-                                        (void) !read(p[0], &c, 1);
+                                        (void) !read(pp[0], &c, 1);
+                } else if (strcmp(line, "leak") == 0 && arg) {
+                        size_t mb = (size_t) atol(arg);
+                        char *m = malloc(mb << 20);
+                        if (m)
+                                memset(m, 1, mb << 20);
+                } else if (strcmp(line, "deaf") == 0) {
+                        /* Stops answering on the bus, still re-execs on SIGTERM. */
+                        if (bus >= 0)
+                                close(bus);
+                        bus = -1;
+                } else if (strcmp(line, "slow") == 0 && arg) {
+                        reply_delay_ms = (unsigned) atoi(arg);
+                } else if (strcmp(line, "nowait") == 0) {
+                        /* Stop reaping, like a frozen v219. */
+                        signal(SIGCHLD, SIG_DFL);
                 }
         }
 }

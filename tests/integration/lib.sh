@@ -86,3 +86,5 @@ make_kept_cgroup() {
         mkdir -p "$KEEP_DIR"
 }
 drop_kept_cgroup() { [ -n "${KEEP_DIR:-}" ] && rmdir "$KEEP_DIR" "${KEEP_DIR%/kept}" 2>/dev/null; true; }
+no_zombies() { [ "$(ns_zombies)" = 0 ]; }
+untraced() { [ "$(awk '/^TracerPid/ {print $2}' "/proc/$NS/status")" = 0 ]; }

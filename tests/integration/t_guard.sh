@@ -25,7 +25,7 @@ crash_and_expect_rescue() {
         grep -q "is initshim in rescue mode, [0-9]* us after SIG" "$T/log" || fail "takeover time not logged"
         # Orphans are still reaped afterwards.
         in_ns "$B/tests/storm" 500 100 || fail "storm"
-        wait_until 10 test "$(ns_zombies)" = 0 || fail "zombies left"
+        wait_until 10 no_zombies || fail "zombies left"
 }
 
 test_crash_freeze_segv() { crash_and_expect_rescue freeze segv; }
@@ -62,7 +62,7 @@ test_guard_killed_leaves_pid1_unharmed() {
         boot_fake
         wait_until 5 mode_is normal || fail "no guard"
         in_ns kill -KILL "$(guard_pid)"
-        wait_until 5 test "$(tracer_of_pid1)" = 0 || fail "still traced"
+        wait_until 5 untraced || fail "still traced"
         fake dump /run/alive
         wait_until 5 in_ns test -e /run/alive.done || fail "PID 1 harmed"
         out=$(in_ns env INITSHIM_BIN="$INITSHIM" "$CTL" guard start) || fail "guard start: $out"
@@ -75,7 +75,7 @@ test_guard_stop_and_start() {
         boot_fake
         wait_until 5 mode_is normal || fail "no guard"
         ctl guard stop | grep -q detached || fail "stop"
-        wait_until 5 test "$(tracer_of_pid1)" = 0 || fail "still traced"
+        wait_until 5 untraced || fail "still traced"
         ctl status | grep -q "NOT tracing PID 1: detached on request" || fail "status: $(ctl status)"
         ctl guard start | grep -q "tracing PID 1" || fail "start"
         [ "$(tracer_of_pid1)" != 0 ] || fail "not traced"

@@ -41,7 +41,7 @@ stop-timeout = 1s"
         grep -q "2 restarts within 3600 s already; holding" "$T/log" || fail "limit not logged"
         # Still a working PID 1 that reaps.
         in_ns "$B/tests/storm" 200 50
-        wait_until 10 test "$(ns_zombies)" = 0 || fail "hold does not reap"
+        wait_until 10 no_zombies || fail "hold does not reap"
 }
 
 test_policy_reboot() {

@@ -23,7 +23,7 @@ test_rescue_reaps_orphan_storm() {
         boot_fake
         to_rescue
         in_ns "$B/tests/storm" 10000 500 || fail "storm could not run"
-        wait_until 10 test "$(ns_zombies)" = 0 || fail "$(ns_zombies) zombies left"
+        wait_until 10 no_zombies || fail "$(ns_zombies) zombies left"
         ns_alive || fail "PID 1 died"
         ctl status | grep -qx "zombies: 0" || fail "status: $(ctl status)"
 }

@@ -1,0 +1,248 @@
+#include "watch.h"
+#include "dbusping.h"
+#include "health.h"
+#include "log.h"
+#include "status.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define SCAN_INTERVAL_MAX_MS 5000
+#define SCAN_INTERVAL_MIN_MS 250
+
+struct probe_result {
+        int r;
+        uint64_t rtt_us;
+        char error[128];
+};
+
+static const struct config *cfg;
+static struct tracer *tracer;
+static struct health health;
+static bool pid1_is_initshim;
+static uint64_t next_scan_ms, next_ping_ms;
+static pid_t prober;
+static int prober_fd = -1;
+static uint64_t prober_deadline_ms;
+
+static uint64_t scan_interval(void) {
+        uint64_t i = cfg->zombie_age_ms / 4;
+        return i < SCAN_INTERVAL_MIN_MS ? SCAN_INTERVAL_MIN_MS : i > SCAN_INTERVAL_MAX_MS ? SCAN_INTERVAL_MAX_MS : i;
+}
+
+void watch_init(const struct config *c, struct tracer *t) {
+        cfg = c;
+        tracer = t;
+        health_init(&health, now_ms());
+        next_scan_ms = now_ms() + scan_interval();
+        next_ping_ms = c->liveness_interval_ms ? now_ms() + c->liveness_interval_ms : 0;
+}
+
+void watch_pid1_exec(bool is_initshim) {
+        pid1_is_initshim = is_initshim;
+        health_pid1_exec(&health, now_ms());
+}
+
+int watch_fd(void) {
+        return prober_fd;
+}
+
+int watch_timeout_ms(void) {
+        uint64_t now = now_ms(), next = next_scan_ms;
+
+        if (next_ping_ms && next_ping_ms < next)
+                next = next_ping_ms;
+        if (prober && prober_deadline_ms < next)
+                next = prober_deadline_ms;
+        return next > now ? (int) (next - now) : 0;
+}
+
+static void start_probe(void) {
+        int p[2];
+
+        if (prober || pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+                return;
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(p[0]), close(p[1]);
+                return;
+        }
+        if (pid == 0) {
+                struct probe_result res = { 0 };
+                struct dbus_ping_result pr;
+                int keep[1] = { p[1] };
+                close_fds_from(3, keep, 1);
+                res.r = dbus_ping(DBUS_PING_DEFAULT_PATH, cfg->liveness_timeout_ms, &pr);
+                res.rtt_us = pr.rtt_us;
+                (void) copy_string(res.error, sizeof res.error, pr.error);
+                (void) !write(p[1], &res, sizeof res);
+                _exit(0);
+        }
+        close(p[1]);
+        prober = pid;
+        prober_fd = p[0];
+        /* dbus_ping bounds itself; this is for a prober that got stuck anyway. */
+        prober_deadline_ms = now_ms() + cfg->liveness_timeout_ms + 2000;
+}
+
+static void end_probe(void) {
+        if (prober_fd >= 0)
+                close(prober_fd);
+        prober_fd = -1;
+}
+
+bool watch_child_exited(pid_t pid, int wstatus) {
+        (void) wstatus;
+        if (pid != prober || pid <= 0)
+                return false;
+        prober = 0;
+        return true;
+}
+
+static void read_probe(void) {
+        struct probe_result res;
+        ssize_t n = read(prober_fd, &res, sizeof res);
+
+        if (n < 0 && errno == EAGAIN)
+                return;
+        end_probe();
+        if (n != (ssize_t) sizeof res) {
+                res.r = -EIO;
+                res.rtt_us = 0;
+                snprintf(res.error, sizeof res.error, "prober died");
+        }
+        res.error[sizeof res.error - 1] = '\0';
+        if (!pid1_is_initshim)
+                health_ping_result(&health, cfg, res.r, res.rtt_us, res.error, now_ms());
+}
+
+/* Zombie children of PID 1, as pids. */
+static size_t scan_zombies(pid_t *out, size_t max) {
+        char buf[8192], path[64], text[512];
+        size_t n = 0;
+        int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (dfd < 0)
+                return 0;
+        for (;;) {
+                long got = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+                if (got <= 0)
+                        break;
+                for (long off = 0; off < got && n < max;) {
+                        struct dirent64 *de = (struct dirent64 *) (buf + off);
+                        off += de->d_reclen;
+                        if (!isdigit((unsigned char) de->d_name[0]))
+                                continue;
+                        snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+                        if (read_file(path, text, sizeof text) < 0)
+                                continue;
+                        char *p = strrchr(text, ')'), state;
+                        long ppid;
+                        if (p && sscanf(p + 1, " %c %ld", &state, &ppid) == 2 && state == 'Z' && ppid == 1)
+                                out[n++] = (pid_t) atoi(de->d_name);
+                }
+        }
+        close(dfd);
+        return n;
+}
+
+static uint64_t pid1_rss(void) {
+        char buf[4096], *p;
+
+        if (read_file("/proc/1/status", buf, sizeof buf) < 0 || !(p = strstr(buf, "\nVmRSS:")))
+                return 0;
+        return strtoull(p + 7, NULL, 10) * 1024;
+}
+
+static void check_upgrade(uint64_t now) {
+        struct candidate cand[CONFIG_CANDIDATES_MAX];
+        struct stat a, b;
+        char exe[256];
+        size_t l;
+        bool deleted, differs = false;
+
+        read_exe(1, exe, sizeof exe);
+        l = strlen(exe);
+        deleted = l > 10 && strcmp(exe + l - 10, " (deleted)") == 0;
+        /* The binary the config says PID 1 should run. */
+        if (!deleted && config_boot_candidates(cfg, cand, ELEMENTSOF(cand)) > 0 && stat(cand[0].path, &a) == 0 &&
+            stat("/proc/1/exe", &b) == 0)
+                differs = a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+        health_upgrade(&health, cfg, deleted, differs, exe, now);
+}
+
+static void scan(uint64_t now) {
+        static pid_t zombies[HEALTH_ZOMBIES_TRACKED];
+        size_t n = scan_zombies(zombies, ELEMENTSOF(zombies));
+
+        health_zombies(&health, cfg, zombies, n, now);
+        health_memory(&health, cfg, pid1_rss(), now);
+        check_upgrade(now);
+}
+
+static void act(void) {
+        /* A takeover under way is the tracer's business. */
+        if (tracer->state != TRACER_RUNNING && tracer->state != TRACER_DETACHED)
+                return;
+        switch (health_decide(&health, cfg, now_ms())) {
+        case HEALTH_ACTION_NONE:
+                return;
+        case HEALTH_ACTION_REEXEC:
+                log_warning("health: %s", health.action_reason);
+                /* systemd serializes its state and re-executes itself on SIGTERM. */
+                if (kill(1, SIGTERM) < 0)
+                        log_errno(-errno, LOG_ERR, "health: cannot signal PID 1");
+                health_reexec_sent(&health, now_ms());
+                return;
+        case HEALTH_ACTION_TAKEOVER:
+                log_crit("health: %s: taking over", health.action_reason);
+                if (tracer_takeover(tracer, health.action_reason) < 0)
+                        log_crit("health: cannot take over (%s)",
+                                 tracer->state == TRACER_DETACHED ? "PID 1 is not traced" : "busy");
+                health.reexec_sent_ms = 0;
+                return;
+        }
+}
+
+void watch_run(bool fd_readable) {
+        uint64_t now = now_ms();
+
+        if (fd_readable && prober_fd >= 0)
+                read_probe();
+        if (prober && now >= prober_deadline_ms) {
+                (void) kill(prober, SIGKILL);
+                end_probe();
+                if (!pid1_is_initshim)
+                        health_ping_result(&health, cfg, -ETIMEDOUT, 0, "prober stuck", now);
+                prober_deadline_ms = UINT64_MAX;
+        }
+        if (pid1_is_initshim)
+                return; /* rescue mode: initshim is PID 1, nothing to judge */
+        if (now >= next_scan_ms) {
+                scan(now);
+                next_scan_ms = now + scan_interval();
+        }
+        if (next_ping_ms && now >= next_ping_ms) {
+                start_probe();
+                next_ping_ms = now + cfg->liveness_interval_ms;
+        }
+        act();
+}
+
+size_t watch_format(char *buf, size_t n) {
+        if (pid1_is_initshim) {
+                snprintf(buf, n, "check-*: not checked: PID 1 is initshim\n");
+                return strlen(buf);
+        }
+        return health_format(&health, buf, n, now_ms());
+}
