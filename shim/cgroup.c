@@ -2,6 +2,9 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,4 +77,43 @@ bool cgroup_is_kept(const char *path, const char *keep_list) {
                 p += l;
         }
         return false;
+}
+
+static int move_self(const char *root) {
+        char dir[128], procs[160], pid[24];
+        int fd, r;
+
+        snprintf(dir, sizeof dir, "%s/initshim", root);
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+        fd = open(procs, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int l = snprintf(pid, sizeof pid, "%d\n", (int) getpid());
+        r = write_all(fd, pid, (size_t) l);
+        close(fd);
+        return r;
+}
+
+int cgroup_escape_pid1(void) {
+        char mine[256], pid1[256];
+        int r = 0;
+
+        if (cgroup_of(getpid(), mine, sizeof mine) < 0 || cgroup_of(1, pid1, sizeof pid1) < 0)
+                return -ENOENT;
+        /* Only out of systemd's init.scope: anywhere else PID 1's cgroup is
+         * not ours to rearrange (a test namespace, a container's parent). */
+        if (strcmp(mine, pid1) != 0 || strcmp(pid1, "/init.scope") != 0)
+                return 0;
+        if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+                return move_self("/sys/fs/cgroup");
+        /* Hybrid or legacy: where systemd tracks us, and the freezer. */
+        if (access("/sys/fs/cgroup/systemd/cgroup.procs", F_OK) == 0)
+                r = move_self("/sys/fs/cgroup/systemd");
+        if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0)
+                (void) move_self("/sys/fs/cgroup/unified");
+        if (access("/sys/fs/cgroup/freezer/cgroup.procs", F_OK) == 0)
+                (void) move_self("/sys/fs/cgroup/freezer");
+        return r;
 }

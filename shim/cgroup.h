@@ -13,3 +13,10 @@ int cgroup_pick(const char *proc_cgroup, char *buf, size_t n);
  * prefixes ("machine.slice kubepods")? init.scope is always kept: it holds
  * PID 1 and the guard. */
 bool cgroup_is_kept(const char *path, const char *keep_list);
+
+/* Move the calling process out of PID 1's cgroup into its own top-level
+ * cgroup ("/initshim"), so that freezing or killing PID 1's cgroup
+ * (init.scope) does not take the guard with it. cgroup v2 (and the
+ * name=systemd and freezer hierarchies on hybrid hosts). 0 if moved or
+ * already elsewhere, -errno otherwise. */
+int cgroup_escape_pid1(void);

@@ -463,6 +463,13 @@ struct conn {
 
 #define fail(c, err, ...) (snprintf((c)->res->error, sizeof (c)->res->error, __VA_ARGS__), (err))
 
+/* "what: strerror", returning -errno as it was on entry. */
+static int fail_errno(struct conn *c, const char *what) {
+        int e = errno;
+        snprintf(c->res->error, sizeof c->res->error, "%s: %s", what, strerror(e));
+        return -e;
+}
+
 /* Wait until fd is ready for events, or the deadline passes. */
 static int wait_fd(struct conn *c, short events, const char *what) {
         for (;;) {
@@ -474,7 +481,7 @@ static int wait_fd(struct conn *c, short events, const char *what) {
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return fail(c, -errno, "poll: %s", strerror(errno));
+                        return fail_errno(c, "poll");
                 }
                 if (n > 0)
                         return 0; /* POLLERR/POLLHUP too: the next call says what */
@@ -487,6 +494,8 @@ static int do_connect(struct conn *c, const struct sockaddr_un *sa, socklen_t sa
                         return 0;
                 if (errno == EINTR)
                         continue;
+                if (errno == EISCONN) /* an interrupted connect() went through */
+                        return 0;
                 if (errno == EAGAIN) {
                         /* AF_UNIX: the listen backlog is full (a PID 1 that
                          * does not accept). This cannot be polled for;
@@ -495,7 +504,7 @@ static int do_connect(struct conn *c, const struct sockaddr_un *sa, socklen_t sa
                         if (t == 0)
                                 return fail(c, -ETIMEDOUT, "timeout connecting: listen backlog full");
                         if (poll(NULL, 0, MIN(t, 10)) < 0 && errno != EINTR)
-                                return fail(c, -errno, "poll: %s", strerror(errno));
+                                return fail_errno(c, "poll");
                         continue;
                 }
                 if (errno == EINPROGRESS) { /* not on Linux AF_UNIX, but be exact */
@@ -504,12 +513,12 @@ static int do_connect(struct conn *c, const struct sockaddr_un *sa, socklen_t sa
                         if (k < 0)
                                 return k;
                         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
-                                return fail(c, -errno, "getsockopt: %s", strerror(errno));
+                                return fail_errno(c, "getsockopt");
                         if (err != 0)
                                 return fail(c, -err, "connect: %s", strerror(err));
                         return 0;
                 }
-                return fail(c, -errno, "connect: %s", strerror(errno));
+                return fail_errno(c, "connect");
         }
 }
 
@@ -528,7 +537,7 @@ static int send_all(struct conn *c, const void *buf, size_t len) {
                         }
                         if (errno == EPIPE || errno == ECONNRESET)
                                 return fail(c, -ECONNRESET, "server closed the connection");
-                        return fail(c, -errno, "send: %s", strerror(errno));
+                        return fail_errno(c, "send");
                 }
                 p += n;
                 len -= (size_t) n;
@@ -556,7 +565,7 @@ static int recv_some(struct conn *c, void *buf, size_t len, const char *what, si
                 }
                 if (errno == ECONNRESET)
                         return fail(c, -ECONNRESET, "server closed the connection %s", what);
-                return fail(c, -errno, "recv: %s", strerror(errno));
+                return fail_errno(c, "recv");
         }
 }
 
@@ -693,6 +702,8 @@ static int ping_on_fd(struct conn *c, const char *path) {
                         }
                 }
                 size_t got;
+                if (n == sizeof buf) /* cannot happen: headers are <= DBUS_HEADER_SIZE_MAX */
+                        return fail(c, -EPROTO, "message header does not fit");
                 if ((k = recv_some(c, buf + n, sizeof buf - n, "before the reply", &got)) < 0)
                         return k;
                 n += got;
@@ -724,7 +735,7 @@ int dbus_ping(const char *path, uint64_t timeout_ms, struct dbus_ping_result *re
         c.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (c.fd < 0) {
                 r = -errno;
-                snprintf(res->error, sizeof res->error, "socket: %s", strerror(-r));
+                snprintf(res->error, sizeof res->error, "socket: %s", strerror(-r)); /* errno read first */
         } else {
                 r = ping_on_fd(&c, path);
                 /* Always, on every path: no half-open connection stays in PID 1.

@@ -211,7 +211,10 @@ void tracer_thaw_pid1(pid_t pid) {
                         continue;
                 cg++;
                 if (strncmp(line, "0::", 3) == 0) {
-                        snprintf(path, sizeof path, "/sys/fs/cgroup%s/cgroup.freeze", strcmp(cg, "/") ? cg : "");
+                        const char *root = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
+                                                   ? "/sys/fs/cgroup"
+                                                   : "/sys/fs/cgroup/unified";
+                        snprintf(path, sizeof path, "%s%s/cgroup.freeze", root, strcmp(cg, "/") ? cg : "");
                         if (read_file(path, state, sizeof state) > 0 && state[0] == '1') {
                                 int fd = open(path, O_WRONLY | O_CLOEXEC);
                                 if (fd >= 0 && write_all(fd, "0", 1) == 0)

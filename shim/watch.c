@@ -1,4 +1,5 @@
 #include "watch.h"
+#include "cgroup.h"
 #include "dbusping.h"
 #include "health.h"
 #include "log.h"
@@ -183,7 +184,16 @@ static void check_upgrade(uint64_t now) {
 
 static void scan(uint64_t now) {
         static pid_t zombies[HEALTH_ZOMBIES_TRACKED];
+        static bool escape_logged;
         size_t n = scan_zombies(zombies, ELEMENTSOF(zombies));
+
+        /* systemd moves us into init.scope when it starts: step out again, or
+         * freezing PID 1's cgroup would freeze the guard with it. */
+        int r = cgroup_escape_pid1();
+        if (r < 0 && !escape_logged) {
+                log_errno(r, LOG_WARNING, "guard: cannot leave PID 1's cgroup (a frozen init.scope would freeze the guard)");
+                escape_logged = true;
+        }
 
         health_zombies(&health, cfg, zombies, n, now);
         health_memory(&health, cfg, pid1_rss(), now);
