@@ -82,6 +82,9 @@ void health_ping_result(struct health *h, const struct config *c, int r, uint64_
         char reason[160];
 
         h->pings++;
+        /* An ERROR reply still proves PID 1's event loop ran: alive. */
+        if (r == -EREMOTEIO)
+                r = 0;
         if (r == 0) {
                 h->ping_failures = 0;
                 h->ping_answered_since_exec = true;

@@ -10,8 +10,18 @@ fi
 . tests/integration/lib.sh
 pass=0 failed=0
 only=("$@")
-# The injection mechanism on its own (TAP; no namespace needed).
+# The injection mechanism on its own (TAP; no namespace needed), and the
+# D-Bus probe against a real systemd in a container (77: none available).
 if [ ${#only[@]} -eq 0 ]; then
+        start=$SECONDS
+        out=$(tests/integration/dbusping-real.sh 2>&1); rc=$?
+        if [ $rc -eq 0 ]; then
+                pass=$((pass + 1)); echo "PASS dbusping_real_systemd ($((SECONDS - start))s)"
+        elif [ $rc -eq 77 ]; then
+                echo "SKIP dbusping_real_systemd (no real systemd to run here)"
+        else
+                failed=$((failed + 1)); echo "FAIL dbusping_real_systemd"; echo "$out" | tail -n 30 | sed 's/^/    /'
+        fi
         if out=$(build/tests/test_inject 2>&1); then
                 pass=$((pass + 1)); echo "PASS test_inject ($(echo "$out" | tail -n1))"
         else
