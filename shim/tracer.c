@@ -311,6 +311,9 @@ static int handle_syscall_stop(struct tracer *t) {
         }
         switch (tracer_classify_crash_syscall(s.nr, s.args)) {
         case CRASH_SYSCALL_TERMINAL:
+                log_notice("guard: crash handler reached its last syscall (%ld) %llu us after %s", s.nr,
+                           (unsigned long long) ((now_ns() - t->takeover_start_ns) / 1000),
+                           signal_name(t->crash_signal));
                 if (inject(t, true) < 0) {
                         t->state = TRACER_WEDGED;
                         log_crit("guard: holding PID %d stopped at its terminal syscall", (int) t->pid);
