@@ -11,6 +11,7 @@
 #include "protocol.h"
 #include "status.h"
 #include "util.h"
+#include "versions.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -249,6 +250,10 @@ static void handle_request(const struct request *req) {
                 break;
         case VERB_TAKEOVER:
                 snprintf(text, sizeof text, "error: PID 1 is already initshim (rescue mode)\n");
+                break;
+        case VERB_VERSIONS:
+                memcpy(text, "ok\n", 3);
+                versions_report(cfg, text + 3, sizeof text - 3);
                 break;
         case VERB_GUARD: {
                 int g = guard_find();

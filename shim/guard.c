@@ -7,6 +7,7 @@
 #include "protocol.h"
 #include "status.h"
 #include "util.h"
+#include "versions.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -178,6 +179,10 @@ static void handle_request(const struct request *req) {
                         snprintf(text, sizeof text, "ok\ntaking PID 1 over\n");
                 break;
         }
+        case VERB_VERSIONS:
+                memcpy(text, "ok\n", 3);
+                versions_report(cfg, text + 3, sizeof text - 3);
+                break;
         case VERB_GUARD:
                 if (strcmp(req->arg, "stop") == 0) {
                         tracer_detach(&tracer);

@@ -30,6 +30,7 @@ static int usage(FILE *f) {
                 "  ping                check that initshim answers\n"
                 "  exec [VERSION|PATH] rescue mode: start systemd fresh; normal mode without\n"
                 "                      argument: state-preserving re-exec of systemd\n"
+                "  versions            configured systemd binaries and their preflight verdict\n"
                 "  takeover            take a hung systemd over into rescue mode\n"
                 "  guard start|stop    attach a guard to PID 1 / detach it (for strace, gdb)\n"
                 "  reboot | poweroff | halt\n");

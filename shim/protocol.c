@@ -13,6 +13,7 @@ static const char *const verb_names[_VERB_MAX] = {
         [VERB_HALT] = "halt",
         [VERB_TAKEOVER] = "takeover",
         [VERB_GUARD] = "guard",
+        [VERB_VERSIONS] = "versions",
 };
 
 /* Which verbs take an argument: 0 none, 1 optional, 2 required. */

@@ -40,6 +40,7 @@ enum verb {
         VERB_HALT,
         VERB_TAKEOVER,
         VERB_GUARD,
+        VERB_VERSIONS,
         _VERB_MAX,
 };
 

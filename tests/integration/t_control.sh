@@ -76,3 +76,18 @@ test_no_server_is_a_clear_error() {
         out=$(ctl --timeout 2 ping 2>&1) && fail "answered without a server"
         echo "$out" | grep -q "nobody reads\|not running\|no answer" || fail "unclear: $out"
 }
+
+test_versions_lists_preflight_verdicts() {
+        cp "$FAKE" "/tmp/initshim-ww.$$"; chmod 0777 "/tmp/initshim-ww.$$"
+        boot_fake "version fake = $FAKE
+version gone = /nonexistent/systemd
+version ww = /tmp/initshim-ww.$$
+default = fake"
+        out=$(ctl versions) || fail "versions: $out"
+        rm -f "/tmp/initshim-ww.$$"
+        echo "$out" | grep -q "^fake .* ok: systemd 999 (fake) \[default running\]" || fail "$out"
+        echo "$out" | grep -q "^gone .* refused: cannot open" || fail "$out"
+        echo "$out" | grep -q "^ww .* refused: writable by group or others" || fail "$out"
+        to_rescue
+        ctl versions | grep -q "^fake .* ok:" || fail "not in rescue mode"
+}
