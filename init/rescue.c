@@ -12,6 +12,7 @@
 #include "status.h"
 #include "util.h"
 #include "versions.h"
+#include "vstate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -151,8 +152,21 @@ static int resolve_target(const char *arg, const char **path, char *version, siz
                 }
                 return preflight_run(*path, PREFLIGHT_TIMEOUT_MS, version, vlen, why, whylen);
         }
+        /* After a failed switch: the version that ran well before it. */
+        static char last_good[256];
+        char bad[160];
+        vstate_last_good(last_good, sizeof last_good);
+        if (last_good[0] && !vstate_is_bad(last_good, NULL, 0) &&
+            preflight_run(last_good, PREFLIGHT_TIMEOUT_MS, version, vlen, why, whylen) == 0) {
+                *path = last_good;
+                return 0;
+        }
         size_t n = config_boot_candidates(cfg, cand, ELEMENTSOF(cand));
         for (size_t i = 0; i < n; i++) {
+                if (vstate_is_bad(cand[i].path, bad, sizeof bad)) {
+                        log_warning("not using %s (%s): marked bad: %s", cand[i].path, cand[i].why, bad);
+                        continue;
+                }
                 if (preflight_run(cand[i].path, PREFLIGHT_TIMEOUT_MS, version, vlen, why, whylen) == 0) {
                         *path = cand[i].path;
                         return 0;
@@ -344,6 +358,7 @@ void rescue_main(const char *reason, const struct config *c) {
                 c = &own;
         }
         cfg = c;
+        vstate_set_dirs(cfg->state_dir, VSTATE_DIR_VOLATILE);
         mode_since = now_ms();
         (void) copy_string(rescue_reason, sizeof rescue_reason, reason);
         log_set_console(true);

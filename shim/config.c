@@ -26,6 +26,8 @@ void config_init(struct config *c) {
         c->memory_limit = 2ULL << 30;
         c->auto_reexec = AUTO_REEXEC_MEMORY;
         c->reexec_timeout_ms = 90000;
+        c->switch_grace_ms = 30000;
+        (void) copy_string(c->state_dir, sizeof c->state_dir, "/var/lib/initshim");
 }
 
 const char *on_failure_to_string(enum on_failure f) {
@@ -105,6 +107,7 @@ static const struct duration_key duration_keys[] = {
         { "liveness-timeout", offsetof(struct config, liveness_timeout_ms), false },
         { "zombie-age", offsetof(struct config, zombie_age_ms), true },
         { "reexec-timeout", offsetof(struct config, reexec_timeout_ms), false },
+        { "switch-grace", offsetof(struct config, switch_grace_ms), false },
 };
 
 struct count_key {
@@ -224,6 +227,8 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
                 c->memory_limit = v;
                 return 0;
         }
+        if (strcmp(key, "state-dir") == 0)
+                return set_path(c->state_dir, value, err, errlen);
         if (strcmp(key, "keep-cgroups") == 0) {
                 r = copy_string(c->keep_cgroups, sizeof c->keep_cgroups, value);
                 if (r < 0)

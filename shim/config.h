@@ -58,6 +58,8 @@ struct config {
         uint64_t memory_limit;             /* bytes of PID 1 RSS */
         unsigned auto_reexec;              /* AUTO_REEXEC_* */
         uint64_t reexec_timeout_ms;
+        uint64_t switch_grace_ms;          /* a switched-to version must answer within this */
+        char state_dir[CONFIG_PATH_MAX];   /* persistent version state (/var/lib/initshim) */
 };
 
 #define AUTO_REEXEC_MEMORY (1u << 0)

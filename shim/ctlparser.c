@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ANSWER_TIMEOUT_MS 120000
+#define ANSWER_TIMEOUT_MS 600000 /* a version switch answers when verified */
 
 static volatile sig_atomic_t stop_requested;
 

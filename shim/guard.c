@@ -1,5 +1,6 @@
 #include "guard.h"
 #include "ctlserver.h"
+#include "switch.h"
 #include "tracer.h"
 #include "watch.h"
 #include "log.h"
@@ -150,9 +151,12 @@ static void handle_request(const struct request *req) {
                 break;
         case VERB_EXEC:
                 if (req->arg[0]) {
-                        snprintf(text, sizeof text,
-                                 "error: switching a running systemd to another binary needs the ptrace guard; "
-                                 "use 'exec' without argument for a state-preserving re-exec\n");
+                        if (switch_pending()) {
+                                snprintf(text, sizeof text, "error: a switch is already under way\n");
+                                break;
+                        }
+                        if (switch_begin(req->arg, text, sizeof text))
+                                return; /* answered when confirmed or undone */
                         break;
                 }
                 sig = SIGTERM; /* systemd serializes its state and re-executes itself */
@@ -276,6 +280,9 @@ static void reap_and_trace(void) {
                         int ev = tracer_handle(&tracer, st);
                         if (ev == TRACER_EVENT_EXEC || ev == TRACER_EVENT_TAKEN)
                                 on_pid1_exec(ev);
+                        if (ev == TRACER_EVENT_SWITCHED)
+                                on_pid1_exec(TRACER_EVENT_EXEC);
+                        switch_on_tracer_event(ev);
                         continue;
                 }
                 if (!watch_child_exited(pid, st))
@@ -321,6 +328,7 @@ void guard_main(const struct config *c, const struct guard_options *o) {
         server.wanted = o->serve;
         tracer.crash_timeout_ms = c->crash_timeout_ms;
         watch_init(c, &tracer);
+        switch_init(c, &tracer, &server);
         watch_pid1_exec(pid1_is_initshim());
         log_info("guard started, %s PID 1", tracer.state == TRACER_DETACHED ? "NOT tracing" : "tracing");
 
@@ -338,6 +346,9 @@ void guard_main(const struct config *c, const struct guard_options *o) {
                 if (t2 >= 0 && (timeout < 0 || t2 < timeout))
                         timeout = t2;
                 t2 = watch_timeout_ms();
+                if (t2 >= 0 && (timeout < 0 || t2 < timeout))
+                        timeout = t2;
+                t2 = switch_timeout_ms();
                 if (t2 >= 0 && (timeout < 0 || t2 < timeout))
                         timeout = t2;
                 int r = poll(p, 3, timeout);
@@ -371,6 +382,7 @@ void guard_main(const struct config *c, const struct guard_options *o) {
                 /* Always: a tracee stop may come without a fresh SIGCHLD. */
                 reap_and_trace();
                 watch_run(p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)));
+                switch_run();
                 publish_state();
                 if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
                         struct request req;

@@ -164,7 +164,7 @@ int main(int argc, char **argv) {
         else if (json)
                 return usage(stderr);
         if (timeout == 0)
-                timeout = strcmp(verb, "exec") == 0 ? 60 : 10;
+                timeout = strcmp(verb, "exec") == 0 ? 300 : 10;
         atexit(cleanup);
         /* These end or replace every service process, possibly ours: ignore
          * SIGTERM (a SIGKILL still ends us) so that the answer gets printed. */

@@ -33,6 +33,10 @@ const char *tracer_state_to_string(enum tracer_state s) {
                 return "taking over";
         case TRACER_WEDGED:
                 return "holding PID 1 stopped after a failed takeover";
+        case TRACER_SWITCH_STOP:
+        case TRACER_SWITCH_FOLLOW:
+        case TRACER_SWITCH_EXEC:
+                return "switching the binary of";
         }
         return "?";
 }
@@ -235,6 +239,65 @@ void tracer_thaw_pid1(pid_t pid) {
         }
 }
 
+int tracer_switch(struct tracer *t, const char *path, uint64_t timeout_ms) {
+        if (t->state != TRACER_RUNNING)
+                return t->state == TRACER_DETACHED ? -ENOTCONN : -EBUSY;
+        if (copy_string(t->switch_path, sizeof t->switch_path, path) < 0)
+                return -ENAMETOOLONG;
+        if (ptrace(PTRACE_INTERRUPT, t->pid, NULL, NULL) < 0)
+                return log_errno(-errno, LOG_ERR, "guard: PTRACE_INTERRUPT");
+        t->switch_deadline_ms = now_ms() + timeout_ms;
+        t->switch_result = 0;
+        t->state = TRACER_SWITCH_STOP;
+        log_notice("guard: switching PID %d to %s (state kept)", (int) t->pid, path);
+        return 0;
+}
+
+static int end_switch(struct tracer *t, int result, enum __ptrace_request how) {
+        t->switch_result = result;
+        t->state = TRACER_RUNNING;
+        if (how)
+                resume(t, how, 0);
+        return TRACER_EVENT_SWITCHED;
+}
+
+/* A syscall stop while switching. */
+static int handle_switch_syscall(struct tracer *t) {
+        struct inject_syscall_stop s;
+
+        if (inject_syscall_stop(t->pid, &s) < 0) {
+                resume(t, PTRACE_SYSCALL, 0);
+                return 0;
+        }
+        if (t->state == TRACER_SWITCH_FOLLOW) {
+                if (now_ms() > t->switch_deadline_ms) {
+                        log_error("guard: PID %d did not re-execute in time; switch abandoned", (int) t->pid);
+                        return end_switch(t, -ETIMEDOUT, PTRACE_CONT);
+                }
+                if (s.kind == INJECT_STOP_SYSCALL_ENTRY && (s.nr == SYS_execve || s.nr == SYS_execveat)) {
+                        int r = inject_rewrite_execve_path(t->pid, t->switch_path, 0, &t->inj);
+                        if (r < 0) {
+                                log_errno(r, LOG_ERR, "guard: cannot rewrite PID %d's execve", (int) t->pid);
+                                return end_switch(t, r, PTRACE_CONT);
+                        }
+                        t->state = TRACER_SWITCH_EXEC;
+                }
+                resume(t, PTRACE_SYSCALL, 0);
+                return 0;
+        }
+        /* TRACER_SWITCH_EXEC: only a failed execve returns. */
+        if (s.kind == INJECT_STOP_SYSCALL_EXIT && s.ret < 0) {
+                log_error("guard: execve of %s failed in PID %d (%s): letting systemd's own re-exec run",
+                          t->switch_path, (int) t->pid, strerror((int) -s.ret));
+                /* Re-run the original execve: systemd comes back as it was. */
+                if (inject_rollback(t->pid, &t->inj) < 0)
+                        log_error("guard: rollback failed; systemd handles the failed exec itself");
+                return end_switch(t, (int) s.ret, PTRACE_CONT);
+        }
+        resume(t, PTRACE_SYSCALL, 0);
+        return 0;
+}
+
 int tracer_takeover(struct tracer *t, const char *reason) {
         if (t->state != TRACER_RUNNING && t->state != TRACER_CRASH_FOLLOW)
                 return t->state == TRACER_DETACHED ? -ENOTCONN : -EBUSY;
@@ -344,12 +407,29 @@ int tracer_handle(struct tracer *t, int st) {
         int sig = WSTOPSIG(st), event = (unsigned) st >> 16;
 
         if (event == PTRACE_EVENT_EXEC) {
+                if (t->state == TRACER_SWITCH_EXEC || t->state == TRACER_SWITCH_FOLLOW) {
+                        /* FOLLOW: the rollback's original execve went through. */
+                        int res = t->state == TRACER_SWITCH_EXEC ? 0 : -ECANCELED;
+                        if (res == 0)
+                                log_notice("guard: PID %d now runs %s", (int) t->pid, t->switch_path);
+                        return end_switch(t, res, PTRACE_CONT);
+                }
                 bool taken = t->state == TRACER_INJECTED;
                 if (taken)
                         finish_takeover(t);
                 t->state = TRACER_RUNNING;
                 resume(t, PTRACE_CONT, 0);
                 return taken ? TRACER_EVENT_TAKEN : TRACER_EVENT_EXEC;
+        }
+        if (event == PTRACE_EVENT_STOP && t->state == TRACER_SWITCH_STOP) {
+                /* Stopped: now ask for the re-exec, then watch every syscall. */
+                if (kill(t->pid, SIGTERM) < 0) {
+                        int r = -errno;
+                        return end_switch(t, r, PTRACE_CONT);
+                }
+                t->state = TRACER_SWITCH_FOLLOW;
+                resume(t, PTRACE_SYSCALL, 0);
+                return 0;
         }
         if (event == PTRACE_EVENT_STOP) {
                 /* Group-stop or our PTRACE_INTERRUPT. */
@@ -372,7 +452,7 @@ int tracer_handle(struct tracer *t, int st) {
                 return 0;
         }
         if (sig == (SIGTRAP | 0x80))
-                return handle_syscall_stop(t);
+                return t->state >= TRACER_SWITCH_STOP ? handle_switch_syscall(t) : handle_syscall_stop(t);
 
         /* A signal-delivery-stop. */
         if (t->state == TRACER_INTERRUPTING) {
@@ -383,6 +463,18 @@ int tracer_handle(struct tracer *t, int st) {
                         resume(t, PTRACE_CONT, sig);
                 }
                 return 0;
+        }
+        if (t->state == TRACER_SWITCH_FOLLOW || t->state == TRACER_SWITCH_EXEC || t->state == TRACER_SWITCH_STOP) {
+                enum signal_policy p = tracer_signal_policy(sig, read_sigcgt(t->pid));
+                if (p == SIGNAL_CRASH || p == SIGNAL_CRASH_UNHANDLED) {
+                        /* Crashed while switching: the crash path takes it from here. */
+                        t->switch_result = -ECANCELED;
+                        t->state = TRACER_RUNNING;
+                } else {
+                        resume(t, t->state == TRACER_SWITCH_STOP ? PTRACE_CONT : PTRACE_SYSCALL,
+                               p == SIGNAL_PASS ? sig : 0);
+                        return 0;
+                }
         }
         if (t->state == TRACER_INJECTED || t->state == TRACER_CRASH_FOLLOW) {
                 /* Nested signals while the handler runs: deliver what it catches. */

@@ -15,6 +15,9 @@ enum tracer_state {
         TRACER_INTERRUPTING, /* PTRACE_INTERRUPT sent, waiting for the stop */
         TRACER_INJECTED,     /* execve injected, waiting for PTRACE_EVENT_EXEC */
         TRACER_WEDGED,       /* injection failed where resuming would kill PID 1: held stopped */
+        TRACER_SWITCH_STOP,  /* switch: interrupting PID 1 to start following its syscalls */
+        TRACER_SWITCH_FOLLOW, /* switch: SIGTERM sent, waiting for the re-exec's execve */
+        TRACER_SWITCH_EXEC,  /* switch: execve path rewritten, waiting for the exec */
 };
 
 /* What a signal-delivery-stop of PID 1 calls for. */
@@ -49,6 +52,9 @@ struct tracer {
         struct inject_state inj;
         char *const *envp;      /* environment for rescue mode (the kernel's) */
         char pid1_version[128]; /* of the binary PID 1 runs, kept by the guard, for the takeover log */
+        char switch_path[256];  /* the binary a switch puts in place of systemd's own re-exec */
+        uint64_t switch_deadline_ms;
+        int switch_result;      /* 0 done, -errno failed; valid once TRACER_EVENT_SWITCHED is returned */
 };
 
 /* Pure policies (unit-tested). sigcgt: /proc/PID/status SigCgt bitmask. */
@@ -68,7 +74,13 @@ void tracer_detach(struct tracer *t);
 #define TRACER_EVENT_EXEC 1 /* PID 1 exec'd something: look at /proc/1/exe */
 #define TRACER_EVENT_GONE 2 /* PID 1 exited or we lost it */
 #define TRACER_EVENT_TAKEN 3 /* PID 1 is initshim --rescue now */
+#define TRACER_EVENT_SWITCHED 4 /* a switch ended: see switch_result */
 int tracer_handle(struct tracer *t, int wstatus);
+/* State-preserving switch to another binary: make PID 1 (healthy systemd)
+ * re-execute itself with SIGTERM, and at the execve of that re-exec rewrite
+ * the path to `path`, so that --deserialize and the rest pass through.
+ * Ends with TRACER_EVENT_SWITCHED from tracer_handle(). */
+int tracer_switch(struct tracer *t, const char *path, uint64_t timeout_ms);
 /* Take a hung PID 1 over: stop it wherever it is and inject. */
 int tracer_takeover(struct tracer *t, const char *reason);
 /* If PID 1's cgroup is frozen (cgroup v2 cgroup.freeze, or v1 freezer),

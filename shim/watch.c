@@ -35,6 +35,7 @@ static uint64_t next_scan_ms, next_ping_ms;
 static pid_t prober;
 static int prober_fd = -1;
 static uint64_t prober_deadline_ms;
+static uint64_t last_answer_ms;
 
 static uint64_t scan_interval(void) {
         uint64_t i = cfg->zombie_age_ms / 4;
@@ -102,6 +103,14 @@ static void end_probe(void) {
         prober_fd = -1;
 }
 
+void watch_probe_now(void) {
+        start_probe();
+}
+
+uint64_t watch_last_answer_ms(void) {
+        return last_answer_ms;
+}
+
 bool watch_child_exited(pid_t pid, int wstatus) {
         (void) wstatus;
         if (pid != prober || pid <= 0)
@@ -123,6 +132,8 @@ static void read_probe(void) {
                 snprintf(res.error, sizeof res.error, "prober died");
         }
         res.error[sizeof res.error - 1] = '\0';
+        if (res.r == 0 || res.r == -EREMOTEIO)
+                last_answer_ms = now_ms();
         if (!pid1_is_initshim)
                 health_ping_result(&health, cfg, res.r, res.rtt_us, res.error, now_ms());
 }

@@ -21,3 +21,6 @@ bool watch_child_exited(pid_t pid, int wstatus);
 /* PID 1 exec'd; is_initshim: rescue mode (nothing to judge). */
 void watch_pid1_exec(bool is_initshim);
 size_t watch_format(char *buf, size_t n);
+/* Start a Ping now (if none runs); and when PID 1 last answered one. */
+void watch_probe_now(void);
+uint64_t watch_last_answer_ms(void);

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -314,7 +315,14 @@ int main(int argc, char **argv) {
                 close(rfd);
                 rename("/run/fake-systemd.ready.tmp", "/run/fake-systemd.ready");
         }
-        int bus = listen_bus();
+        /* Test hooks for a switched-to version (started with --deserialize):
+         * a marker file makes it deaf on the bus, or crash, once. */
+        bool deaf = false;
+        if (generation > 1 && unlink("/run/fake-systemd.start-deaf") == 0)
+                deaf = true;
+        if (generation > 1 && unlink("/run/fake-systemd.start-crash") == 0)
+                *(volatile int *) 0 = 1;
+        int bus = deaf ? -1 : listen_bus();
         for (;;) {
                 char ch;
                 struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = bus, .events = POLLIN } };

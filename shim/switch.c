@@ -1,0 +1,169 @@
+#include "switch.h"
+#include "log.h"
+#include "preflight.h"
+#include "status.h"
+#include "util.h"
+#include "vstate.h"
+#include "watch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define VERIFY_PROBE_MS 500
+
+enum phase { IDLE, EXEC, VERIFY, ROLLBACK };
+
+static const struct config *cfg;
+static struct tracer *tracer;
+static struct ctl_server *server;
+static enum phase phase;
+static char target[CONFIG_PATH_MAX], target_version[128], previous[256], failure[256];
+static uint64_t verify_since, verify_deadline, next_probe;
+
+void switch_init(const struct config *c, struct tracer *t, struct ctl_server *s) {
+        cfg = c;
+        tracer = t;
+        server = s;
+        vstate_set_dirs(c->state_dir, VSTATE_DIR_VOLATILE);
+}
+
+bool switch_pending(void) {
+        return phase != IDLE;
+}
+
+static void answer(const char *fmt, const char *a, const char *b) {
+        static char text[PROTO_REPLY_MAX];
+        snprintf(text, sizeof text, fmt, a, b);
+        (void) ctl_server_answer(server, text);
+        phase = IDLE;
+}
+
+bool switch_begin(const char *arg, char *text, size_t n) {
+        const struct version *v = config_find_version(cfg, arg);
+        const char *path = v ? v->path : arg[0] == '/' ? arg : NULL;
+        char why[256], bad[160];
+        size_t l;
+
+        if (!path) {
+                snprintf(text, n, "error: unknown version '%s'\n", arg);
+                return false;
+        }
+        if (tracer->state != TRACER_RUNNING) {
+                snprintf(text, n, "error: cannot switch: the guard is %s PID 1\n",
+                         tracer->state == TRACER_DETACHED ? "not tracing" : tracer_state_to_string(tracer->state));
+                return false;
+        }
+        if (preflight_run(path, PREFLIGHT_TIMEOUT_MS, target_version, sizeof target_version, why, sizeof why) < 0) {
+                log_warning("switch: refusing %s: %s", path, why);
+                snprintf(text, n, "error: refused: %s; nothing changed\n", why);
+                return false;
+        }
+        read_exe(1, previous, sizeof previous);
+        l = strlen(previous);
+        if (l > 10 && strcmp(previous + l - 10, " (deleted)") == 0)
+                previous[l - 10] = '\0';
+        if (vstate_is_bad(path, bad, sizeof bad))
+                log_warning("switch: %s was marked bad (%s); trying it on request", path, bad);
+        (void) copy_string(target, sizeof target, path);
+        /* If this goes wrong, rescue mode's restart must come back to what runs now. */
+        (void) vstate_set_last_good(previous);
+        int r = tracer_switch(tracer, target, cfg->reexec_timeout_ms);
+        if (r < 0) {
+                snprintf(text, n, "error: cannot switch: %s\n", strerror(-r));
+                return false;
+        }
+        phase = EXEC;
+        return true;
+}
+
+static void fail_and_roll_back(const char *why) {
+        (void) copy_string(failure, sizeof failure, why);
+        (void) vstate_mark_bad(target, why);
+        log_error("switch: %s failed: %s; switching back to %s", target, why, previous);
+        if (tracer->state == TRACER_RUNNING && tracer_switch(tracer, previous, cfg->reexec_timeout_ms) == 0) {
+                phase = ROLLBACK;
+                return;
+        }
+        /* It cannot even re-exec: take it over; rescue mode restarts `previous`. */
+        (void) tracer_takeover(tracer, failure);
+        answer("error: %s; PID 1 could not switch back and was taken over (on-failure policy follows)\n", failure,
+               "");
+}
+
+void switch_on_tracer_event(int ev) {
+        if (phase == IDLE)
+                return;
+        if (ev == TRACER_EVENT_TAKEN) {
+                if (phase == VERIFY || phase == ROLLBACK)
+                        answer("error: %s failed after the switch (%s); rescue mode took over and its on-failure "
+                               "policy brings back the last good version\n",
+                               target, tracer->last_takeover);
+                else
+                        phase = IDLE;
+                return;
+        }
+        if (ev != TRACER_EVENT_SWITCHED)
+                return;
+        if (phase == EXEC) {
+                if (tracer->switch_result < 0) {
+                        answer("error: PID 1 did not switch (%s); nothing changed\n", strerror(-tracer->switch_result),
+                               "");
+                        return;
+                }
+                phase = VERIFY;
+                verify_since = now_ms();
+                verify_deadline = verify_since + cfg->switch_grace_ms;
+                next_probe = 0;
+                return;
+        }
+        if (phase == ROLLBACK) {
+                if (tracer->switch_result < 0) {
+                        (void) tracer_takeover(tracer, failure);
+                        answer("error: %s; switching back failed too, PID 1 taken over\n", failure, "");
+                } else
+                        answer("error: %s; rolled back to %s with state kept\n", failure, previous);
+        }
+}
+
+void switch_run(void) {
+        uint64_t now = now_ms();
+
+        if (phase == VERIFY && tracer->state == TRACER_CRASH_FOLLOW) {
+                /* Crashed within the grace period: mark it now, before rescue mode
+                 * picks what to restart. */
+                (void) vstate_mark_bad(target, "crashed right after a switch");
+                (void) copy_string(failure, sizeof failure, "crashed right after the switch");
+                return;
+        }
+        if (phase != VERIFY)
+                return;
+        if (watch_last_answer_ms() > verify_since) {
+                static char text[PROTO_REPLY_MAX];
+                (void) vstate_set_last_good(target);
+                vstate_clear_bad(target);
+                log_notice("switch: PID 1 runs %s (%s) and answers", target, target_version);
+                snprintf(text, sizeof text, "ok\nswitched to %s (%s), state kept\n", target, target_version);
+                (void) ctl_server_answer(server, text);
+                phase = IDLE;
+                return;
+        }
+        if (now >= verify_deadline) {
+                char why[128];
+                snprintf(why, sizeof why, "no answer to Ping within %llu s after the switch",
+                         (unsigned long long) (cfg->switch_grace_ms / 1000));
+                fail_and_roll_back(why);
+                return;
+        }
+        if (now >= next_probe) {
+                watch_probe_now();
+                next_probe = now + VERIFY_PROBE_MS;
+        }
+}
+
+int switch_timeout_ms(void) {
+        if (phase != VERIFY)
+                return -1;
+        uint64_t now = now_ms(), next = next_probe < verify_deadline ? next_probe : verify_deadline;
+        return next > now ? (int) (next - now) : 0;
+}

@@ -1,0 +1,81 @@
+# Switching the systemd binary with state kept, and rolling back.
+
+two_fakes() {
+        A=/tmp/initshim-fakeA.$$ Bf=/tmp/initshim-fakeB.$$
+        cp "$FAKE" "$A"; cp "$FAKE" "$Bf"; chmod 755 "$A" "$Bf"
+}
+rm_fakes() { rm -f "$A" "$Bf" "${BAD:-}"; }
+
+test_switch_keeps_state_and_services() {
+        two_fakes
+        boot_fake "systemd = $A
+version a = $A
+version b = $Bf
+default = a
+liveness-interval = 0"
+        fake spawn svc
+        wait_until 5 in_ns test -s /run/fake-systemd.svc.pid || fail "no service"
+        svc=$(in_ns cat /run/fake-systemd.svc.pid)
+        out=$(ctl exec b) || fail "switch refused: $out"
+        echo "$out" | grep -q "switched to $Bf" || fail "answer: $out"
+        [ "$(pid1_exe)" = "$Bf" ] || fail "PID 1 runs $(pid1_exe)"
+        fake_ready 2 || fail "state not handed over (--deserialize): $(in_ns cat /run/fake-systemd.ready)"
+        [ "$(in_ns cat /run/fake-systemd.svc.pid)" = "$svc" ] && in_ns kill -0 "$svc" || fail "service lost"
+        # And back.
+        out=$(ctl exec a) || fail "switch back refused: $out"
+        [ "$(pid1_exe)" = "$A" ] || fail "PID 1 runs $(pid1_exe)"
+        fake_ready 3 || fail "state not handed over the second time"
+        in_ns kill -0 "$svc" || fail "service lost"
+        rm_fakes
+}
+
+test_switch_refuses_broken_candidate() {
+        two_fakes
+        BAD=/tmp/initshim-bad.$$; printf '#!/bin/sh\nexit 0\n' > "$BAD"; chmod 755 "$BAD"
+        boot_fake "systemd = $A
+version bad = $BAD
+version ww = $Bf
+liveness-interval = 0"
+        chmod 0777 "$Bf"
+        out=$(ctl exec bad 2>&1) && fail "non-ELF accepted"
+        echo "$out" | grep -q "refused: not an ELF.*nothing changed" || fail "answer: $out"
+        out=$(ctl exec ww 2>&1) && fail "world-writable accepted"
+        echo "$out" | grep -q "writable by group or others" || fail "answer: $out"
+        [ "$(pid1_exe)" = "$A" ] && fake_ready 1 || fail "something changed"
+        rm_fakes
+}
+
+test_switch_rolls_back_a_version_that_does_not_answer() {
+        two_fakes
+        boot_fake "systemd = $A
+version a = $A
+version b = $Bf
+liveness-interval = 0
+switch-grace = 2s"
+        # b comes up deaf: it never answers Ping.
+        in_ns sh -c 'echo deaf > /run/fake-systemd.start-deaf'
+        out=$(ctl exec b 2>&1) && fail "a deaf version was confirmed: $out"
+        echo "$out" | grep -q "rolled back to $A with state kept" || fail "answer: $out"
+        [ "$(pid1_exe)" = "$A" ] || fail "PID 1 runs $(pid1_exe)"
+        ctl versions | grep -q "^b " || fail "no versions"
+        grep -q "marked $Bf bad" "$T/log" || fail "not marked bad"
+        rm_fakes
+}
+
+test_switch_rolls_back_a_version_that_crashes() {
+        two_fakes
+        boot_fake "systemd = $A
+version a = $A
+version b = $Bf
+on-failure = restart
+stop-timeout = 1s
+liveness-interval = 0
+switch-grace = 5s"
+        in_ns sh -c 'echo crash > /run/fake-systemd.start-crash'
+        out=$(ctl exec b 2>&1) && fail "a crashing version was confirmed: $out"
+        echo "$out" | grep -q "failed after the switch" || fail "answer: $out"
+        wait_until 20 fake_ready 1 || fail "previous version not restarted"
+        [ "$(pid1_exe)" = "$A" ] || fail "PID 1 runs $(pid1_exe), not the last good one"
+        grep -q "marked $Bf bad: crashed right after a switch" "$T/log" || fail "not marked bad"
+        rm_fakes
+}
