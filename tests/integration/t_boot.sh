@@ -36,7 +36,7 @@ systemd = $FAKE"
         wait_until 10 fake_ready 1 || fail "a config typo stopped the boot"
         grep -q "unknown key 'frobnicate'" "$T/log" || fail "unknown key not reported"
         grep -q "not one of hold, restart, reboot" "$T/log" || fail "bad value not reported"
-        grep -q ":1: expected 'key = value'" "$T/log" || fail "garbage line not reported"
+        grep -q ":2: expected 'key = value'" "$T/log" || fail "garbage line not reported"
 }
 
 test_rescue_when_nothing_runs() {
