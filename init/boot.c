@@ -9,6 +9,7 @@
 #include "pid1.h"
 #include "protocol.h"
 #include "util.h"
+#include "vstate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -139,8 +140,21 @@ void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
                 (void) start_guard(&cfg, true);
 
         n = config_boot_candidates(&cfg, cand, ELEMENTSOF(cand));
+        vstate_set_dirs(cfg.state_dir, VSTATE_DIR_VOLATILE);
         for (size_t i = 0; i < n; i++) {
                 char us[32];
+                unsigned fails;
+
+                /* Boot counting: a version that did not become healthy in its
+                 * last boot-tries boots is skipped (unless forced, or last). */
+                if (cfg.boot_tries && !cfg.forced_version[0] && i + 1 < n &&
+                    (fails = vstate_boot_failures(cand[i].path)) >= cfg.boot_tries) {
+                        log_set_console(true);
+                        log_warning("skipping %s (%s): it did not become healthy in its last %u boots", cand[i].path,
+                                    cand[i].why, fails);
+                        log_set_console(cfg.console);
+                        continue;
+                }
                 uint64_t t = (now_ns() - start_ns) / 1000;
                 int l = snprintf(us, sizeof us, "%llu\n", (unsigned long long) t);
 
@@ -149,6 +163,7 @@ void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
                         continue;
                 }
                 (void) write_file_atomic(RUN_DIR "/boot-exec-us", us, (size_t) l, 0600);
+                (void) write_file_atomic(BOOT_VERSION_FILE, cand[i].path, strlen(cand[i].path), 0644);
                 log_info("executing %s (%s), %llu us after start", cand[i].path, cand[i].why,
                          (unsigned long long) t);
                 argv[0] = (char *) cand[i].path;

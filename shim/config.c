@@ -27,6 +27,7 @@ void config_init(struct config *c) {
         c->auto_reexec = AUTO_REEXEC_MEMORY;
         c->reexec_timeout_ms = 90000;
         c->switch_grace_ms = 30000;
+        c->boot_tries = 3;
         (void) copy_string(c->state_dir, sizeof c->state_dir, "/var/lib/initshim");
 }
 
@@ -119,6 +120,7 @@ static const struct count_key count_keys[] = {
         { "restart-limit", offsetof(struct config, restart_limit) },
         { "liveness-failures", offsetof(struct config, liveness_failures) },
         { "zombie-limit", offsetof(struct config, zombie_limit) },
+        { "boot-tries", offsetof(struct config, boot_tries) },
 };
 
 static int parse_auto_reexec(struct config *c, const char *value, char *err, size_t errlen) {

@@ -60,6 +60,7 @@ struct config {
         uint64_t reexec_timeout_ms;
         uint64_t switch_grace_ms;          /* a switched-to version must answer within this */
         char state_dir[CONFIG_PATH_MAX];   /* persistent version state (/var/lib/initshim) */
+        unsigned boot_tries;               /* unhealthy boots in a row before a version is skipped */
 };
 
 #define AUTO_REEXEC_MEMORY (1u << 0)

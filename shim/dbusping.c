@@ -1,4 +1,5 @@
-/* D-Bus Peer.Ping over systemd's private socket, with nothing but libc.
+/* D-Bus Peer.Ping and Properties.Get over systemd's private socket, with
+ * nothing but libc.
  * See dbusping.h for the contract and docs/health.md for how it was checked.
  *
  * References (D-Bus specification, "Message Protocol" and "Authentication
@@ -18,7 +19,11 @@
  *  - sd-bus answers org.freedesktop.DBus.Peer.Ping itself, on any path,
  *    before object dispatch (sd-bus.c process_builtin()).
  *  - PID 1 sends every signal to every private connection, unconditionally
- *    (dbus.c bus_foreach_bus()): the reply may come after signals. */
+ *    (dbus.c bus_foreach_bus()): the reply may come after signals.
+ *  - Properties.Get(ss) is answered with a METHOD_RETURN of signature "v"
+ *    (sd-bus bus-objects.c property_get_set_callbacks_run(): the value is
+ *    appended as a variant), or an ERROR such as
+ *    org.freedesktop.DBus.Error.UnknownProperty. */
 #include <endian.h>
 #include <errno.h>
 #include <poll.h>
@@ -66,62 +71,117 @@ static void w_u32le(struct wbuf *w, uint32_t v) {
                 w_u8(w, (uint8_t) (v >> (8 * i)));
 }
 
-/* One header field struct (yv) whose variant holds a string-like value of
- * type 's' or 'o': code, signature "s"/"o", u32 length, bytes, NUL. */
-static void w_field_string(struct wbuf *w, uint8_t code, char type, const char *s, size_t len) {
-        w_pad(w, 8);
-        w_u8(w, code);
-        w_u8(w, 1);
-        w_u8(w, (uint8_t) type);
-        w_u8(w, 0);
-        w_pad(w, 4); /* already aligned: 8k + 4 */
-        w_u32le(w, (uint32_t) len);
+/* Fill in a u32 written earlier (only when !w->overflow, so it is there). */
+static void w_set_u32le(struct wbuf *w, size_t at, uint32_t v) {
+        for (int i = 0; i < 4; i++)
+                w->p[at + i] = (uint8_t) (v >> (8 * i));
+}
+
+static void w_bytes(struct wbuf *w, const char *s, size_t len) {
         for (size_t i = 0; i < len; i++)
                 w_u8(w, (uint8_t) s[i]);
         w_u8(w, 0);
 }
 
-ssize_t dbus_build_method_call(void *buf, size_t size, uint32_t serial,
-                               const char *path, const char *interface, const char *member) {
-        struct wbuf w = { .p = buf, .size = size };
-        size_t lp, li, lm;
+/* 's' or 'o': padding to 4, u32 length, bytes, NUL. */
+static void w_string(struct wbuf *w, const char *s, size_t len) {
+        w_pad(w, 4);
+        w_u32le(w, (uint32_t) len);
+        w_bytes(w, s, len);
+}
 
-        if (!buf || serial == 0 || !path || !interface || !member)
+/* The start of one header field struct (yv) whose variant holds a value of
+ * the one-letter type: code, signature (u8 1, type, NUL). */
+static void w_field(struct wbuf *w, uint8_t code, char type) {
+        w_pad(w, 8);
+        w_u8(w, code);
+        w_u8(w, 1);
+        w_u8(w, (uint8_t) type);
+        w_u8(w, 0);
+}
+
+/* A header field of type 's' or 'o' (at 8k + 4: no padding before the length). */
+static void w_field_string(struct wbuf *w, uint8_t code, char type, const char *s, size_t len) {
+        w_field(w, code, type);
+        w_string(w, s, len);
+}
+
+/* Names are at most 255 bytes (spec, "Valid Names"). */
+static bool name_ok(const char *s) {
+        return s && s[0] && strnlen(s, 256) <= 255;
+}
+
+ssize_t dbus_build_method_call_args(void *buf, size_t size, uint32_t serial, const char *path,
+                                    const char *interface, const char *member,
+                                    const char *const *args, size_t n_args) {
+        struct wbuf w = { .p = buf, .size = size };
+        char sig[256];
+        size_t lp;
+
+        if (!buf || serial == 0 || !path || !name_ok(interface) || !name_ok(member) ||
+            n_args >= sizeof sig || (n_args > 0 && !args))
                 return -EINVAL;
         lp = strlen(path);
-        li = strlen(interface);
-        lm = strlen(member);
-        /* Names are at most 255 bytes (spec, "Valid Names"); keep paths sane. */
-        if (lp == 0 || path[0] != '/' || lp > DBUS_HEADER_SIZE_MAX || li == 0 || li > 255 ||
-            lm == 0 || lm > 255)
+        /* Keep paths sane. */
+        if (lp == 0 || path[0] != '/' || lp > DBUS_HEADER_SIZE_MAX)
                 return -EINVAL;
+        for (size_t i = 0; i < n_args; i++) {
+                if (!args[i] || strnlen(args[i], DBUS_MSG_SIZE_MAX + 1) > DBUS_MSG_SIZE_MAX)
+                        return -EINVAL;
+                sig[i] = 's';
+        }
+        sig[n_args] = '\0';
 
         w_u8(&w, 'l');
         w_u8(&w, DBUS_MESSAGE_METHOD_CALL);
         w_u8(&w, 0); /* flags: we want the reply */
         w_u8(&w, 1); /* protocol version */
-        w_u32le(&w, 0); /* body length */
+        w_u32le(&w, 0); /* body length, set below */
         w_u32le(&w, serial);
         w_u32le(&w, 0); /* header-field array length, set below */
         /* sd-bus's order (bus-message.c sd_bus_message_new_method_call()), so the
          * bytes equal those of sd_bus_call_method() with the same serial. */
         w_field_string(&w, DBUS_HEADER_PATH, 'o', path, lp);
-        w_field_string(&w, DBUS_HEADER_MEMBER, 's', member, lm);
-        w_field_string(&w, DBUS_HEADER_INTERFACE, 's', interface, li);
+        w_field_string(&w, DBUS_HEADER_MEMBER, 's', member, strlen(member));
+        w_field_string(&w, DBUS_HEADER_INTERFACE, 's', interface, strlen(interface));
+        /* sd-bus puts DESTINATION here; a p2p call has none. Like sd-bus,
+         * no SIGNATURE field for an empty body. */
+        if (n_args > 0) {
+                w_field(&w, DBUS_HEADER_SIGNATURE, 'g');
+                w_u8(&w, (uint8_t) n_args);
+                w_bytes(&w, sig, n_args);
+        }
         if (w.overflow)
                 return -ENOBUFS;
         /* The array length excludes the padding after its last element. */
-        uint32_t fields = (uint32_t) (w.n - DBUS_FIXED_HEADER_SIZE);
-        for (int i = 0; i < 4; i++)
-                w.p[12 + i] = (uint8_t) (fields >> (8 * i));
-        w_pad(&w, 8); /* the (empty) body starts 8-aligned */
+        w_set_u32le(&w, 12, (uint32_t) (w.n - DBUS_FIXED_HEADER_SIZE));
+        w_pad(&w, 8); /* the body starts 8-aligned */
+        size_t body = w.n;
+        for (size_t i = 0; i < n_args; i++)
+                w_string(&w, args[i], strlen(args[i]));
         if (w.overflow)
                 return -ENOBUFS;
+        w_set_u32le(&w, 4, (uint32_t) (w.n - body));
         return (ssize_t) w.n;
+}
+
+ssize_t dbus_build_method_call(void *buf, size_t size, uint32_t serial,
+                               const char *path, const char *interface, const char *member) {
+        return dbus_build_method_call_args(buf, size, serial, path, interface, member, NULL, 0);
 }
 
 ssize_t dbus_build_ping(void *buf, size_t size, uint32_t serial) {
         return dbus_build_method_call(buf, size, serial, DBUS_PING_OBJECT, DBUS_PEER_INTERFACE, "Ping");
+}
+
+ssize_t dbus_build_get_property(void *buf, size_t size, uint32_t serial,
+                                const char *interface, const char *property) {
+        const char *args[] = { interface, property };
+        /* Get's arguments are names too: refuse what PID 1 would refuse. */
+        if (!name_ok(interface) || !name_ok(property))
+                return -EINVAL;
+        return dbus_build_method_call_args(buf, size, serial, DBUS_PING_OBJECT, DBUS_PROPERTIES_INTERFACE,
+                                           "Get", args, 2);
 }
 
 /* ---- parsing ----------------------------------------------------------- */
@@ -409,6 +469,8 @@ int dbus_parse_header(const void *buf, size_t len, struct dbus_msg_info *info) {
                         k = expect_sig(sig, siglen, 'g');
                         if (k == 0)
                                 k = r_signature(&r, &s, &siglen);
+                        if (k == 0) /* fits: at most 255 bytes */
+                                memcpy(info->signature, s, (size_t) siglen + 1);
                         break;
                 case DBUS_HEADER_UNIX_FDS:
                         k = expect_sig(sig, siglen, 'u');
@@ -435,6 +497,59 @@ int dbus_parse_header(const void *buf, size_t len, struct dbus_msg_info *info) {
         if (info->type == DBUS_MESSAGE_ERROR && !have_error_name)
                 return -EBADMSG;
         return 0;
+}
+
+/* The body of a Properties.Get reply holding a string; see
+ * dbus_parse_string_variant(). why (a buffer of why_size) says what was
+ * wrong. */
+static int string_variant(const uint8_t *msg, const struct dbus_msg_info *info, char *out, size_t n,
+                          char *why, size_t why_size) {
+        struct rbuf r = { .p = msg, .pos = info->header_len, .end = info->total_len, .big = info->endian == 'B' };
+        const char *vsig, *s;
+        uint8_t vlen;
+        uint32_t slen;
+
+        out[0] = '\0';
+        if (strcmp(info->signature, "v") != 0) {
+                snprintf(why, why_size, "reply has signature '%s', not 'v'", info->signature);
+                return -EBADMSG;
+        }
+        if (r_signature(&r, &vsig, &vlen) < 0 || vlen == 0 || sig_single(vsig, vlen, 0, false) != vlen) {
+                snprintf(why, why_size, "malformed variant in the reply");
+                return -EPROTO;
+        }
+        if (vlen != 1 || vsig[0] != 's') {
+                /* Well-formed, or garbage? Only the former is a wrong type. */
+                if (skip_value(&r, vsig, vlen, 0) < 0 || r.pos != r.end) {
+                        snprintf(why, why_size, "malformed variant '%s' in the reply", vsig);
+                        return -EPROTO;
+                }
+                snprintf(why, why_size, "property is a '%s', not a string", vsig);
+                return -EBADMSG;
+        }
+        if (r_string(&r, &s, &slen) < 0 || r.pos != r.end) {
+                snprintf(why, why_size, "malformed string in the reply");
+                return -EPROTO;
+        }
+        if (slen >= n) {
+                snprintf(why, why_size, "value of %u bytes does not fit %zu", slen, n);
+                return -ENOBUFS;
+        }
+        memcpy(out, s, (size_t) slen + 1);
+        return 0;
+}
+
+int dbus_parse_string_variant(const void *msg, size_t len, const struct dbus_msg_info *info,
+                              char *out, size_t n) {
+        char why[128];
+        if (!msg || !info || !out || n == 0)
+                return -EINVAL;
+        out[0] = '\0';
+        if (info->header_len < DBUS_FIXED_HEADER_SIZE || info->total_len < info->header_len)
+                return -EINVAL; /* not from dbus_parse_header() */
+        if (len < info->total_len)
+                return -EAGAIN;
+        return string_variant(msg, info, out, n, why, sizeof why);
 }
 
 /* ---- the probe --------------------------------------------------------- */
@@ -644,12 +759,24 @@ static int authenticate(struct conn *c, char *buf, size_t cap, size_t *n) {
         }
 }
 
-static int ping_on_fd(struct conn *c, const char *path) {
-        /* Auth lines and message headers go here; bodies are skipped. */
+/* What to do with the METHOD_RETURN to our call: NULL accepts it without
+ * reading its body. Otherwise called with the whole reply in msg (header
+ * parsed into info); returns 0 or a negative errno with the reason in
+ * err[err_size]. */
+typedef int (*reply_fn)(const uint8_t *msg, const struct dbus_msg_info *info, void *userdata,
+                        char *err, size_t err_size);
+
+/* The first and only message on a connection. */
+#define CALL_SERIAL 1u
+
+/* Connect, authenticate, send msg (serial CALL_SERIAL) and wait for its
+ * reply, skipping everything else. */
+static int call_on_fd(struct conn *c, const char *path, const void *msg, size_t len,
+                      reply_fn on_return, void *userdata) {
+        /* Auth lines and message headers go here, and the whole reply when
+         * on_return wants it; other bodies are skipped. */
         char buf[DBUS_HEADER_SIZE_MAX];
-        uint8_t out[128];
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        const uint32_t serial = 1; /* the first and only message on this connection */
         size_t n = 0;
         uint64_t skip = 0, sent_at;
         int k;
@@ -660,11 +787,8 @@ static int ping_on_fd(struct conn *c, const char *path) {
         if ((k = authenticate(c, buf, sizeof buf, &n)) < 0)
                 return k;
 
-        ssize_t m = dbus_build_ping(out, sizeof out, serial);
-        if (m < 0)
-                return fail(c, (int) m, "building the message: %s", strerror((int) -m));
         sent_at = mono_us();
-        if ((k = send_all(c, out, (size_t) m)) < 0)
+        if ((k = send_all(c, msg, len)) < 0)
                 return k;
 
         for (;;) {
@@ -684,17 +808,26 @@ static int ping_on_fd(struct conn *c, const char *path) {
                                             info.header_len, info.body_len);
                         if (k < 0 && k != -EAGAIN)
                                 return fail(c, -EPROTO, "parsing: %s", strerror(-k));
-                        if (k == 0) {
-                                bool ours = info.reply_serial == serial;
-                                if (ours && info.type == DBUS_MESSAGE_METHOD_RETURN) {
+                        bool ours = k == 0 && info.reply_serial == CALL_SERIAL;
+                        if (ours && info.type == DBUS_MESSAGE_METHOD_RETURN) {
+                                if (!on_return) {
                                         c->res->rtt_us = mono_us() - sent_at;
                                         return 0;
                                 }
-                                if (ours && info.type == DBUS_MESSAGE_ERROR) {
+                                if (info.total_len > sizeof buf)
+                                        return fail(c, -ENOBUFS, "reply of %u bytes is over %zu",
+                                                    info.total_len, sizeof buf);
+                                if (n >= info.total_len) {
                                         c->res->rtt_us = mono_us() - sent_at;
-                                        snprintf(c->res->error, sizeof c->res->error, "%s", info.error_name);
-                                        return -EREMOTEIO;
+                                        return on_return((const uint8_t *) buf, &info, userdata,
+                                                         c->res->error, sizeof c->res->error);
                                 }
+                                /* else read the rest of the body */
+                        } else if (ours && info.type == DBUS_MESSAGE_ERROR) {
+                                c->res->rtt_us = mono_us() - sent_at;
+                                snprintf(c->res->error, sizeof c->res->error, "%s", info.error_name);
+                                return -EREMOTEIO;
+                        } else if (k == 0) {
                                 /* A signal or anything else: skip it whole. */
                                 c->res->skipped++;
                                 skip = info.total_len;
@@ -702,7 +835,7 @@ static int ping_on_fd(struct conn *c, const char *path) {
                         }
                 }
                 size_t got;
-                if (n == sizeof buf) /* cannot happen: headers are <= DBUS_HEADER_SIZE_MAX */
+                if (n == sizeof buf) /* cannot happen: headers and wanted replies fit */
                         return fail(c, -EPROTO, "message header does not fit");
                 if ((k = recv_some(c, buf + n, sizeof buf - n, "before the reply", &got)) < 0)
                         return k;
@@ -710,7 +843,10 @@ static int ping_on_fd(struct conn *c, const char *path) {
         }
 }
 
-int dbus_ping(const char *path, uint64_t timeout_ms, struct dbus_ping_result *res) {
+/* One call on a fresh connection to path, closed on every path. len < 0 is
+ * the error of building msg (bad arguments). */
+static int call(const char *path, uint64_t timeout_ms, const void *msg, ssize_t len,
+                reply_fn on_return, void *userdata, struct dbus_ping_result *res) {
         struct dbus_ping_result dummy;
         struct sockaddr_un sa;
         uint64_t start = mono_us();
@@ -727,6 +863,10 @@ int dbus_ping(const char *path, uint64_t timeout_ms, struct dbus_ping_result *re
                 snprintf(res->error, sizeof res->error, "socket path too long");
                 return -ENAMETOOLONG;
         }
+        if (len < 0) {
+                snprintf(res->error, sizeof res->error, "building the message: %s", strerror((int) -len));
+                return (int) len;
+        }
 
         struct conn c = {
                 .deadline = timeout_ms > (UINT64_MAX - start) / 1000 ? UINT64_MAX : start + timeout_ms * 1000,
@@ -737,7 +877,7 @@ int dbus_ping(const char *path, uint64_t timeout_ms, struct dbus_ping_result *re
                 r = -errno;
                 snprintf(res->error, sizeof res->error, "socket: %s", strerror(-r)); /* errno read first */
         } else {
-                r = ping_on_fd(&c, path);
+                r = call_on_fd(&c, path, msg, (size_t) len, on_return, userdata);
                 /* Always, on every path: no half-open connection stays in PID 1.
                  * On Linux close() releases the fd even when it fails. */
                 (void) close(c.fd);
@@ -746,4 +886,34 @@ int dbus_ping(const char *path, uint64_t timeout_ms, struct dbus_ping_result *re
                 res->error[0] = '\0';
         res->total_us = mono_us() - start;
         return r;
+}
+
+int dbus_ping(const char *path, uint64_t timeout_ms, struct dbus_ping_result *res) {
+        uint8_t msg[128];
+        return call(path, timeout_ms, msg, dbus_build_ping(msg, sizeof msg, CALL_SERIAL), NULL, NULL, res);
+}
+
+struct string_out {
+        char *out;
+        size_t n;
+};
+
+static int take_string(const uint8_t *msg, const struct dbus_msg_info *info, void *userdata,
+                       char *err, size_t err_size) {
+        struct string_out *o = userdata;
+        return string_variant(msg, info, o->out, o->n, err, err_size);
+}
+
+int dbus_get_string_property(const char *path, uint64_t timeout_ms, const char *interface,
+                             const char *property, char *out, size_t n, struct dbus_ping_result *res) {
+        /* 176 bytes for Manager.SystemState; two 255-byte names need 640. */
+        uint8_t msg[768];
+        struct string_out o = { .out = out, .n = n };
+        ssize_t m = -EINVAL;
+
+        if (out && n > 0) {
+                out[0] = '\0';
+                m = dbus_build_get_property(msg, sizeof msg, CALL_SERIAL, interface, property);
+        }
+        return call(path, timeout_ms, msg, m, take_string, &o, res);
 }

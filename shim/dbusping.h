@@ -3,7 +3,10 @@
  * Sends org.freedesktop.DBus.Peer.Ping to systemd over its private
  * peer-to-peer socket /run/systemd/private and waits for the reply. Only a
  * real method reply proves PID 1's event loop runs: connect() alone succeeds
- * on a hung PID 1 as long as the listen backlog has room.
+ * on a hung PID 1 as long as the listen backlog has room. The same
+ * connection/auth/reply code also reads a string property of PID 1's manager
+ * object (org.freedesktop.DBus.Properties.Get), e.g. SystemState, to see
+ * whether a boot reached its default target.
  *
  * Needs nothing but libc (no libdbus, no libsystemd, no dbus-daemon),
  * allocates nothing, checks every syscall, returns negative errno, and is
@@ -25,6 +28,9 @@
  * (sd-bus.c process_builtin()). This is systemd's own manager object. */
 #define DBUS_PING_OBJECT "/org/freedesktop/systemd1"
 #define DBUS_PEER_INTERFACE "org.freedesktop.DBus.Peer"
+#define DBUS_PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
+/* PID 1's manager interface, e.g. its SystemState property. */
+#define DBUS_SYSTEMD_MANAGER_INTERFACE "org.freedesktop.systemd1.Manager"
 
 /* Messages larger than this are refused (-EPROTO) instead of buffered or
  * skipped. PID 1's signals and replies are a few KiB at most. */
@@ -60,7 +66,7 @@ enum {
 };
 
 struct dbus_ping_result {
-        uint64_t rtt_us;   /* Ping written -> reply read (0 unless a reply came) */
+        uint64_t rtt_us;   /* call written -> reply read (0 unless a reply came) */
         uint64_t total_us; /* socket() -> return, on every path */
         uint32_t skipped;  /* other messages (signals) skipped before the reply */
         char error[128];   /* D-Bus error name, or the local reason; "" on success */
@@ -84,17 +90,54 @@ struct dbus_ping_result {
  * res may be NULL; if given it is always filled. */
 int dbus_ping(const char *path, uint64_t timeout_ms, struct dbus_ping_result *res);
 
-/* Build a METHOD_CALL (little-endian, flags 0, empty body) with header
- * fields PATH, MEMBER, INTERFACE, in that order (sd-bus's), into buf. The
- * header-field array is 8-aligned per field and the message is padded to a
- * multiple of 8 (where the empty body starts). Returns its length
- * (a multiple of 8), -ENOBUFS if size is too small, -EINVAL on a NULL/empty
- * or over-long argument or serial 0. */
+/* org.freedesktop.DBus.Properties.Get(interface, property) on object
+ * DBUS_PING_OBJECT ("/org/freedesktop/systemd1") over the p2p socket at
+ * path; the reply must be a variant holding a string ("s"), copied to out
+ * (NUL-terminated). Connection, authentication, deadline, skipping of
+ * signals and closing are dbus_ping()'s. E.g.
+ *   dbus_get_string_property(DBUS_PING_DEFAULT_PATH, 1000,
+ *           DBUS_SYSTEMD_MANAGER_INTERFACE, "SystemState", buf, sizeof buf, &res)
+ * gives "initializing", "starting", "running", "degraded", "maintenance" or
+ * "stopping".
+ *
+ * Returns 0 with the value in out, or what dbus_ping() returns, plus
+ *   -EREMOTEIO     an ERROR reply (name in res->error, e.g.
+ *                  org.freedesktop.DBus.Error.UnknownProperty)
+ *   -EBADMSG       a well-formed reply of another type (body signature not
+ *                  "v", or the variant holds something else than "s")
+ *   -EPROTO        also: a malformed reply body
+ *   -ENOBUFS       the value does not fit out (n bytes with the NUL), or the
+ *                  reply is over DBUS_HEADER_SIZE_MAX (8 KiB) in all
+ *   -EINVAL        also: out NULL, n 0, interface or property NULL, empty
+ *                  or over 255 bytes
+ * out is "" on every error (when out and n allow). res may be NULL. */
+int dbus_get_string_property(const char *path, uint64_t timeout_ms, const char *interface,
+                             const char *property, char *out, size_t n, struct dbus_ping_result *res);
+
+/* Build a METHOD_CALL (little-endian, flags 0) into buf with header fields
+ * PATH, MEMBER, INTERFACE and, when n_args > 0, SIGNATURE ("s" n_args
+ * times), in that order (sd-bus's, which puts DESTINATION before SIGNATURE;
+ * p2p calls have none). The body is the n_args strings args[]. The
+ * header-field array is 8-aligned per field and the header is padded to a
+ * multiple of 8, where the body starts. Returns the message length,
+ * -ENOBUFS if size is too small, -EINVAL on a NULL/empty or over-long path,
+ * interface or member, a NULL or over-long (> DBUS_MSG_SIZE_MAX) arg,
+ * n_args > 255, or serial 0. */
+ssize_t dbus_build_method_call_args(void *buf, size_t size, uint32_t serial, const char *path,
+                                    const char *interface, const char *member,
+                                    const char *const *args, size_t n_args);
+/* The same with an empty body (no SIGNATURE field): a multiple of 8 long. */
 ssize_t dbus_build_method_call(void *buf, size_t size, uint32_t serial,
                                const char *path, const char *interface, const char *member);
 /* The Ping we send: dbus_build_method_call(buf, size, serial,
  * DBUS_PING_OBJECT, DBUS_PEER_INTERFACE, "Ping"). 112 bytes. */
 ssize_t dbus_build_ping(void *buf, size_t size, uint32_t serial);
+/* The Get we send: dbus_build_method_call_args(buf, size, serial,
+ * DBUS_PING_OBJECT, DBUS_PROPERTIES_INTERFACE, "Get", {interface, property},
+ * 2); interface and property must be non-empty and at most 255 bytes
+ * (-EINVAL). 176 bytes for Manager.SystemState. */
+ssize_t dbus_build_get_property(void *buf, size_t size, uint32_t serial,
+                                const char *interface, const char *property);
 
 struct dbus_msg_info {
         uint8_t endian; /* 'l' or 'B' */
@@ -106,6 +149,7 @@ struct dbus_msg_info {
         uint32_t header_len; /* fixed header + field array + padding: where the body starts */
         uint32_t total_len;  /* header_len + body_len */
         char error_name[128]; /* ERROR_NAME field, "" if absent; cut to fit */
+        char signature[256];  /* SIGNATURE field (of the body), "" if absent */
 };
 
 /* Parse the message header at the start of buf, of which len bytes are
@@ -119,3 +163,19 @@ struct dbus_msg_info {
  *   -EMSGSIZE total_len > DBUS_MSG_SIZE_MAX or header_len > DBUS_HEADER_SIZE_MAX
  * Unknown header field codes are skipped whatever their signature. */
 int dbus_parse_header(const void *buf, size_t len, struct dbus_msg_info *info);
+
+/* The value of a Properties.Get reply holding a string. msg[0..len) is the
+ * complete message whose header dbus_parse_header() parsed into info (either
+ * byte order). The body signature must be "v", and the variant's signature
+ * "s": u8 1, 's', NUL, padding to 4, u32 length, the bytes, NUL, and nothing
+ * after it. Copies the string with its NUL to out[n].
+ *   0         ok
+ *   -EBADMSG  well-formed, but not a variant holding a string
+ *   -EPROTO   a malformed body (lengths past the end, missing NUL, an
+ *             invalid variant signature, trailing bytes)
+ *   -ENOBUFS  the string and its NUL do not fit n
+ *   -EAGAIN   len < info->total_len
+ *   -EINVAL   NULL arguments or n 0
+ * out is "" on every error but -EINVAL. */
+int dbus_parse_string_variant(const void *msg, size_t len, const struct dbus_msg_info *info,
+                              char *out, size_t n);

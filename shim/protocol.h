@@ -23,6 +23,7 @@
 #define GUARD_STATE_FILE RUN_DIR "/guard.state"
 #define BOOT_ARGV_FILE RUN_DIR "/boot.argv"
 #define BOOT_ENV_FILE RUN_DIR "/boot.env"
+#define BOOT_VERSION_FILE RUN_DIR "/boot-version"
 
 #define PROTO_LINE_MAX 512
 #define PROTO_NAME_MAX 64

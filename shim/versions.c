@@ -1,6 +1,7 @@
 #include "versions.h"
 #include "preflight.h"
 #include "status.h"
+#include "vstate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,8 +24,16 @@ static size_t one(const struct config *c, const char *name, const char *path, ch
                 strcat(roles, " forced");
         if (same_file(path, "/proc/1/exe"))
                 strcat(roles, " running");
-        int l = snprintf(buf, n, "%-12s %-40s %s: %s%s%s%s\n", name, path, r == 0 ? "ok" : "refused",
-                         r == 0 ? version : why, roles[0] ? " [" : "", roles[0] ? roles + 1 : "", roles[0] ? "]" : "");
+        char extra[200] = "";
+        unsigned fails = vstate_boot_failures(path);
+        char bad[160];
+        if (fails)
+                snprintf(extra, sizeof extra, "; %u boot%s without reaching healthy", fails, fails == 1 ? "" : "s");
+        if (vstate_is_bad(path, bad, sizeof bad))
+                snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "; marked bad: %s", bad);
+        int l = snprintf(buf, n, "%-12s %-40s %s: %s%s%s%s%s\n", name, path, r == 0 ? "ok" : "refused",
+                         r == 0 ? version : why, roles[0] ? " [" : "", roles[0] ? roles + 1 : "", roles[0] ? "]" : "",
+                         extra);
         return l < 0 ? 0 : (size_t) l < n ? (size_t) l : n;
 }
 

@@ -4,9 +4,14 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#define BAD_FILE "bad-versions"
+#define BOOTS_FILE "boot-failures"
+#define LAST_GOOD_FILE "last-good"
 
 static const char *dir_persistent = VSTATE_DIR_PERSISTENT;
 static const char *dir_volatile = VSTATE_DIR_VOLATILE;
@@ -28,60 +33,74 @@ static void path_in(char *buf, size_t n, const char *dir, const char *name) {
         snprintf(buf, n, "%s/%s", dir, name);
 }
 
-/* The bad list of one directory into buf ("PATH\tREASON\n" lines). */
-static ssize_t read_list(const char *dir, char *buf, size_t n) {
-        char p[256];
-        path_in(p, sizeof p, dir, "bad-versions");
-        return read_file(p, buf, n);
+/* The files are "KEY\tVALUE\n" lines, KEY a binary's path. Finds KEY in
+ * buf (modified) and returns its value, or NULL. */
+static const char *lookup(char *buf, const char *key) {
+        size_t kl = strlen(key);
+
+        for (char *line = buf; *line;) {
+                char *end = strchr(line, '\n');
+                if (end)
+                        *end = '\0';
+                if (strncmp(line, key, kl) == 0 && line[kl] == '\t')
+                        return line + kl + 1;
+                if (!end)
+                        break;
+                line = end + 1;
+        }
+        return NULL;
 }
 
-bool vstate_is_bad(const char *path, char *reason, size_t n) {
+/* KEY's value in file: the persistent copy first (it is about reboots),
+ * then this boot's. */
+static const char *find(const char *file, const char *key) {
         static char buf[8192];
         const char *dirs[2] = { dir_persistent, dir_volatile };
-        size_t pl = strlen(path);
+        char p[256];
 
         for (int d = 0; d < 2; d++) {
-                if (read_list(dirs[d], buf, sizeof buf) <= 0)
-                        continue;
-                for (char *line = buf; *line;) {
-                        char *end = strchr(line, '\n');
-                        if (end)
-                                *end = '\0';
-                        if (strncmp(line, path, pl) == 0 && line[pl] == '\t') {
-                                if (reason)
-                                        (void) copy_string(reason, n, line + pl + 1);
-                                return true;
-                        }
-                        if (!end)
-                                break;
-                        line = end + 1;
+                path_in(p, sizeof p, dirs[d], file);
+                if (read_file(p, buf, sizeof buf) > 0) {
+                        const char *v = lookup(buf, key);
+                        if (v)
+                                return v;
                 }
         }
-        return false;
+        return NULL;
 }
 
-static int rewrite_without(const char *dir, const char *path, const char *add_reason) {
+/* Rewrite file in dir without KEY's line, then with "KEY\tvalue" if value. */
+static int rewrite(const char *dir, const char *file, const char *key, const char *value) {
         static char in[8192], out[8192];
         char p[256];
-        size_t len = 0, pl = strlen(path);
-        ssize_t n = read_list(dir, in, sizeof in);
+        size_t len = 0, kl = strlen(key);
+        ssize_t n;
 
+        path_in(p, sizeof p, dir, file);
+        n = read_file(p, in, sizeof in);
         for (char *line = in; n > 0 && *line;) {
                 char *end = strchr(line, '\n');
                 if (end)
                         *end = '\0';
-                if (!(strncmp(line, path, pl) == 0 && line[pl] == '\t') && line[0])
+                if (!(strncmp(line, key, kl) == 0 && line[kl] == '\t') && line[0])
                         len += (size_t) snprintf(out + len, sizeof out - len, "%s\n", line);
                 if (!end || len >= sizeof out)
                         break;
                 line = end + 1;
         }
-        if (add_reason && len < sizeof out)
-                len += (size_t) snprintf(out + len, sizeof out - len, "%s\t%s\n", path, add_reason);
+        if (value && len < sizeof out)
+                len += (size_t) snprintf(out + len, sizeof out - len, "%s\t%s\n", key, value);
         if (len >= sizeof out)
                 len = sizeof out - 1;
-        path_in(p, sizeof p, dir, "bad-versions");
         return write_file_atomic(p, out, len, 0644);
+}
+
+bool vstate_is_bad(const char *path, char *reason, size_t n) {
+        const char *v = find(BAD_FILE, path);
+
+        if (v && reason)
+                (void) copy_string(reason, n, v);
+        return v != NULL;
 }
 
 int vstate_mark_bad(const char *path, const char *reason) {
@@ -91,7 +110,7 @@ int vstate_mark_bad(const char *path, const char *reason) {
         for (char *c = clean; *c; c++)
                 if (*c == '\n' || *c == '\t')
                         *c = ' ';
-        int r = rewrite_without(write_dir(), path, clean);
+        int r = rewrite(write_dir(), BAD_FILE, path, clean);
         if (r < 0)
                 return log_errno(r, LOG_ERR, "cannot record %s as bad", path);
         log_warning("marked %s bad: %s", path, clean);
@@ -100,14 +119,15 @@ int vstate_mark_bad(const char *path, const char *reason) {
 
 void vstate_clear_bad(const char *path) {
         const char *dirs[2] = { dir_persistent, dir_volatile };
+
         for (int d = 0; d < 2; d++)
                 if (vstate_is_bad(path, NULL, 0))
-                        (void) rewrite_without(dirs[d], path, NULL);
+                        (void) rewrite(dirs[d], BAD_FILE, path, NULL);
 }
 
 int vstate_set_last_good(const char *path) {
         char p[256];
-        path_in(p, sizeof p, write_dir(), "last-good");
+        path_in(p, sizeof p, write_dir(), LAST_GOOD_FILE);
         return write_file_atomic(p, path, strlen(path), 0644);
 }
 
@@ -117,10 +137,22 @@ void vstate_last_good(char *buf, size_t n) {
 
         buf[0] = '\0';
         for (int d = 0; d < 2; d++) {
-                path_in(p, sizeof p, dirs[d], "last-good");
+                path_in(p, sizeof p, dirs[d], LAST_GOOD_FILE);
                 if (read_file(p, buf, n) > 0) {
                         buf[strcspn(buf, "\n")] = '\0';
                         return;
                 }
         }
+}
+
+unsigned vstate_boot_failures(const char *path) {
+        const char *v = find(BOOTS_FILE, path);
+        return v ? (unsigned) strtoul(v, NULL, 10) : 0;
+}
+
+int vstate_set_boot_failures(const char *path, unsigned count) {
+        char v[16];
+
+        snprintf(v, sizeof v, "%u", count);
+        return rewrite(write_dir(), BOOTS_FILE, path, count ? v : NULL);
 }

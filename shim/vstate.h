@@ -15,5 +15,8 @@ void vstate_clear_bad(const char *path);
 int vstate_set_last_good(const char *path);
 /* "" if none. */
 void vstate_last_good(char *buf, size_t n);
+/* Boots in a row that did not reach "healthy", per binary. */
+unsigned vstate_boot_failures(const char *path);
+int vstate_set_boot_failures(const char *path, unsigned n);
 /* For tests: use another pair of directories. */
 void vstate_set_dirs(const char *persistent, const char *volatile_dir);

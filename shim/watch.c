@@ -5,6 +5,8 @@
 #include "log.h"
 #include "status.h"
 #include "util.h"
+#include "vstate.h"
+#include "protocol.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdbool.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -36,6 +39,15 @@ static pid_t prober;
 static int prober_fd = -1;
 static uint64_t prober_deadline_ms;
 static uint64_t last_answer_ms;
+static char system_state[32];
+
+/* SystemState running or degraded: the default target was reached. Read by
+ * the prober along with the Ping. */
+static bool pid1_boot_finished(void) {
+        if (!system_state[0])
+                return true; /* state not known (not asked yet): the Ping answer decides */
+        return strcmp(system_state, "running") == 0 || strcmp(system_state, "degraded") == 0;
+}
 
 static uint64_t scan_interval(void) {
         uint64_t i = cfg->zombie_age_ms / 4;
@@ -53,6 +65,7 @@ void watch_init(const struct config *c, struct tracer *t) {
 void watch_pid1_exec(bool is_initshim) {
         pid1_is_initshim = is_initshim;
         health_pid1_exec(&health, now_ms());
+        last_answer_ms = 0;
 }
 
 int watch_fd(void) {
@@ -211,6 +224,45 @@ static void scan(uint64_t now) {
         check_upgrade(now);
 }
 
+/* Boot counting (docs/versions.md): once the persistent state directory is
+ * writable, count this boot against its version; once PID 1 is healthy,
+ * clear the count. The stage is kept in /run so that a restarted guard does
+ * not count twice. */
+#define BOOT_STAGE_FILE RUN_DIR "/boot-stage"
+
+static bool boot_healthy(void) {
+        /* Answered Ping, and the manager says the boot is over. */
+        return last_answer_ms != 0 && pid1_boot_finished();
+}
+
+static void boot_bookkeeping(void) {
+        static int stage = -1;
+        char path[256], buf[8];
+
+        if (stage == 2 || !cfg->boot_tries)
+                return;
+        if (stage < 0)
+                stage = read_file(BOOT_STAGE_FILE, buf, sizeof buf) > 0 ? atoi(buf) : 0;
+        if (stage == 2 || read_file(BOOT_VERSION_FILE, path, sizeof path) <= 0)
+                return;
+        if (stage == 0) {
+                if ((mkdir(cfg->state_dir, 0755) < 0 && errno != EEXIST) || access(cfg->state_dir, W_OK) < 0)
+                        return; /* / still read-only: later */
+                unsigned n = vstate_boot_failures(path) + 1;
+                if (vstate_set_boot_failures(path, n) < 0)
+                        return;
+                log_info("boot: counting this boot of %s (%u without reaching healthy, until it does)", path, n);
+                stage = 1;
+        }
+        if (stage == 1 && boot_healthy()) {
+                (void) vstate_set_boot_failures(path, 0);
+                log_info("boot: %s is healthy (answers, boot finished): its boot count is cleared", path);
+                stage = 2;
+        }
+        snprintf(buf, sizeof buf, "%d", stage);
+        (void) write_file_atomic(BOOT_STAGE_FILE, buf, strlen(buf), 0644);
+}
+
 static void act(void) {
         /* A takeover under way is the tracer's business. */
         if (tracer->state != TRACER_RUNNING && tracer->state != TRACER_DETACHED)
@@ -251,6 +303,7 @@ void watch_run(bool fd_readable) {
                 return; /* rescue mode: initshim is PID 1, nothing to judge */
         if (now >= next_scan_ms) {
                 scan(now);
+                boot_bookkeeping();
                 next_scan_ms = now + scan_interval();
         }
         if (next_ping_ms && now >= next_ping_ms) {

@@ -215,6 +215,32 @@ static void serve_bus_client(int fd) {
                         continue; /* only method calls are answered */
                 if (reply_delay_ms)
                         poll(NULL, 0, (int) reply_delay_ms);
+                if (memmem(rest, len, "SystemState", 11)) {
+                        /* Properties.Get(Manager, SystemState): variant string
+                         * from /run/fake-systemd.state, default "running". */
+                        char state[32] = "running";
+                        int sf = open("/run/fake-systemd.state", O_RDONLY | O_CLOEXEC);
+                        if (sf >= 0) {
+                                ssize_t k = read(sf, state, sizeof state - 1);
+                                state[k > 0 ? k : 0] = '\0';
+                                state[strcspn(state, "\n")] = '\0';
+                                close(sf);
+                        }
+                        uint32_t sl = (uint32_t) strlen(state), bl = 8 + sl + 1, fl = 15, one = 1;
+                        unsigned char m[128] = { 'l', 2, 1, 1 };
+                        memcpy(m + 4, &bl, 4);
+                        memcpy(m + 8, &one, 4);
+                        memcpy(m + 12, &fl, 4);
+                        m[16] = 5, m[17] = 1, m[18] = 'u', m[19] = 0;
+                        memcpy(m + 20, &serial, 4);
+                        m[24] = 8, m[25] = 1, m[26] = 'g', m[27] = 0, m[28] = 1, m[29] = 'v', m[30] = 0;
+                        m[32] = 1, m[33] = 's', m[34] = 0;
+                        memcpy(m + 36, &sl, 4);
+                        memcpy(m + 40, state, sl + 1);
+                        if (write(fd, m, 32 + bl) != (ssize_t) (32 + bl))
+                                return;
+                        continue;
+                }
                 unsigned char r[24] = { 'l', 2, 1, 1, 0, 0, 0, 0 };
                 uint32_t my_serial = 1, flen = 8;
                 memcpy(r + 8, &my_serial, 4);
@@ -318,6 +344,9 @@ int main(int argc, char **argv) {
         /* Test hooks for a switched-to version (started with --deserialize):
          * a marker file makes it deaf on the bus, or crash, once. */
         bool deaf = false;
+        for (int i = 1; i < argc; i++)
+                if (strcmp(argv[i], "deaf") == 0)
+                        deaf = true;
         if (generation > 1 && unlink("/run/fake-systemd.start-deaf") == 0)
                 deaf = true;
         if (generation > 1 && unlink("/run/fake-systemd.start-crash") == 0)
