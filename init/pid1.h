@@ -53,7 +53,6 @@ bool in_container(void);
 void pid1_shutdown(enum pid1_action a, const struct config *c);
 
 /* recover.c */
-int parse_proc_stat(const char *text, char *state, long *ppid, unsigned long *flags);
 void stop_leftover_services(const struct config *c, const pid_t *spare, size_t n_spare);
 /* Pure sliding window: drops stamps older than interval, then allows (and
  * records now) if fewer than limit remain. */

@@ -29,15 +29,6 @@
 #define RESTARTS_FILE RUN_DIR "/restarts"
 #define RESTARTS_MAX 64
 
-int parse_proc_stat(const char *text, char *state, long *ppid, unsigned long *flags) {
-        const char *p = strrchr(text, ')');
-        long pgrp, session, tty, tpgid;
-
-        if (!p || sscanf(p + 1, " %c %ld %ld %ld %ld %ld %lu", state, ppid, &pgrp, &session, &tty, &tpgid, flags) != 7)
-                return -EINVAL;
-        return 0;
-}
-
 static bool spared(pid_t pid, long ppid, const pid_t *spare, size_t n) {
         for (size_t i = 0; i < n; i++)
                 if (spare[i] > 0 && (pid == spare[i] || ppid == spare[i]))
@@ -45,48 +36,46 @@ static bool spared(pid_t pid, long ppid, const pid_t *spare, size_t n) {
         return false;
 }
 
+struct sweep_ctx {
+        int sig;
+        const struct config *c;
+        const pid_t *spare;
+        size_t n_spare;
+        bool log_each;
+        unsigned alive;
+};
+
+static int sweep_one(long pid, int skip_fd, void *data) {
+        struct sweep_ctx *w = data;
+        char state, cg[256];
+        long ppid;
+        unsigned long flags;
+        (void) skip_fd;
+
+        if (pid == 1 || pid == getpid())
+                return 0;
+        if (read_proc_stat(pid, &state, &ppid, &flags) < 0)
+                return 0;
+        if ((flags & PF_KTHREAD) || state == 'Z' || spared((pid_t) pid, ppid, w->spare, w->n_spare))
+                return 0;
+        if (cgroup_of((pid_t) pid, cg, sizeof cg) == 0 && cgroup_is_kept(cg, w->c->keep_cgroups))
+                return 0;
+        w->alive++;
+        if (w->sig == 0)
+                return 0;
+        if (w->log_each)
+                log_info("stopping left-over pid %ld in %s", pid, cg[0] ? cg : "?");
+        (void) kill((pid_t) pid, w->sig);
+        if (w->sig == SIGTERM)
+                (void) kill((pid_t) pid, SIGCONT);
+        return 0;
+}
+
 /* Signal every left-over process; returns how many are still alive. */
 static unsigned sweep(int sig, const struct config *c, const pid_t *spare, size_t n_spare, bool log_each) {
-        char buf[4096], path[64], text[512], cg[256];
-        unsigned alive = 0;
-        int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (dfd < 0)
-                return 0;
-        for (;;) {
-                long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
-                if (n <= 0)
-                        break;
-                for (long off = 0; off < n;) {
-                        struct dirent64 *de = (struct dirent64 *) (buf + off);
-                        char state;
-                        long ppid;
-                        unsigned long flags;
-                        off += de->d_reclen;
-                        if (!isdigit((unsigned char) de->d_name[0]))
-                                continue;
-                        pid_t pid = (pid_t) atoi(de->d_name);
-                        if (pid == 1 || pid == getpid())
-                                continue;
-                        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-                        if (read_file(path, text, sizeof text) < 0 || parse_proc_stat(text, &state, &ppid, &flags) < 0)
-                                continue;
-                        if ((flags & PF_KTHREAD) || state == 'Z' || spared(pid, ppid, spare, n_spare))
-                                continue;
-                        if (cgroup_of(pid, cg, sizeof cg) == 0 && cgroup_is_kept(cg, c->keep_cgroups))
-                                continue;
-                        alive++;
-                        if (sig == 0)
-                                continue;
-                        if (log_each)
-                                log_info("stopping left-over pid %d in %s", (int) pid, cg[0] ? cg : "?");
-                        (void) kill(pid, sig);
-                        if (sig == SIGTERM)
-                                (void) kill(pid, SIGCONT);
-                }
-        }
-        close(dfd);
-        return alive;
+        struct sweep_ctx w = { sig, c, spare, n_spare, log_each, 0 };
+        (void) foreach_number("/proc", sweep_one, &w);
+        return w.alive;
 }
 
 static void reap_some(void) {

@@ -228,22 +228,12 @@ static void handle_request(const struct request *req) {
         enum pid1_action after = ACTION_IGNORE;
         const char *path = NULL;
         char version[128], why[256];
-        struct status st;
 
+        if (answer_common(req, fill_status, cfg, text, sizeof text)) {
+                (void) ctl_server_answer(&server, text);
+                return;
+        }
         switch (req->verb) {
-        case VERB_PING:
-                snprintf(text, sizeof text, "ok\npong\n");
-                break;
-        case VERB_STATUS:
-                fill_status(&st);
-                memcpy(text, "ok\n", 3);
-                if (strcmp(req->arg, "json") == 0)
-                        status_format_json(&st, text + 3, sizeof text - 3);
-                else if (req->arg[0] == '\0')
-                        status_format_text(&st, text + 3, sizeof text - 3);
-                else
-                        snprintf(text, sizeof text, "error: status takes no argument but 'json'\n");
-                break;
         case VERB_EXEC:
                 if (resolve_target(req->arg, &path, version, sizeof version, why, sizeof why) < 0) {
                         log_warning("control: refusing exec %s: %s", req->arg, why);
@@ -264,10 +254,6 @@ static void handle_request(const struct request *req) {
                 break;
         case VERB_TAKEOVER:
                 snprintf(text, sizeof text, "error: PID 1 is already initshim (rescue mode)\n");
-                break;
-        case VERB_VERSIONS:
-                memcpy(text, "ok\n", 3);
-                versions_report(cfg, text + 3, sizeof text - 3);
                 break;
         case VERB_GUARD: {
                 int g = guard_find();

@@ -132,23 +132,13 @@ static void fill_status(struct status *s) {
 
 static void handle_request(const struct request *req) {
         static char text[PROTO_REPLY_MAX];
-        struct status st;
         int sig = 0;
 
+        if (answer_common(req, fill_status, cfg, text, sizeof text)) {
+                (void) ctl_server_answer(&server, text);
+                return;
+        }
         switch (req->verb) {
-        case VERB_PING:
-                snprintf(text, sizeof text, "ok\npong\n");
-                break;
-        case VERB_STATUS:
-                fill_status(&st);
-                memcpy(text, "ok\n", 3);
-                if (strcmp(req->arg, "json") == 0)
-                        status_format_json(&st, text + 3, sizeof text - 3);
-                else if (req->arg[0] == '\0')
-                        status_format_text(&st, text + 3, sizeof text - 3);
-                else
-                        snprintf(text, sizeof text, "error: status takes no argument but 'json'\n");
-                break;
         case VERB_EXEC:
                 if (req->arg[0]) {
                         if (switch_pending()) {
@@ -183,10 +173,6 @@ static void handle_request(const struct request *req) {
                         snprintf(text, sizeof text, "ok\ntaking PID 1 over\n");
                 break;
         }
-        case VERB_VERSIONS:
-                memcpy(text, "ok\n", 3);
-                versions_report(cfg, text + 3, sizeof text - 3);
-                break;
         case VERB_GUARD:
                 if (strcmp(req->arg, "stop") == 0) {
                         tracer_detach(&tracer);

@@ -102,43 +102,35 @@ size_t status_format_json(const struct status *s, char *buf, size_t n) {
         return o.len;
 }
 
-/* /proc/PID/stat: "pid (comm) S ppid ..."; comm may hold spaces and ')'. */
-static int stat_state_ppid(const char *pid, char *state, long *ppid) {
-        char path[64], buf[512], *p;
+struct zombie_ctx {
+        pid_t parent;
+        unsigned count;
+        pid_t *out;
+        size_t max;
+};
 
-        snprintf(path, sizeof path, "/proc/%s/stat", pid);
-        if (read_file(path, buf, sizeof buf) < 0)
-                return -ENOENT;
-        p = strrchr(buf, ')');
-        if (!p || sscanf(p + 1, " %c %ld", state, ppid) != 2)
-                return -EINVAL;
-        return 0;
+static int zombie_one(long pid, int skip_fd, void *data) {
+        struct zombie_ctx *z = data;
+        char state;
+        long ppid;
+        (void) skip_fd;
+
+        if (read_proc_stat(pid, &state, &ppid, NULL) == 0 && state == 'Z' && ppid == z->parent) {
+                if (z->out && z->count < z->max)
+                        z->out[z->count] = (pid_t) pid;
+                z->count++;
+        }
+        return z->out && z->count >= z->max ? 1 : 0;
+}
+
+size_t list_zombie_children(pid_t parent, pid_t *out, size_t max) {
+        struct zombie_ctx z = { parent, 0, out, max };
+        (void) foreach_number("/proc", zombie_one, &z);
+        return z.count;
 }
 
 unsigned count_zombie_children(pid_t parent) {
-        char buf[8192];
-        unsigned count = 0;
-        int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (dfd < 0)
-                return 0;
-        for (;;) {
-                long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
-                if (n <= 0)
-                        break;
-                for (long off = 0; off < n;) {
-                        struct dirent64 *de = (struct dirent64 *) (buf + off);
-                        char state;
-                        long ppid;
-                        off += de->d_reclen;
-                        if (!isdigit((unsigned char) de->d_name[0]))
-                                continue;
-                        if (stat_state_ppid(de->d_name, &state, &ppid) == 0 && state == 'Z' && ppid == parent)
-                                count++;
-                }
-        }
-        close(dfd);
-        return count;
+        return (unsigned) list_zombie_children(parent, NULL, 0);
 }
 
 void read_exe(pid_t pid, char *buf, size_t n) {

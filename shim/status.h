@@ -31,5 +31,7 @@ size_t status_format_json(const struct status *s, char *buf, size_t n);
 
 /* Count zombie children of pid by scanning /proc (no allocation). */
 unsigned count_zombie_children(pid_t parent);
+/* The same, with their pids (at most max). */
+size_t list_zombie_children(pid_t parent, pid_t *out, size_t max);
 /* readlink /proc/PID/exe into buf ("" on error). */
 void read_exe(pid_t pid, char *buf, size_t n);

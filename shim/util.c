@@ -177,40 +177,73 @@ uint64_t now_ms(void) {
         return now_ns() / 1000000ULL;
 }
 
-void close_fds_from(int from, const int *keep, size_t n_keep) {
-        /* Walk /proc/self/fd with getdents64 on a stack buffer: no allocation,
-         * works with any RLIMIT_NOFILE. Fall back to a bounded loop. */
+int foreach_number(const char *dir, int (*fn)(long n, int skip_fd, void *data), void *data) {
         char buf[4096];
-        int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = 0, dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-        if (dfd < 0) {
-                for (int fd = from; fd < 4096; fd++) {
-                        bool k = false;
-                        for (size_t i = 0; i < n_keep; i++)
-                                k = k || keep[i] == fd;
-                        if (!k)
-                                (void) close(fd);
-                }
-                return;
-        }
-        for (;;) {
+        if (dfd < 0)
+                return -errno;
+        while (r == 0) {
                 long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
                 if (n <= 0)
                         break;
-                for (long off = 0; off < n;) {
+                for (long off = 0; off < n && r == 0;) {
                         struct dirent64 *de = (struct dirent64 *) (buf + off);
                         off += de->d_reclen;
-                        if (!isdigit((unsigned char) de->d_name[0]))
-                                continue;
-                        int fd = atoi(de->d_name);
-                        bool k = fd < from || fd == dfd;
-                        for (size_t i = 0; i < n_keep; i++)
-                                k = k || keep[i] == fd;
-                        if (!k)
-                                (void) close(fd);
+                        if (isdigit((unsigned char) de->d_name[0]))
+                                r = fn(atol(de->d_name), dfd, data);
                 }
         }
         close(dfd);
+        return r;
+}
+
+int parse_proc_stat(const char *text, char *state, long *ppid, unsigned long *flags) {
+        const char *p = strrchr(text, ')'); /* comm may hold spaces and ')' */
+        long pgrp, session, tty, tpgid;
+        unsigned long fl;
+
+        if (!p || sscanf(p + 1, " %c %ld %ld %ld %ld %ld %lu", state, ppid, &pgrp, &session, &tty, &tpgid, &fl) != 7)
+                return -EINVAL;
+        if (flags)
+                *flags = fl;
+        return 0;
+}
+
+int read_proc_stat(long pid, char *state, long *ppid, unsigned long *flags) {
+        char path[64], text[512];
+
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        if (read_file(path, text, sizeof text) < 0)
+                return -ESRCH;
+        return parse_proc_stat(text, state, ppid, flags);
+}
+
+struct close_ctx {
+        int from;
+        const int *keep;
+        size_t n_keep;
+};
+
+static int close_one(long fd, int skip_fd, void *data) {
+        const struct close_ctx *c = data;
+        bool k = fd < c->from || fd == skip_fd;
+
+        for (size_t i = 0; i < c->n_keep; i++)
+                k = k || c->keep[i] == fd;
+        if (!k)
+                (void) close((int) fd);
+        return 0;
+}
+
+void close_fds_from(int from, const int *keep, size_t n_keep) {
+        struct close_ctx c = { from, keep, n_keep };
+
+        /* /proc/self/fd: works with any RLIMIT_NOFILE. Without /proc, a
+         * bounded loop. */
+        if (foreach_number("/proc/self/fd", close_one, &c) == -ENOENT || access("/proc/self/fd", F_OK) < 0)
+                for (int fd = from; fd < 4096; fd++)
+                        (void) close_one(fd, -1, &c);
 }
 
 char *strip(char *s) {

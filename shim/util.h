@@ -33,3 +33,12 @@ void close_fds_from(int from, const int *keep, size_t n_keep);
 char *strip(char *s);
 /* "SIGSEGV", "SIGRTMIN+5", ...; a static string, never allocated. */
 const char *signal_name(int sig);
+/* Call fn for every entry of dir whose name is a number (pids in /proc,
+ * fds in /proc/self/fd), with getdents64 on a stack buffer: no allocation.
+ * fn returns 0 to go on, anything else stops the walk and is returned.
+ * The directory's own fd is passed as skip_fd (for /proc/self/fd). */
+int foreach_number(const char *dir, int (*fn)(long n, int skip_fd, void *data), void *data);
+/* Parse the text of /proc/PID/stat: state, ppid and flags. */
+int parse_proc_stat(const char *text, char *state, long *ppid, unsigned long *flags);
+/* Read /proc/PID/stat and parse it. */
+int read_proc_stat(long pid, char *state, long *ppid, unsigned long *flags);

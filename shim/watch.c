@@ -151,36 +151,6 @@ static void read_probe(void) {
                 health_ping_result(&health, cfg, res.r, res.rtt_us, res.error, now_ms());
 }
 
-/* Zombie children of PID 1, as pids. */
-static size_t scan_zombies(pid_t *out, size_t max) {
-        char buf[8192], path[64], text[512];
-        size_t n = 0;
-        int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (dfd < 0)
-                return 0;
-        for (;;) {
-                long got = syscall(SYS_getdents64, dfd, buf, sizeof buf);
-                if (got <= 0)
-                        break;
-                for (long off = 0; off < got && n < max;) {
-                        struct dirent64 *de = (struct dirent64 *) (buf + off);
-                        off += de->d_reclen;
-                        if (!isdigit((unsigned char) de->d_name[0]))
-                                continue;
-                        snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
-                        if (read_file(path, text, sizeof text) < 0)
-                                continue;
-                        char *p = strrchr(text, ')'), state;
-                        long ppid;
-                        if (p && sscanf(p + 1, " %c %ld", &state, &ppid) == 2 && state == 'Z' && ppid == 1)
-                                out[n++] = (pid_t) atoi(de->d_name);
-                }
-        }
-        close(dfd);
-        return n;
-}
-
 static uint64_t pid1_rss(void) {
         char buf[4096], *p;
 
@@ -209,7 +179,7 @@ static void check_upgrade(uint64_t now) {
 static void scan(uint64_t now) {
         static pid_t zombies[HEALTH_ZOMBIES_TRACKED];
         static bool escape_logged;
-        size_t n = scan_zombies(zombies, ELEMENTSOF(zombies));
+        size_t n = list_zombie_children(1, zombies, ELEMENTSOF(zombies));
 
         /* systemd moves us into init.scope when it starts: step out again, or
          * freezing PID 1's cgroup would freeze the guard with it. */

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "health.h"
 #include "pid1.h"
+#include "util.h"
 
 static struct config cfg;
 static struct health h;
