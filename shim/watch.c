@@ -28,6 +28,7 @@ struct probe_result {
         int r;
         uint64_t rtt_us;
         char error[128];
+        char state[32]; /* Manager.SystemState, "" if not read */
 };
 
 static const struct config *cfg;
@@ -44,8 +45,6 @@ static char system_state[32];
 /* SystemState running or degraded: the default target was reached. Read by
  * the prober along with the Ping. */
 static bool pid1_boot_finished(void) {
-        if (!system_state[0])
-                return true; /* state not known (not asked yet): the Ping answer decides */
         return strcmp(system_state, "running") == 0 || strcmp(system_state, "degraded") == 0;
 }
 
@@ -66,6 +65,7 @@ void watch_pid1_exec(bool is_initshim) {
         pid1_is_initshim = is_initshim;
         health_pid1_exec(&health, now_ms());
         last_answer_ms = 0;
+        system_state[0] = '\0';
 }
 
 int watch_fd(void) {
@@ -100,6 +100,11 @@ static void start_probe(void) {
                 res.r = dbus_ping(DBUS_PING_DEFAULT_PATH, cfg->liveness_timeout_ms, &pr);
                 res.rtt_us = pr.rtt_us;
                 (void) copy_string(res.error, sizeof res.error, pr.error);
+                /* Whether the boot reached its default target (boot counting). */
+                if (res.r == 0)
+                        (void) dbus_get_string_property(DBUS_PING_DEFAULT_PATH, cfg->liveness_timeout_ms,
+                                                        DBUS_SYSTEMD_MANAGER_INTERFACE, "SystemState", res.state,
+                                                        sizeof res.state, NULL);
                 (void) !write(p[1], &res, sizeof res);
                 _exit(0);
         }
@@ -140,13 +145,16 @@ static void read_probe(void) {
                 return;
         end_probe();
         if (n != (ssize_t) sizeof res) {
+                memset(&res, 0, sizeof res);
                 res.r = -EIO;
-                res.rtt_us = 0;
                 snprintf(res.error, sizeof res.error, "prober died");
         }
         res.error[sizeof res.error - 1] = '\0';
+        res.state[sizeof res.state - 1] = '\0';
         if (res.r == 0 || res.r == -EREMOTEIO)
                 last_answer_ms = now_ms();
+        if (res.state[0])
+                (void) copy_string(system_state, sizeof system_state, res.state);
         if (!pid1_is_initshim)
                 health_ping_result(&health, cfg, res.r, res.rtt_us, res.error, now_ms());
 }
@@ -288,5 +296,8 @@ size_t watch_format(char *buf, size_t n) {
                 snprintf(buf, n, "check-*: not checked: PID 1 is initshim\n");
                 return strlen(buf);
         }
-        return health_format(&health, buf, n, now_ms());
+        size_t l = (size_t) snprintf(buf, n, "pid1-state: %s\n", system_state[0] ? system_state : "unknown");
+        if (l >= n)
+                return n - 1;
+        return l + health_format(&health, buf + l, n - l, now_ms());
 }

@@ -4,13 +4,21 @@
 #
 #  1. Real systemd: the host's /lib/systemd/systemd booted as PID 1 of a
 #     systemd-nspawn container (--volatile=overlay on a bind mount of /,
-#     private network, basic.target). The probe runs in the container's PID
-#     namespace (PID 1 refuses peers whose PID it cannot see) and reaches the
-#     socket through /proc/PID/root/run/systemd/private. Checks: Ping answered;
+#     private network) into dbp-boot.target: basic.target plus
+#     dbp-slow.service, a 1.5 s oneshot, so that the boot stays "starting"
+#     for a while (the unit files are bind-mounted into /run/systemd/system).
+#     The probe runs in the container's PID namespace (PID 1 refuses peers
+#     whose PID it cannot see) and reaches the socket through
+#     /proc/PID/root/run/systemd/private. Checks: Ping answered; SystemState
+#     (Properties.Get) read every 50 ms from then on until it is "running" or
+#     "degraded", bounded, in boot order and with "starting" seen; a failed
+#     unit makes it "degraded", reset-failed "running" again; an unknown
+#     property gives EREMOTEIO with UnknownProperty, a non-string one EBADMSG;
+#     Version matches systemd --version;
 #     1000 pings in one process leave no fd in the probe and none in PID 1;
 #     from outside PID 1's PID namespace the connection is refused; PID 1
 #     stopped (SIGSTOP: "hung"), so connect() still succeeds but the probe
-#     says ETIMEDOUT on time; after SIGCONT it answers again and PID 1's fd
+#     says ETIMEDOUT on time (for SystemState too); after SIGCONT it answers again and PID 1's fd
 #     count returns to where it was.
 #  2. dbus-daemon on a unix socket: answers Peer.Ping without Hello.
 #  3. Scripted servers (python3): accepts but never answers -> ETIMEDOUT on
@@ -83,15 +91,26 @@ real_systemd() {
         say "real systemd: $("$sd" --version | head -n1) as PID 1 of systemd-nspawn --volatile=overlay"
         ROOT=$(mktemp -d /tmp/dbusping-root.XXXXXX)
         mount --bind / "$ROOT" || { skip "real systemd: cannot bind-mount /"; ROOT=; return 77; }
-        local t0 t1 out
+        local t0 t1 out u binds=()
+        # The boot target: basic.target, then a job that takes 1.5 s; and a
+        # unit that fails, started later to see "degraded".
+        printf '%s\n' '[Service]' 'Type=oneshot' 'ExecStart=/bin/sleep 1.5' >"$W/dbp-slow.service"
+        printf '%s\n' '[Unit]' 'Requires=basic.target dbp-slow.service' 'After=basic.target dbp-slow.service' \
+                >"$W/dbp-boot.target"
+        printf '%s\n' '[Service]' 'Type=oneshot' 'ExecStart=/bin/false' >"$W/dbp-fail.service"
+        for u in dbp-slow.service dbp-boot.target dbp-fail.service; do
+                binds+=("--bind-ro=$W/$u:/run/systemd/system/$u")
+        done
         t0=$(now_ms)
-        setsid systemd-nspawn --quiet --register=no --keep-unit --volatile=overlay --private-network \
-                -D "$ROOT" "$sd" --unit=basic.target </dev/null >"$W/nspawn.log" 2>&1 &
+        setsid systemd-nspawn --quiet --register=no --keep-unit --volatile=overlay --private-network "${binds[@]}" \
+                -D "$ROOT" "$sd" --unit=dbp-boot.target </dev/null >"$W/nspawn.log" 2>&1 &
         NSPAWN=$!
         local deadline=$((SECONDS + BOOT_TIMEOUT))
         while [ $SECONDS -lt $deadline ]; do
                 kill -0 "$NSPAWN" 2>/dev/null || break
-                [ -z "$P1" ] && P1=$(pgrep -P "$NSPAWN" | head -n1)
+                # Every time: nspawn's first child may be its short-lived
+                # outer child, not the container's PID 1.
+                P1=$(pgrep -P "$NSPAWN" | tail -n1)
                 if [ -n "$P1" ] && [ -S "/proc/$P1/root/run/systemd/private" ] &&
                         nsenter -t "$P1" -p -- "$PROBE" "/proc/$P1/root/run/systemd/private" 1000 >/dev/null 2>&1; then
                         break
@@ -111,6 +130,7 @@ real_systemd() {
 
         out=$(in_ns "$PROBE" "$sock" 2000)
         expect "$out" '^ok [0-9]+' "real systemd answers Peer.Ping (RTT us)"
+        system_state "$sd" "$sock"
 
         # Let the boot settle, then count PID 1's fds around 1000 pings.
         sleep 1
@@ -138,13 +158,77 @@ real_systemd() {
         [ $((t1 - t0)) -ge 500 ] && [ $((t1 - t0)) -lt 1500 ] && ok "timeout on time" || bad "timeout took $((t1 - t0)) ms"
         out=$(in_ns "$PROBE" "$sock" 100 20)
         expect "$out" '^count 20 ok 0 failed 20 fds ([0-9]+) \1 ' "20 timeouts against a stopped PID 1, no fd left in the probe"
+        t0=$(now_ms)
+        out=$(in_ns "$PROBE" "$sock" 300 --state)
+        t1=$(now_ms)
+        expect "$out" '^error: ETIMEDOUT' "PID 1 stopped: SystemState times out too, after $((t1 - t0)) ms (limit 300)"
         kill -CONT "$P1"
         out=$(in_ns "$PROBE" "$sock" 5000)
         expect "$out" '^ok [0-9]+' "PID 1 continued: answers again"
         for _ in $(seq 50); do after=$(fd_count "$P1"); [ "$after" -le "$base" ] && break; sleep 0.1; done
-        if [ "$after" -le "$base" ]; then ok "PID 1 dropped the 21 abandoned connections: $after fds (was $base)"
+        if [ "$after" -le "$base" ]; then ok "PID 1 dropped the 22 abandoned connections: $after fds (was $base)"
         else bad "PID 1 has $after fds after the timeouts, had $base"; fi
         return 0
+}
+
+# system_state SYSTEMD SOCKET: SystemState (Properties.Get) from the first
+# answered ping until the boot finished, then other properties.
+system_state() {
+        local sd=$1 sock=$2 out st last="" states="" t0 end
+        t0=$(now_ms)
+        end=$((t0 + BOOT_TIMEOUT * 1000))
+        while [ "$(now_ms)" -lt "$end" ]; do
+                out=$(in_ns "$PROBE" "$sock" 1000 --state)
+                st=$(sed -n 's/^ok \([a-z]*\) .*/\1/p' <<<"$out")
+                if [ -z "$st" ]; then
+                        bad "reading SystemState during the boot: $out"
+                        break
+                fi
+                if [ "$st" != "$last" ]; then
+                        states="$states${states:+ -> }$st at $(($(now_ms) - t0)) ms"
+                        last=$st
+                fi
+                case $st in running | degraded) break ;; esac
+                sleep 0.05
+        done
+        case $last in
+        running | degraded) ok "SystemState until the boot finished: $states" ;;
+        *) bad "SystemState not running/degraded within ${BOOT_TIMEOUT}s: $states" ;;
+        esac
+        # Forward only: initializing (basic.target not active yet), starting
+        # (boot jobs left: dbp-slow.service), then running, or degraded if a
+        # unit failed (src/core/manager.c manager_state()).
+        if grep -Eq '^(initializing at [0-9]+ ms -> )?starting at [0-9]+ ms -> (running|degraded) at' <<<"$states"; then
+                ok "SystemState in boot order, starting seen while dbp-slow.service ran"
+        else
+                bad "unexpected SystemState sequence: $states"
+        fi
+
+        # A failed unit: degraded; reset-failed: running again. systemctl is
+        # only the tool to change the state (in all of PID 1's namespaces).
+        if [ "$last" = running ]; then
+                nsenter -t "$P1" -a -- systemctl start dbp-fail.service >/dev/null 2>&1
+                out=$(in_ns "$PROBE" "$sock" 2000 --state)
+                expect "$out" '^ok degraded [0-9]+' "a unit failed: SystemState"
+                nsenter -t "$P1" -a -- systemctl reset-failed >/dev/null 2>&1
+                out=$(in_ns "$PROBE" "$sock" 2000 --state)
+                expect "$out" '^ok running [0-9]+' "after reset-failed: SystemState"
+        else
+                skip "degraded -> running: the boot ended degraded already"
+        fi
+
+        out=$(in_ns "$PROBE" "$sock" 2000 --property NoSuchProperty)
+        expect "$out" '^error: EREMOTEIO: org\.freedesktop\.DBus\.Error\.UnknownProperty ' "unknown property"
+        out=$(in_ns "$PROBE" "$sock" 2000 --property NNames)
+        expect "$out" "^error: EBADMSG: property is a 'u', not a string" "a property that is not a string"
+        local version
+        version=$("$sd" --version | sed -n '1s/.*(\(.*\)).*/\1/p')
+        out=$(in_ns "$PROBE" "$sock" 2000 --property Version)
+        if [ -n "$version" ] && [ "${out#ok "$version" }" != "$out" ]; then
+                ok "Version property is systemd --version's $version: $out"
+        else
+                bad "Version property: got '$out', want ok '$version'"
+        fi
 }
 
 # ---- 2. dbus-daemon -------------------------------------------------------

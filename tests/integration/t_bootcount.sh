@@ -48,3 +48,24 @@ state-dir = $st"
         ns_stop
         rm -rf "$st"
 }
+
+pid1_state_is() { ctl_quick status | grep -qx "pid1-state: $1"; }
+
+test_boot_is_healthy_only_when_finished() {
+        local st=/tmp/initshim-bootstate.$$
+        rm -rf "$st"
+        ns_start "systemd = $FAKE
+liveness-interval = 200ms
+liveness-timeout = 500ms
+zombie-age = 1s
+state-dir = $st"
+        in_ns sh -c 'echo starting > /run/fake-systemd.state'
+        wait_until 10 fake_ready 1 || fail "no boot"
+        wait_until 10 pid1_state_is starting || fail "state not read: $(ctl status | grep pid1-state)"
+        wait_until 10 grep -q "counting this boot" "$T/log" || fail "not counted"
+        ! grep -q "is healthy" "$T/log" || fail "healthy while still starting"
+        in_ns sh -c 'echo running > /run/fake-systemd.state'
+        wait_until 10 grep -q "boot: $FAKE is healthy" "$T/log" || fail "finished boot not noticed"
+        ns_stop
+        rm -rf "$st"
+}
