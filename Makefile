@@ -75,8 +75,9 @@ unit: $(UNIT_BIN) $(ITEST_BIN)
 integration: all $(ITEST_BIN)
 	@tests/integration/run.sh
 
+# make e2e E2E="boot-252 control" runs a subset.
 e2e: all
-	@tests/e2e/run.sh
+	@tests/e2e/run.sh $(E2E)
 
 demo: all
 	@tests/e2e/demo.sh

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -338,6 +339,8 @@ void rescue_main(const char *reason, const struct config *c) {
 
         reset_inherited_state();
         close_fds_from(3, NULL, 0); /* whatever systemd left open is not ours */
+        /* Exec'd through /proc/<guard>/fd/N, our comm would be "N". */
+        (void) prctl(PR_SET_NAME, "initshim");
         log_open("initshim");
         if (!c) {
                 load_config(&own);

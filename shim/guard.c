@@ -283,6 +283,10 @@ void guard_main(const struct config *c, const struct guard_options *o) {
         cfg = c;
         mode_since = now_ms();
         (void) prctl(PR_SET_NAME, GUARD_COMM);
+        /* Our own session: when systemd (PID 1) gives up its controlling
+         * terminal (a container's console), the kernel sends SIGHUP to its
+         * foreground process group, which would otherwise include us. */
+        (void) setsid();
         log_open(GUARD_COMM);
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
@@ -355,7 +359,9 @@ void guard_main(const struct config *c, const struct guard_options *o) {
                                         mode_since = now_ms();
                                         server.wanted = true;
                                         server.next_spawn_ms = 0;
-                                } else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+                                } else if (sig == SIGHUP) {
+                                        log_info("guard: ignoring SIGHUP");
+                                } else if (sig == SIGTERM || sig == SIGINT) {
                                         log_notice("guard stopping on %s", signal_name(sig));
                                         tracer_detach(&tracer);
                                         ctl_server_stop(&server, 2000);

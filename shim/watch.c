@@ -75,7 +75,13 @@ int watch_fd(void) {
 int watch_timeout_ms(void) {
         uint64_t now = now_ms(), next = next_scan_ms;
 
-        if (next_ping_ms && next_ping_ms < next)
+        /* Rescue mode: nothing to judge; only a prober still out matters. */
+        if (pid1_is_initshim)
+                next = prober ? prober_deadline_ms : UINT64_MAX;
+        if (next == UINT64_MAX)
+                return -1;
+
+        if (!pid1_is_initshim && next_ping_ms && next_ping_ms < next)
                 next = next_ping_ms;
         if (prober && prober_deadline_ms < next)
                 next = prober_deadline_ms;
@@ -277,8 +283,14 @@ void watch_run(bool fd_readable) {
                         health_ping_result(&health, cfg, -ETIMEDOUT, 0, "prober stuck", now);
                 prober_deadline_ms = UINT64_MAX;
         }
-        if (pid1_is_initshim)
-                return; /* rescue mode: initshim is PID 1, nothing to judge */
+        if (pid1_is_initshim) {
+                /* Rescue mode: initshim is PID 1, nothing to judge. Re-arm the
+                 * timers so that they start afresh when systemd is back. */
+                next_scan_ms = now + scan_interval();
+                if (next_ping_ms)
+                        next_ping_ms = now + cfg->liveness_interval_ms;
+                return;
+        }
         if (now >= next_scan_ms) {
                 scan(now);
                 boot_bookkeeping();
