@@ -1,0 +1,299 @@
+# The two beds (QEMU with an initramfs root, systemd-nspawn over the cached
+# tree) and the judging of a scenario run. Sourced after common.sh and image.sh.
+# shellcheck shell=bash
+
+E2E_DEFAULT_TIMEOUT=180
+# Time a guest gets to power off after its verdict.
+E2E_SHUTDOWN_GRACE=${E2E_SHUTDOWN_GRACE:-60}
+
+# --- scenario metadata ------------------------------------------------------
+
+# All values of "# e2e-KEY: VALUE" header lines of a script, one per line.
+scenario_meta() {
+	sed -n "s/^# e2e-$2:[[:space:]]*//p" "$1"
+}
+
+scenario_meta1() {
+	scenario_meta "$1" "$2" | tail -n 1
+}
+
+# --- the per-scenario overlay ---------------------------------------------
+
+# overlay_stage DIR NAME SCRIPT: the files a scenario adds to the cached
+# tree. Paths avoid /sbin and /lib (symlinks into /usr in the base tree: a
+# directory of the same name in an overlay would hide them).
+overlay_stage() {
+	local dir=$1 name=$2 script=$3 h=usr/lib/initshim-e2e
+	mkdir -p "$dir/usr/sbin" "$dir/$h/lib" "$dir/$h/scenarios" \
+		"$dir/etc/systemd/system/multi-user.target.wants"
+	chmod -R 0755 "$dir"
+	install -m 0755 "$E2E_BIN/initshim" "$E2E_BIN/initshimctl" "$dir/usr/sbin/"
+	install -m 0755 "$E2E_DIR/guest/e2e-run" "$dir/$h/e2e-run"
+	install -m 0644 "$E2E_DIR"/lib/*.sh "$dir/$h/lib/"
+	install -m 0644 "$script" "$dir/$h/scenarios/$name.sh"
+	install -m 0644 "$E2E_DIR/guest/initshim-e2e.service" "$dir/etc/systemd/system/"
+	ln -s ../initshim-e2e.service "$dir/etc/systemd/system/multi-user.target.wants/initshim-e2e.service"
+	{
+		echo "# /etc/initshim.conf of e2e scenario $name (written by tests/e2e/host/beds.sh)"
+		echo "version 252 = /lib/systemd/systemd"
+		echo "version 247 = /usr/lib/systemd-247/systemd"
+		echo "version 254 = /usr/lib/systemd-254/systemd"
+		echo "default = 252"
+		echo "rescue-command = /usr/lib/initshim-e2e/e2e-run --rescue"
+		scenario_meta "$script" config
+	} >"$dir/etc/initshim.conf"
+	chmod 0644 "$dir/etc/initshim.conf"
+}
+
+# --- host-side actions ------------------------------------------------------
+
+# Actions "REGEX => COMMAND" fire in order, each once, when REGEX (ERE) first
+# appears in the console log. COMMAND goes to the QEMU monitor, or for the
+# nspawn bed "signal SIG" signals the container's PID 1.
+# Uses: $work/actions (one per line), $work/actions.done (count fired).
+actions_poll() {
+	local work=$1 log=$2 bed=$3 target=$4 fired n=0 line regex cmd
+	[ -s "$work/actions" ] || return 0
+	fired=$(cat "$work/actions.done" 2>/dev/null || echo 0)
+	while IFS= read -r line; do
+		n=$((n + 1))
+		[ "$n" -le "$fired" ] && continue
+		regex=${line%% => *}
+		cmd=${line#* => }
+		grep -q -E -- "$regex" "$log" || return 0
+		e2e_say "$E2E_CURRENT: host action: $cmd (after /$regex/)"
+		if [ "$bed" = qemu ]; then
+			printf '%s\n' "$cmd" >"$work/mon.in"
+		else
+			case $cmd in
+			"signal "*) kill -s "${cmd#signal }" "$(pgrep -P "$target" | head -n 1)" || true ;;
+			*) e2e_say "$E2E_CURRENT: unknown nspawn action '$cmd'" ;;
+			esac
+		fi
+		echo "$n" >"$work/actions.done"
+	done <"$work/actions"
+}
+
+# --- watching a running guest -----------------------------------------------
+
+# watch_guest PID LOG TIMEOUT WORK BED: returns when PID exits, or kills it at
+# the timeout or when it does not power off after its verdict. Sets
+# WATCH_RC (exit status) and WATCH_WHY (empty, or why it was killed).
+watch_guest() {
+	local pid=$1 log=$2 timeout=$3 work=$4 bed=$5 start verdict_at=
+	start=$(date +%s)
+	WATCH_WHY=
+	while kill -0 "$pid" 2>/dev/null; do
+		actions_poll "$work" "$log" "$bed" "$pid"
+		if [ -z "$verdict_at" ] && grep -q -a -E "E2E-(PASS|FAIL) $E2E_CURRENT\\b" "$log"; then
+			verdict_at=$(date +%s)
+		fi
+		if [ $(($(date +%s) - start)) -ge "$timeout" ]; then
+			WATCH_WHY="timeout after ${timeout}s"
+		elif [ -n "$verdict_at" ] && [ $(($(date +%s) - verdict_at)) -ge "$E2E_SHUTDOWN_GRACE" ]; then
+			WATCH_WHY="guest did not power off within ${E2E_SHUTDOWN_GRACE}s of its verdict"
+		fi
+		if [ -n "$WATCH_WHY" ]; then
+			stop_guest "$pid" "$bed"
+			break
+		fi
+		sleep 0.5
+	done
+	WATCH_RC=0
+	wait "$pid" || WATCH_RC=$?
+}
+
+stop_guest() {
+	local pid=$1 bed=$2
+	# nspawn: the first SIGTERM asks the container to halt, a second one
+	# ends it at once.
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.25; done
+	[ "$bed" = nspawn ] && kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.25; done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+# --- judging ----------------------------------------------------------------
+
+# Printable last lines of a console log (escape sequences removed).
+last_words() {
+	sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' -e 's/\r//g' "$1" | tr -cd '\11\12\40-\176' |
+		grep -v '^[[:space:]]*$' | tail -n "${2:-1}"
+}
+
+# judge SCRIPT LOG: prints nothing for a pass, the reason of a failure.
+judge() {
+	local script=$1 log=$2 result re line
+	result=$(scenario_meta1 "$script" result)
+	if line=$(grep -a -m1 -E 'Kernel panic|BUG: |Oops: ' "$log"); then
+		echo "kernel: $(echo "$line" | tr -cd '\40-\176' | sed 's/^\[ *[0-9.]*\] //')"
+		return
+	fi
+	if line=$(grep -a -m1 -E "E2E-FAIL $E2E_CURRENT\\b" "$log"); then
+		echo "${line#*E2E-FAIL "$E2E_CURRENT": }" | tr -cd '\40-\176'
+		return
+	fi
+	if [ -n "$WATCH_WHY" ]; then
+		echo "$WATCH_WHY; last words: $(last_words "$log")"
+		return
+	fi
+	if [ "${result:-guest}" = guest ] && ! grep -q -a -E "E2E-PASS $E2E_CURRENT\\b" "$log"; then
+		echo "no verdict from the guest (exit status $WATCH_RC); last words: $(last_words "$log")"
+		return
+	fi
+	while IFS= read -r re; do
+		[ -n "$re" ] || continue
+		grep -q -a -E -- "$re" "$log" || { echo "console log lacks /$re/"; return; }
+	done < <(scenario_meta "$script" expect-log)
+	while IFS= read -r re; do
+		[ -n "$re" ] || continue
+		if line=$(grep -a -m1 -E -- "$re" "$log"); then
+			echo "console log has /$re/: $(echo "$line" | tr -cd '\40-\176')"
+			return
+		fi
+	done < <(scenario_meta "$script" reject-log)
+	if [ "$WATCH_RC" -ne 0 ]; then
+		local own
+		own=$(dirname "$log")/qemu.out
+		[ -s "$own" ] || own=$log
+		echo "$E2E_BED_PROGRAM exited with status $WATCH_RC; last words: $(last_words "$own")"
+	fi
+}
+
+# --- QEMU -------------------------------------------------------------------
+
+# qemu_cmdline SCRIPT NAME: the kernel command line of a scenario.
+qemu_cmdline() {
+	local script=$1 name=$2 extra
+	extra=$(scenario_meta "$script" cmdline | tr '\n' ' ' | sed 's/ *$//')
+	# printk.devkmsg=on: the guest's kmsg lines (initshim's log, verdicts)
+	# must not be rate-limited away.
+	printf 'console=ttyS0 panic=-1 printk.devkmsg=on e2e.scenario=%s' "$name"
+	case " $extra" in *" rdinit="*) ;; *) printf ' rdinit=/sbin/initshim' ;; esac
+	[ -n "$extra" ] && printf ' %s' "$extra"
+	echo
+}
+
+# The kernel QEMU starts: the PVH-bootable ELF when there is one.
+qemu_kernel() {
+	if [ -s "$E2E_CACHE/vmlinux" ] && [ "${E2E_KERNEL:-vmlinux}" = vmlinux ]; then
+		echo "$E2E_CACHE/vmlinux"
+	else
+		echo "$E2E_CACHE/vmlinuz"
+	fi
+}
+
+# qemu_start WORK CMDLINE: boots base.cpio + WORK/overlay.cpio in the
+# background with the console in WORK/console.log and the monitor on the
+# pipes WORK/mon.{in,out}; sets QEMU_PID.
+qemu_start() {
+	local work=$1 cmdline=$2
+	cat "$E2E_CACHE/base.cpio" "$work/overlay.cpio" >"$work/initrd"
+	mkfifo "$work/mon.in" "$work/mon.out"
+	: >"$work/console.log"
+	# For a person (E2E_KEEP=1): the same guest with the console and monitor on
+	# the terminal, and without e2e.scenario= so that root gets a shell.
+	{
+		echo "# boot this scenario's guest by hand; Ctrl-a x quits, Ctrl-a c toggles the monitor"
+		echo "qemu-system-x86_64 -accel $E2E_ACCEL_USED -m ${E2E_MEM:-1536} -smp 2 -nodefaults -no-reboot" \
+			"-display none -serial mon:stdio -kernel $(qemu_kernel) -initrd $work/initrd" \
+			"-append '${cmdline/ e2e.scenario=$E2E_CURRENT/}'"
+	} >"$work/qemu.cmd"
+	qemu-system-x86_64 -accel "$E2E_ACCEL_USED" -m "${E2E_MEM:-1536}" -smp 2 \
+		-nodefaults -no-reboot -display none -no-user-config \
+		-kernel "$(qemu_kernel)" -initrd "$work/initrd" -append "$cmdline" \
+		-chardev "file,id=s0,path=$work/console.log" -serial chardev:s0 \
+		-chardev "pipe,id=mon,path=$work/mon" -mon chardev=mon,mode=readline \
+		</dev/null >"$work/qemu.out" 2>&1 9>&- &
+	QEMU_PID=$!
+	# Drain the monitor's replies so QEMU never blocks on a full pipe.
+	cat "$work/mon.out" >"$work/monitor.log" &
+	QEMU_MON_CAT=$!
+}
+
+run_qemu() {
+	local name=$1 script=$2 work=$3 timeout cmdline
+	timeout=$(scenario_meta1 "$script" timeout)
+	overlay_stage "$work/overlay" "$name" "$script"
+	(cd "$work/overlay" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) >"$work/overlay.cpio"
+	scenario_meta "$script" host-action >"$work/actions"
+	cmdline=$(qemu_cmdline "$script" "$name")
+	qemu_start "$work" "$cmdline"
+	E2E_BED_PROGRAM=qemu
+	watch_guest "$QEMU_PID" "$work/console.log" "${timeout:-$E2E_DEFAULT_TIMEOUT}" "$work" qemu
+	kill "$QEMU_MON_CAT" 2>/dev/null || true
+	wait "$QEMU_MON_CAT" 2>/dev/null || true
+}
+
+# --- systemd-nspawn ---------------------------------------------------------
+
+# The container's root is an overlayfs: the per-scenario files over the
+# cached tree (kept pristine), writes going to WORK/upper.
+run_nspawn() {
+	local name=$1 script=$2 work=$3 timeout pid
+	local -a args
+	timeout=$(scenario_meta1 "$script" timeout)
+	overlay_stage "$work/overlay" "$name" "$script"
+	mkdir -p "$work/upper" "$work/ovl-work" "$work/root"
+	mount -t overlay "e2e-$name" \
+		-o "lowerdir=$work/overlay:$E2E_CACHE/rootfs,upperdir=$work/upper,workdir=$work/ovl-work" \
+		"$work/root"
+	read -r -a args <<<"$(scenario_meta "$script" cmdline | tr '\n' ' ')"
+	scenario_meta "$script" host-action >"$work/actions"
+	# Not -b: nspawn would exec /lib/systemd/systemd itself. Given a command
+	# it makes that command PID 1; the kill signal is the one systemd halts on.
+	# --console=read-only gives the container a /dev/console (a pty) whose
+	# output nspawn copies to its stdout; with "pipe" there is none and
+	# systemd's console output is lost.
+	systemd-nspawn --quiet --register=no --keep-unit --private-network \
+		--machine="e2e-$name" --directory="$work/root" --console=read-only \
+		--kill-signal=SIGRTMIN+3 \
+		/sbin/initshim "e2e.scenario=$name" "${args[@]}" \
+		</dev/null >"$work/console.log" 2>&1 9>&- &
+	pid=$!
+	E2E_BED_PROGRAM=systemd-nspawn
+	watch_guest "$pid" "$work/console.log" "${timeout:-$E2E_DEFAULT_TIMEOUT}" "$work" nspawn
+	umount "$work/root" || umount -l "$work/root"
+}
+
+# --- one scenario -----------------------------------------------------------
+
+# run_scenario SCRIPT: runs it in its bed and prints its result line.
+# Returns 0 on PASS.
+run_scenario() {
+	local script=$1 name bed work t0 reason dur
+	name=$(basename "$script" .sh)
+	E2E_CURRENT=$name
+	bed=$(scenario_meta1 "$script" bed)
+	work=$E2E_WORK/$name
+	rm -rf "$work"
+	mkdir -p "$work"
+	t0=$(e2e_now)
+	case ${bed:-qemu} in
+	qemu) run_qemu "$name" "$script" "$work" ;;
+	nspawn) run_nspawn "$name" "$script" "$work" ;;
+	*)
+		echo "FAIL $name: unknown bed '$bed'"
+		return 1
+		;;
+	esac
+	reason=$(judge "$script" "$work/console.log")
+	dur=$(e2e_elapsed "$t0")
+	if [ -z "$reason" ]; then
+		echo "PASS $name (${dur}s)"
+		[ "${E2E_KEEP:-0}" = 1 ] || rm -f "$work/initrd"
+		return 0
+	fi
+	mkdir -p "$E2E_RESULTS"
+	{
+		cat "$work/console.log"
+		if [ -s "$work/qemu.out" ]; then
+			echo "--- qemu's own output ---"
+			cat "$work/qemu.out"
+		fi
+	} >"$E2E_RESULTS/$name.log"
+	echo "FAIL $name: $reason (${dur}s)"
+	return 1
+}

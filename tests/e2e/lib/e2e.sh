@@ -1,0 +1,184 @@
+# Guest-side helpers for end-to-end scenarios (bash). A scenario sources this,
+# checks things and ends with e2e_pass or e2e_fail; see docs/testing.md.
+# Installed in the guest as /usr/lib/initshim-e2e/lib/e2e.sh.
+# shellcheck shell=bash
+
+E2E_STATE=/run/initshim-e2e
+E2E_NAME=${E2E_NAME:-unknown}
+
+# --- where output goes ------------------------------------------------------
+
+e2e_in_container() {
+	# A VM's /proc/cmdline is the kernel's; in a container it is the host's,
+	# and the scenario's arguments are PID 1's.
+	! grep -q 'e2e\.scenario=' /proc/cmdline
+}
+
+e2e_console_dev() {
+	if [ -w /dev/console ]; then echo /dev/console; else echo /dev/null; fi
+}
+
+# A line on the console, outside the scenario's tagged output.
+e2e_console() {
+	printf 'e2e: %s\n' "$*" >"$(e2e_console_dev)"
+}
+
+# Lines the host acts on (verdicts, marks). In a VM they go through the kernel
+# log: printk writes the console synchronously and flushes it before a power
+# off, where bytes written to the tty can still sit in its buffer. A container
+# has no kernel console; its /dev/console is nspawn's pty.
+e2e_announce() {
+	if ! e2e_in_container && [ -w /dev/kmsg ]; then
+		printf '<2>%s\n' "$*" >/dev/kmsg
+	else
+		printf '%s\n' "$*" >"$(e2e_console_dev)"
+	fi
+}
+
+e2e_log() { printf '%s\n' "$*"; }
+
+# --- the kernel command line ------------------------------------------------
+
+e2e_cmdline_words() {
+	if e2e_in_container; then
+		tr '\0' '\n' </proc/1/cmdline
+	else
+		tr ' ' '\n' </proc/cmdline
+	fi
+}
+
+# Value of KEY=VALUE on the command line (last one wins), empty if absent.
+e2e_cmdline_value() {
+	e2e_cmdline_words | awk -v k="$1=" 'index($0, k) == 1 { v = substr($0, length(k) + 1) } END { print v }'
+}
+
+# --- verdicts ---------------------------------------------------------------
+
+e2e_verdict() { # PASS|FAIL [reason]
+	mkdir -p "$E2E_STATE"
+	if [ "$1" = PASS ]; then
+		e2e_announce "E2E-PASS $E2E_NAME${2:+ ($2)}"
+	else
+		e2e_announce "E2E-FAIL $E2E_NAME: ${2:-failed}"
+	fi
+	echo "$1" >"$E2E_STATE/verdict"
+	rm -f "$E2E_STATE/hold.${E2E_PHASE:-systemd}"
+}
+
+e2e_pass() { e2e_verdict PASS "$*"; exit 0; }
+e2e_fail() { e2e_log "FAIL: $*"; e2e_verdict FAIL "$*"; exit 1; }
+
+# This phase gives no verdict: leave the guest running after the script.
+# The rescue phase or a host-side action carries on.
+e2e_hold() { mkdir -p "$E2E_STATE"; touch "$E2E_STATE/hold.${E2E_PHASE:-systemd}"; }
+
+# A marker line for host-side actions (# e2e-host-action: E2E-MARK name TEXT => ...).
+e2e_mark() { e2e_announce "E2E-MARK $E2E_NAME $*"; }
+
+# e2e_check DESCRIPTION COMMAND...: run COMMAND, fail the scenario if it fails.
+e2e_check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		e2e_log "ok: $desc"
+	else
+		e2e_fail "$desc (command failed: $*)"
+	fi
+}
+
+# e2e_expect DESCRIPTION EXPECTED ACTUAL
+e2e_expect() {
+	if [ "$2" = "$3" ]; then
+		e2e_log "ok: $1 = '$3'"
+	else
+		e2e_fail "$1: expected '$2', got '$3'"
+	fi
+}
+
+# --- PID 1 -------------------------------------------------------------------
+
+# What PID 1 is now: systemd, or rescue (initshim holds PID 1). Scenarios
+# branch on $E2E_PHASE instead, which says how the script was started.
+# (By its executable: its comm after a takeover need not say "initshim".)
+e2e_pid1_mode() {
+	case $(readlink /proc/1/exe) in */initshim) echo rescue ;; *) echo systemd ;; esac
+}
+
+e2e_pid1_exe() { readlink /proc/1/exe; }
+
+# The version of the running manager as PID 1 reports it ("252.39-1~deb12u2"):
+# systemctl asks PID 1 over /run/systemd/private, no dbus-daemon involved.
+e2e_manager_version() { systemctl show -p Version --value; }
+e2e_manager_major() { local v; v=$(e2e_manager_version) && echo "${v%%[.~-]*}"; }
+
+# Wait until the boot is finished; prints the state. running or degraded pass
+# (degraded shows what failed); anything else, or no answer in time, fails.
+# A manager that does not listen on its private socket yet (just exec'd)
+# makes systemctl give up at once: that is retried until the deadline.
+e2e_wait_running() {
+	local timeout=${1:-120} state deadline
+	deadline=$((SECONDS + timeout))
+	while :; do
+		state=$(timeout $((deadline - SECONDS)) systemctl is-system-running --wait 2>&1) || true
+		case $state in
+		*"Failed to connect to bus"* | *"Transport endpoint is not connected"*) ;;
+		*) break ;;
+		esac
+		[ $SECONDS -lt $((deadline - 1)) ] || break
+		sleep 0.5 # no notification exists for "PID 1 listens now"
+	done
+	case $state in
+	running) e2e_log "ok: system is running" ;;
+	degraded)
+		e2e_log "system is degraded; failed units:"
+		systemctl --no-pager --failed --plain --no-legend
+		;;
+	*) e2e_fail "system did not finish booting within ${timeout}s (state: ${state:-no answer})" ;;
+	esac
+}
+
+# Power the guest off the way its PID 1 understands, after a verdict.
+e2e_shutdown() {
+	if [ "$(e2e_pid1_mode)" = systemd ] && systemctl --no-block poweroff; then
+		return 0
+	fi
+	if command -v initshimctl >/dev/null && initshimctl poweroff; then
+		return 0
+	fi
+	# Last resort, and only in a VM: the kernel powers off at once.
+	e2e_console "orderly poweroff failed; sysrq poweroff"
+	e2e_in_container || echo o >/proc/sysrq-trigger
+}
+
+# --- checks shared by the boot scenarios ------------------------------------
+
+# The number of processes whose command name is $1.
+e2e_count_procs() { pgrep -c -x "$1" || true; }
+
+# e2e_boot_checks MAJOR EXE: the boot finished, PID 1 runs EXE and reports
+# systemd MAJOR, and the core services run exactly once.
+e2e_boot_checks() {
+	local major=$1 exe=$2 p
+	e2e_wait_running 150
+	e2e_expect "PID 1 executable (/proc/1/exe)" "$exe" "$(e2e_pid1_exe)"
+	e2e_expect "manager version (systemctl show -p Version)" "$major" "$(e2e_manager_major)"
+	e2e_expect "multi-user.target" active "$(systemctl is-active multi-user.target)"
+	for p in systemd-journal systemd-logind dbus-daemon; do
+		e2e_expect "number of $p processes" 1 "$(e2e_count_procs "$p")"
+	done
+	[ -d /run/initshim ] && e2e_initshim_checks normal
+	return 0
+}
+
+# e2e_initshim_checks MODE: initshim answers on its control FIFO, is in MODE
+# (boot|normal|rescue) and its guard is running.
+e2e_initshim_checks() {
+	local status
+	status=$(initshimctl status 2>&1) || e2e_fail "initshimctl status failed: $status"
+	e2e_log "initshimctl status:"
+	printf '%s\n' "$status" | sed 's/^/  /'
+	e2e_expect "initshim mode" "$1" "$(printf '%s\n' "$status" | sed -n 's/^mode: //p')"
+	printf '%s\n' "$status" | grep -q '^guard: running' ||
+		e2e_fail "initshim's guard is not running ($(printf '%s\n' "$status" | grep '^guard:'))"
+	e2e_log "ok: guard running"
+}

@@ -1,0 +1,145 @@
+#!/bin/bash
+# End-to-end tests: real kernel + real systemd under QEMU, and systemd-nspawn,
+# with initshim as PID 1. Run as root from anywhere (make e2e does, after make).
+#
+#   tests/e2e/run.sh                  every scenario in tests/e2e/scenarios/
+#   tests/e2e/run.sh boot-252 control only these
+#   tests/e2e/run.sh --list           names and descriptions
+#
+# Prints one line per scenario ("PASS name (12.3s)" / "FAIL name: reason (…)")
+# and closes with "N passed, N failed". Console logs of failures go to
+# results/e2e/NAME.log. Environment: E2E_KEEP=1 keeps the work directory,
+# E2E_JOBS=N runs N QEMU guests at once, E2E_REBUILD=1 rebuilds the cached
+# image, E2E_ACCEL=tcg|kvm skips the KVM probe, E2E_BIN=DIR takes initshim
+# and initshimctl from DIR (default build/). See docs/testing.md.
+set -euo pipefail
+
+# shellcheck source=host/common.sh
+. "$(dirname "$0")/host/common.sh"
+# shellcheck source=host/image.sh
+. "$E2E_DIR/host/image.sh"
+# shellcheck source=host/beds.sh
+. "$E2E_DIR/host/beds.sh"
+
+all_scenarios() {
+	local f
+	for f in "$E2E_DIR"/scenarios/*.sh; do basename "$f" .sh; done
+}
+
+if [ "${1:-}" = --list ]; then
+	for n in $(all_scenarios); do
+		printf '%-20s %-7s %s\n' "$n" "$(scenario_meta1 "$E2E_DIR/scenarios/$n.sh" bed | grep . || echo qemu)" \
+			"$(scenario_meta1 "$E2E_DIR/scenarios/$n.sh" description)"
+	done
+	exit 0
+fi
+
+e2e_need_root
+if [ $# -gt 0 ]; then
+	names=("$@")
+	for n in "${names[@]}"; do
+		[ -r "$E2E_DIR/scenarios/$n.sh" ] || e2e_die "no scenario '$n' (tests/e2e/run.sh --list)"
+	done
+else
+	mapfile -t names < <(all_scenarios)
+fi
+
+E2E_BIN=${E2E_BIN:-$E2E_REPO/build}
+for b in initshim initshimctl; do
+	[ -x "$E2E_BIN/$b" ] || e2e_die "$E2E_BIN/$b missing: run make first"
+done
+
+e2e_install_deps
+image_ensure
+
+E2E_WORK=$(mktemp -d /tmp/initshim-e2e.XXXXXX)
+chmod 0755 "$E2E_WORK"
+kill_tree() {
+	local child
+	for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		kill_tree "$child"
+		[ "$child" = "$BASHPID" ] || kill -TERM "$child" 2>/dev/null || true
+	done
+}
+cleanup() {
+	local rc=$?
+	# Guests of an interrupted run first (every descendant), then the files.
+	kill_tree $$
+	if [ "${E2E_KEEP:-0}" = 1 ]; then
+		e2e_say "work directory kept: $E2E_WORK"
+	else
+		findmnt -rn -o TARGET | grep "^$E2E_WORK/" | xargs -r umount -l 2>/dev/null || true
+		rm -rf "$E2E_WORK"
+	fi
+	return $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The binaries under test, copied once: a rebuild during the run (other
+# people edit the tree) must not change them between scenarios.
+mkdir -p "$E2E_WORK/bin"
+cp "$E2E_BIN/initshim" "$E2E_BIN/initshimctl" "$E2E_WORK/bin/"
+E2E_BIN=$E2E_WORK/bin
+E2E_ACCEL_USED=$(e2e_accel "$E2E_CACHE/vmlinuz")
+E2E_JOBS=${E2E_JOBS:-1}
+e2e_say "${#names[@]} scenario(s), accel=$E2E_ACCEL_USED, jobs=$E2E_JOBS, work=$E2E_WORK"
+mkdir -p "$E2E_RESULTS"
+
+passed=0
+failed=0
+for n in "${names[@]}"; do rm -f "$E2E_RESULTS/$n.log"; done
+
+if [ "$E2E_JOBS" -le 1 ]; then
+	for n in "${names[@]}"; do
+		if run_scenario "$E2E_DIR/scenarios/$n.sh"; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+		fi
+	done
+else
+	# A pool of E2E_JOBS background runs; nspawn scenarios one at a time
+	# (with --keep-unit they share the run's cgroup).
+	declare -A running=() # pid -> name
+	nspawn_busy=
+	queue=("${names[@]}")
+	while [ ${#queue[@]} -gt 0 ] || [ ${#running[@]} -gt 0 ]; do
+		started=
+		if [ ${#running[@]} -lt "$E2E_JOBS" ]; then
+			for i in "${!queue[@]}"; do
+				n=${queue[$i]}
+				is_nspawn=
+				[ "$(scenario_meta1 "$E2E_DIR/scenarios/$n.sh" bed)" = nspawn ] && is_nspawn=1
+				[ -n "$is_nspawn" ] && [ -n "$nspawn_busy" ] && continue
+				mkdir -p "$E2E_WORK/$n"
+				(run_scenario "$E2E_DIR/scenarios/$n.sh" >"$E2E_WORK/$n.result") &
+				running[$!]=$n
+				[ -n "$is_nspawn" ] && nspawn_busy=$!
+				unset "queue[$i]"
+				queue=("${queue[@]}")
+				started=1
+				break
+			done
+		fi
+		[ -n "$started" ] && continue
+		# Wait for any one of the runs to end.
+		wait -n -p done_pid "${!running[@]}" || true
+		[ -n "${done_pid:-}" ] || continue
+		n=${running[$done_pid]}
+		unset "running[$done_pid]"
+		[ "$nspawn_busy" = "$done_pid" ] && nspawn_busy=
+		cat "$E2E_WORK/$n.result"
+		if grep -q '^PASS ' "$E2E_WORK/$n.result"; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+		fi
+	done
+fi
+
+if [ "$failed" -gt 0 ]; then
+	e2e_say "console logs of failures: ${E2E_RESULTS#"$E2E_REPO"/}/"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
