@@ -338,7 +338,10 @@ void rescue_main(const char *reason, const struct config *c) {
         sigset_t mask;
 
         reset_inherited_state();
-        close_fds_from(3, NULL, 0); /* whatever systemd left open is not ours */
+        /* Whatever systemd left open is not ours; our own log fd (when boot
+         * fell through to here) is reopened below. */
+        log_close();
+        close_fds_from(3, NULL, 0);
         /* Exec'd through /proc/<guard>/fd/N, our comm would be "N". */
         (void) prctl(PR_SET_NAME, "initshim");
         log_open("initshim");

@@ -43,6 +43,15 @@ overlay_stage() {
 		scenario_meta "$script" config
 	} >"$dir/etc/initshim.conf"
 	chmod 0644 "$dir/etc/initshim.conf"
+	# e2e-hide: PATH (under /usr) replaces a file of the base tree with a
+	# non-executable one, e.g. to take every systemd away.
+	local hide
+	while IFS= read -r hide; do
+		[ -n "$hide" ] || continue
+		mkdir -p "$dir/$(dirname "${hide#/}")"
+		echo "hidden by e2e scenario $name" >"$dir/${hide#/}"
+		chmod 0644 "$dir/${hide#/}"
+	done < <(scenario_meta "$script" hide)
 }
 
 # --- host-side actions ------------------------------------------------------

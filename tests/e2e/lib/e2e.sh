@@ -41,7 +41,13 @@ e2e_log() { printf '%s\n' "$*"; }
 
 e2e_cmdline_words() {
 	if e2e_in_container; then
-		tr '\0' '\n' </proc/1/cmdline
+		# PID 1's arguments; after a takeover PID 1 is initshim --rescue,
+		# and the container's arguments are those initshim saved at boot.
+		if tr '\0' '\n' </proc/1/cmdline | grep -q '^e2e\.scenario='; then
+			tr '\0' '\n' </proc/1/cmdline
+		else
+			tr '\0' '\n' </run/initshim/boot.argv 2>/dev/null
+		fi
 	else
 		tr ' ' '\n' </proc/cmdline
 	fi
@@ -181,4 +187,148 @@ e2e_initshim_checks() {
 	printf '%s\n' "$status" | grep -q '^guard: running' ||
 		e2e_fail "initshim's guard is not running ($(printf '%s\n' "$status" | grep '^guard:'))"
 	e2e_log "ok: guard running"
+}
+
+# --- takeover scenarios -----------------------------------------------------
+
+# Services whose PIDs must survive a takeover: journald, logind, dbus-daemon
+# and the scenario's own long-running unit.
+E2E_WATCHED="systemd-journal systemd-logind dbus-daemon"
+
+# e2e_start_probe_service: a plain service (sleep) under systemd, to follow.
+e2e_start_probe_service() {
+	systemd-run --unit=e2e-probe --service-type=exec /bin/sleep 1000000 >/dev/null 2>&1 ||
+		e2e_fail "cannot start the probe service"
+	E2E_WATCHED="$E2E_WATCHED sleep"
+}
+
+# e2e_record_pids: remember "comm pid" of every watched process (survives
+# the exec chain: /run stays mounted).
+e2e_record_pids() {
+	local c
+	mkdir -p "$E2E_STATE"
+	for c in $E2E_WATCHED; do
+		printf '%s %s\n' "$c" "$(pgrep -o -x "$c")"
+	done >"$E2E_STATE/pids"
+	e2e_log "recorded: $(tr '\n' ' ' <"$E2E_STATE/pids")"
+}
+
+# e2e_check_pids: the same processes still run, once each, with the same PIDs.
+e2e_check_pids() {
+	local c p
+	while read -r c p; do
+		[ -n "$p" ] || e2e_fail "no $c recorded"
+		e2e_expect "pid of $c" "$p" "$(pgrep -o -x "$c")"
+		e2e_expect "number of $c processes" 1 "$(e2e_count_procs "$c")"
+	done <"$E2E_STATE/pids"
+}
+
+# Zombie children of PID 1 right now.
+e2e_zombies_of_pid1() {
+	local s n=0 rest
+	for s in /proc/[0-9]*/stat; do
+		read -r rest <"$s" 2>/dev/null || continue
+		rest=${rest##*) }
+		# shellcheck disable=SC2086
+		set -- $rest
+		[ "$1" = Z ] && [ "$2" = 1 ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# e2e_orphan_storm N: N processes whose parent exits at once, so that they
+# are re-parented to PID 1 and must be reaped by it.
+e2e_orphan_storm() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		(/bin/true &)
+	done
+}
+
+# e2e_wait_no_zombies SECONDS: PID 1 reaps them all within SECONDS.
+e2e_wait_no_zombies() {
+	local deadline=$((SECONDS + $1))
+	while [ "$(e2e_zombies_of_pid1)" != 0 ]; do
+		[ "$SECONDS" -lt "$deadline" ] || e2e_fail "$(e2e_zombies_of_pid1) zombies under PID 1 after $1 s"
+		sleep 0.1
+	done
+	e2e_log "ok: no zombie under PID 1"
+}
+
+# e2e_wait_rescue SECONDS: PID 1 becomes initshim (rescue mode).
+e2e_wait_rescue() {
+	local deadline=$((SECONDS + $1))
+	until [ "$(e2e_phase)" = rescue ]; do
+		[ "$SECONDS" -lt "$deadline" ] || e2e_fail "PID 1 is still $(e2e_pid1_exe) after $1 s"
+		sleep 0.1
+	done
+}
+
+# e2e_status_field NAME: a line of initshimctl status.
+e2e_status_field() { initshimctl status 2>/dev/null | sed -n "s/^$1: //p"; }
+
+# e2e_fault_pid1: make PID 1 itself execute an invalid instruction (ud2),
+# so that the kernel raises SIGILL, not kill(2): ud2 is written through
+# /proc/1/mem where PID 1 returns from the syscall it sleeps in, then PID 1
+# is woken with a D-Bus call.
+e2e_fault_pid1() {
+	local pc
+	pc=$(awk '{print $NF}' /proc/1/syscall)
+	case $pc in 0x*) ;; *) e2e_fail "cannot read PID 1's pc from /proc/1/syscall: $(cat /proc/1/syscall)" ;; esac
+	e2e_log "writing ud2 at PID 1's pc $pc"
+	printf '\x0f\x0b' | dd of=/proc/1/mem bs=1 seek=$((pc)) conv=notrunc status=none ||
+		e2e_fail "cannot write /proc/1/mem"
+	timeout 5 systemctl show -p Version >/dev/null 2>&1 || true
+}
+
+# e2e_crash_scenario MAJOR EXE HOW: the takeover scenarios. Under systemd:
+# boot checks, a probe service, PIDs recorded, then PID 1 crashes by HOW
+# (kill-SEGV, kill-ABRT: a signal; fault: a real invalid instruction). In
+# the rescue phase: initshim is PID 1, every watched service runs with its
+# PID, the takeover reason names the signal, the core dump was written,
+# orphans are reaped; then PASS and `initshimctl reboot` (the host expects
+# the kernel's restart).
+e2e_crash_scenario() {
+	local major=$1 exe=$2 how=$3
+	if [ "$E2E_PHASE" = rescue ]; then
+		e2e_expect "PID 1 executable" /usr/sbin/initshim "$(e2e_pid1_exe)"
+		e2e_expect "PID 1's name" initshim "$(cat /proc/1/comm)"
+		e2e_initshim_checks rescue
+		e2e_check_pids
+		local reason
+		reason=$(e2e_status_field last-takeover)
+		e2e_log "takeover: $reason"
+		case $how in
+		kill-*) [[ $reason == *"crash: SIG${how#kill-}"* ]] || e2e_fail "takeover reason: $reason" ;;
+		fault) [[ $reason == *"crash: SIGILL"* ]] || e2e_fail "takeover reason: $reason" ;;
+		esac
+		# systemd's crash handler forks a child that dumps core (kernel
+		# default core_pattern in this guest: a file in its cwd, /). A
+		# container's core_pattern is the host's: not checked there.
+		if ! e2e_in_container; then
+			ls /core* >/dev/null 2>&1 || e2e_fail "no core dump written by systemd's crash handler"
+			e2e_log "ok: core dump $(ls /core*)"
+		fi
+		e2e_orphan_storm 300
+		e2e_wait_no_zombies 10
+		# A container must not die: an orderly power-off of the container
+		# (e2e-run) ends it; a VM reboots, which the host expects.
+		e2e_in_container && e2e_pass "rescue mode after $how, services kept"
+		e2e_verdict PASS "rescue mode after $how, services kept"
+		e2e_hold
+		initshimctl reboot || e2e_console "initshimctl reboot failed"
+		exit 0
+	fi
+	e2e_boot_checks "$major" "$exe"
+	e2e_start_probe_service
+	e2e_record_pids
+	e2e_hold # the verdict comes from the rescue phase
+	rm -f /core*
+	case $how in
+	kill-*)
+		e2e_log "sending SIG${how#kill-} to PID 1"
+		kill -s "${how#kill-}" 1
+		;;
+	fault) e2e_fault_pid1 ;;
+	esac
 }

@@ -1,0 +1,10 @@
+#!/bin/bash
+# e2e-description: systemd 252 as PID 1 of a container crashes (SIGSEGV): it would exit and kill the container; initshim takes over and the container lives on
+# e2e-bed: nspawn
+# e2e-timeout: 120
+# e2e-config: on-failure = hold
+# e2e-expect-log: PID 1 is initshim in rescue mode, [0-9]+ us after SIGSEGV
+# e2e-reject-log: Exiting PID 1
+# shellcheck source=../lib/e2e.sh
+. /usr/lib/initshim-e2e/lib/e2e.sh
+e2e_crash_scenario 252 /usr/lib/systemd/systemd kill-SEGV
