@@ -377,8 +377,9 @@ void rescue_main(const char *reason, const struct config *c) {
         signal_guard(SIGNAL_GUARD_YIELD);
         guard_pid_seen = guard_find() > 0 ? guard_find() : 0;
         ctl_server_init(&server);
-        start_rescue_command();
         apply_policy(reason);
+        /* Still here: rescue mode holds, and an operator may need a shell. */
+        start_rescue_command();
 
         for (;;) {
                 struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
