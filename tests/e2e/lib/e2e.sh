@@ -227,7 +227,7 @@ e2e_check_pids() {
 e2e_zombies_of_pid1() {
 	local s n=0 rest
 	for s in /proc/[0-9]*/stat; do
-		read -r rest <"$s" 2>/dev/null || continue
+		{ read -r rest <"$s"; } 2>/dev/null || continue
 		rest=${rest##*) }
 		# shellcheck disable=SC2086
 		set -- $rest
