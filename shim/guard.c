@@ -126,6 +126,9 @@ static void fill_status(struct status *s) {
         else if (read_file(LAST_TAKEOVER_FILE, s->last_takeover, sizeof s->last_takeover) > 0)
                 s->last_takeover[strcspn(s->last_takeover, "\n")] = '\0';
         s->zombies = count_zombie_children(1);
+        char us[32];
+        if (read_file(RUN_DIR "/boot-exec-us", us, sizeof us) > 0)
+                s->boot_exec_us = strtoull(us, NULL, 10);
         describe_self(s->guard, sizeof s->guard);
         (void) watch_format(s->health, sizeof s->health);
 }

@@ -119,6 +119,7 @@ static int transact(const char *verb, const char *arg, uint64_t deadline, int ti
 }
 
 static int run(const char *verb, const char *arg, int timeout);
+static void print_unserved_status(void);
 static int spawn_guard(int timeout);
 
 int main(int argc, char **argv) {
@@ -175,7 +176,24 @@ int main(int argc, char **argv) {
                 int r = run(verb, arg, timeout);
                 return r == 3 ? spawn_guard(timeout) : r;
         }
-        return run(verb, arg, timeout);
+        int r = run(verb, arg, timeout);
+        if (r == 3 && strcmp(verb, "status") == 0)
+                print_unserved_status();
+        return r;
+}
+
+/* Nobody serves the FIFO: in normal mode that means the guard is gone.
+ * Say what can be known without it. */
+static void print_unserved_status(void) {
+        char exe[256], last[256];
+        ssize_t l = readlink("/proc/1/exe", exe, sizeof exe - 1);
+
+        exe[l < 0 ? 0 : l] = '\0';
+        printf("mode: unknown (nobody serves %s)\n", CONTROL_FIFO);
+        printf("pid1: %s\n", exe[0] ? exe : "unknown");
+        if (read_file(RUN_DIR "/last-takeover", last, sizeof last) > 0)
+                printf("last-takeover: %s\n", last);
+        printf("guard: not running: PID 1 is unguarded ('initshimctl guard start' attaches a new guard)\n");
 }
 
 /* A request can meet the control role moving between the guard and PID 1;

@@ -77,6 +77,9 @@ static void crash(int sig) {
         append("/run/fake-systemd.log", "Freezing execution.\n");
         if (strcmp(crash_mode, "container") == 0)
                 _exit(255);
+        if (strcmp(crash_mode, "spin") == 0)
+                for (volatile unsigned long i = 0;; i++)
+                        ;
         if (strcmp(crash_mode, "reboot") == 0) {
                 reboot(RB_AUTOBOOT);
                 _exit(1);

@@ -35,6 +35,27 @@ test_crash_old_pause() { crash_and_expect_rescue pause abort; }
 test_crash_kill_segv() { crash_and_expect_rescue freeze kill-SEGV; }
 test_crash_kill_abrt() { crash_and_expect_rescue container kill-ABRT; }
 
+test_crash_handler_that_never_ends_is_interrupted() {
+        # A crash handler that spins after the core dump, making no syscall:
+        # after crash-timeout the guard interrupts it and injects.
+        boot_fake "crash-timeout = 1s"
+        fake crash-mode spin
+        fake segv
+        wait_until 10 mode_is rescue || fail "spinning crash handler not taken over"
+        grep -q "crash handler made no terminal syscall within 1000 ms, interrupting it" "$T/log" || fail "not said"
+}
+
+test_crash_reboot_is_let_through() {
+        # systemd configured to reboot on a crash (crash_reboot): the guard lets it.
+        boot_fake
+        fake crash-mode reboot
+        fake segv
+        wait_until 20 sh -c "! kill -0 $NS" || fail "no reboot"
+        wait "$UNSHARE"; rc=$?; UNSHARE=
+        [ "$rc" = 129 ] || fail "namespace ended with $rc, want 129 (reboot)"
+        grep -q "reboots (crash_reboot): letting it" "$T/log" || fail "not said"
+}
+
 test_second_crash_is_taken_over_again() {
         crash_and_expect_rescue freeze segv
         ctl exec >/dev/null || fail "exec refused"
@@ -64,6 +85,8 @@ test_guard_killed_leaves_pid1_unharmed() {
         wait_until 5 mode_is normal || fail "no guard"
         in_ns kill -KILL "$(guard_pid)"
         wait_until 5 untraced || fail "still traced"
+        out=$(ctl --timeout 1 status 2>/dev/null); rc=$?
+        [ "$rc" = 3 ] && echo "$out" | grep -q "^guard: not running: PID 1 is unguarded" || fail "status ($rc): $out"
         fake dump /run/alive
         wait_until 5 in_ns test -e /run/alive.done || fail "PID 1 harmed"
         out=$(in_ns env INITSHIM_BIN="$INITSHIM" "$CTL" guard start) || fail "guard start: $out"
