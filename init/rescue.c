@@ -66,8 +66,14 @@ static void fill_status(struct status *s) {
 
 static void write_status_file(void) {
         static char text[2048];
+        static uint64_t last;
         struct status st;
 
+        /* At most once a second: in an orphan storm every wake-up would
+         * otherwise rescan /proc. */
+        if (now_ms() - last < 1000)
+                return;
+        last = now_ms();
         fill_status(&st);
         size_t l = status_format_text(&st, text, sizeof text);
         (void) write_file_atomic(STATUS_FILE, text, l, 0644);
