@@ -659,6 +659,24 @@ static int check_entry(pid_t pid, struct inject_syscall_stop *ss) {
         return 0;
 }
 
+/* Install r at a syscall-entry stop whose registers were e; on success
+ * remember how to undo it (re-run the original syscall nr). */
+static int commit_entry_rewrite(pid_t pid, const struct regs *e, const struct regs *r, long nr,
+                                struct inject_state *st) {
+        int ret = regs_set(pid, r);
+
+        if (ret < 0) {
+                (void) regs_set(pid, e);
+                return ret;
+        }
+        st->saved = *e;
+        st->restore = *e;
+        ARCH_FN(rewind_syscall)(&st->restore.a, nr);
+        st->via = INJECT_VIA_SYSCALL_ENTRY;
+        st->valid = true;
+        return 0;
+}
+
 static int entry_common(pid_t pid, const char *path, char *const argv[], char *const envp[],
                         unsigned flags, struct inject_state *st) {
         struct inject_layout lay;
@@ -683,18 +701,7 @@ static int entry_common(pid_t pid, const char *path, char *const argv[], char *c
 
         r = e;
         ARCH_FN(prepare_execve_entry)(&r.a, lay.path, lay.argv, lay.envp);
-        ret = regs_set(pid, &r);
-        if (ret < 0) {
-                (void) regs_set(pid, &e);
-                return ret;
-        }
-
-        st->saved = e;
-        st->restore = e;
-        ARCH_FN(rewind_syscall)(&st->restore.a, nr);
-        st->via = INJECT_VIA_SYSCALL_ENTRY;
-        st->valid = true;
-        return 0;
+        return commit_entry_rewrite(pid, &e, &r, nr, st);
 }
 
 int inject_execve_at_syscall_entry(pid_t pid, const char *path,
@@ -756,17 +763,7 @@ int inject_rewrite_execve_path(pid_t pid, const char *path, unsigned flags,
 
         r = e;
         regs_set_arg(&r, argi, lay.path);
-        ret = regs_set(pid, &r);
-        if (ret < 0) {
-                (void) regs_set(pid, &e);
-                return ret;
-        }
-        st->saved = e;
-        st->restore = e;
-        ARCH_FN(rewind_syscall)(&st->restore.a, nr);
-        st->via = INJECT_VIA_SYSCALL_ENTRY;
-        st->valid = true;
-        return 0;
+        return commit_entry_rewrite(pid, &e, &r, nr, st);
 }
 
 static int restore_text(pid_t pid, const struct inject_state *st) {
