@@ -76,7 +76,7 @@ integration: all $(ITEST_BIN)
 	@tests/integration/run.sh
 
 # make e2e E2E="boot-252 control" runs a subset.
-e2e: all
+e2e: all $(B)/tests/fake-systemd
 	@tests/e2e/run.sh $(E2E)
 
 demo: all

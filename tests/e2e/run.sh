@@ -80,6 +80,8 @@ trap 'exit 130' INT TERM
 # people edit the tree) must not change them between scenarios.
 mkdir -p "$E2E_WORK/bin"
 cp "$E2E_BIN/initshim" "$E2E_BIN/initshimctl" "$E2E_WORK/bin/"
+# The scripted fake systemd, for scenarios that need a broken version.
+[ -x "$E2E_BIN/tests/fake-systemd" ] && cp "$E2E_BIN/tests/fake-systemd" "$E2E_WORK/bin/"
 E2E_BIN=$E2E_WORK/bin
 E2E_ACCEL_USED=$(e2e_accel "$E2E_CACHE/vmlinuz")
 E2E_JOBS=${E2E_JOBS:-1}

@@ -47,6 +47,7 @@
 extern char **environ;
 static char **saved_argv;
 static int generation = 1;
+static bool deserialized; /* started with --deserialize (a re-exec or a switch) */
 static char crash_mode[16] = "freeze";
 
 static void append(const char *path, const char *text) {
@@ -303,14 +304,22 @@ int main(int argc, char **argv) {
                 printf("systemd 999 (fake)\n+FAKE\n");
                 return 0;
         }
-        for (int i = 1; i + 1 < argc; i++)
-                if (strcmp(argv[i], "--deserialize") == 0) {
-                        char buf[32] = "";
-                        int sfd = atoi(argv[i + 1]);
-                        (void) !read(sfd, buf, sizeof buf - 1);
-                        generation = atoi(buf);
-                        close(sfd);
-                }
+        /* --deserialize N (ours) or --deserialize=N: a re-exec or a switch. */
+        for (int i = 1; i < argc; i++) {
+                const char *fdarg = NULL;
+                if (strcmp(argv[i], "--deserialize") == 0 && i + 1 < argc)
+                        fdarg = argv[i + 1];
+                else if (strncmp(argv[i], "--deserialize=", 14) == 0)
+                        fdarg = argv[i] + 14;
+                if (!fdarg)
+                        continue;
+                char buf[32] = "";
+                int sfd = atoi(fdarg);
+                (void) !read(sfd, buf, sizeof buf - 1);
+                generation = atoi(buf) > 1 ? atoi(buf) : 2;
+                deserialized = true;
+                close(sfd);
+        }
         if (getpid() != 1) {
                 fprintf(stderr, "fake-systemd: not PID 1\n");
                 return 1;
@@ -352,7 +361,7 @@ int main(int argc, char **argv) {
                         deaf = true;
         if (generation > 1 && unlink("/run/fake-systemd.start-deaf") == 0)
                 deaf = true;
-        if (generation > 1 && unlink("/run/fake-systemd.start-crash") == 0)
+        if (deserialized && unlink("/run/fake-systemd.start-crash") == 0)
                 *(volatile int *) 0 = 1;
         int bus = deaf ? -1 : listen_bus();
         for (;;) {

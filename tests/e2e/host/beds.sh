@@ -29,6 +29,7 @@ overlay_stage() {
 	chmod -R 0755 "$dir"
 	install -m 0755 "$E2E_BIN/initshim" "$E2E_BIN/initshimctl" "$dir/usr/sbin/"
 	install -m 0755 "$E2E_DIR/guest/e2e-run" "$dir/$h/e2e-run"
+	[ -x "$E2E_BIN/fake-systemd" ] && install -m 0755 "$E2E_BIN/fake-systemd" "$dir/$h/fake-systemd"
 	install -m 0644 "$E2E_DIR"/lib/*.sh "$dir/$h/lib/"
 	install -m 0644 "$script" "$dir/$h/scenarios/$name.sh"
 	install -m 0644 "$E2E_DIR/guest/initshim-e2e.service" "$dir/etc/systemd/system/"
