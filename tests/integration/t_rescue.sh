@@ -67,8 +67,10 @@ test_orderly_shutdown_stops_processes_first() {
         boot_fake
         to_rescue
         # A process that needs SIGTERM to leave cleanly and records it.
-        in_ns sh -c 'trap "echo stopped > /tmp/'"${T##*/}"'-term; exit 0" TERM; while :; do sleep 0.1; done' &
-        wait_until 5 in_ns pgrep -f "while :" >/dev/null || fail "no bystander"
+        in_ns sh -c 'trap "echo stopped > /tmp/'"${T##*/}"'-term; exit 0" TERM; : > /tmp/'"${T##*/}"'-ready; while :; do sleep 0.1; done' &
+        # Ready only once its trap is set.
+        wait_until 5 test -e "/tmp/${T##*/}-ready" || fail "no bystander"
+        rm -f "/tmp/${T##*/}-ready"
         ctl poweroff | grep -q poweroff || fail "poweroff refused"
         expect_ns_end 130
         test -e "/tmp/${T##*/}-term" || fail "process was not asked to stop"
