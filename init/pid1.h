@@ -61,4 +61,7 @@ bool ratelimit_allow(uint64_t *stamps, size_t *n, size_t max, uint64_t now, uint
 bool restart_allowed(const struct config *c);
 
 /* rescue.c */
+/* Reap every child that has exited, noting the guard, the control parser
+ * and the rescue command among them. */
+void rescue_reap_children(void);
 void rescue_main(const char *reason, const struct config *c) __attribute__((noreturn));

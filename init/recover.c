@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define PF_KTHREAD 0x00200000UL
@@ -78,19 +77,14 @@ static unsigned sweep(int sig, const struct config *c, const pid_t *spare, size_
         return w.alive;
 }
 
-static void reap_some(void) {
-        int st;
-        while (waitpid(-1, &st, WNOHANG) > 0)
-                ;
-}
-
 static bool wait_gone(const struct config *c, const pid_t *spare, size_t n_spare, uint64_t timeout_ms) {
         uint64_t deadline = now_ms() + timeout_ms;
 
         for (;;) {
                 unsigned alive = sweep(0, c, spare, n_spare, false);
-                /* After the sweep: what it saw as zombies are reaped now. */
-                reap_some();
+                /* After the sweep: what it saw as zombies are reaped now, by
+                 * rescue mode's reaper, which notes its own children. */
+                rescue_reap_children();
                 if (alive == 0)
                         return true;
                 if (now_ms() >= deadline)

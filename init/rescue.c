@@ -27,7 +27,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define LAST_TAKEOVER_FILE RUN_DIR "/last-takeover"
 #define MAX_ARGS 256
 
 static const struct config *cfg;
@@ -86,7 +85,7 @@ static void signal_guard(int sig) {
                 log_errno(-errno, LOG_WARNING, "cannot signal the guard");
 }
 
-static void reap_children(void) {
+void rescue_reap_children(void) {
         int st;
         pid_t pid;
 
@@ -267,8 +266,10 @@ static void handle_request(const struct request *req) {
                 if (strcmp(req->arg, "start") == 0) {
                         if (g > 0)
                                 snprintf(text, sizeof text, "ok\nguard already running (pid %d)\n", g);
-                        else if ((g = start_guard(cfg, false)) > 0)
+                        else if ((g = start_guard(cfg, false)) > 0) {
+                                guard_pid_seen = g;
                                 snprintf(text, sizeof text, "ok\nstarted a guard (pid %d)\n", g);
+                        }
                         else
                                 snprintf(text, sizeof text, "error: cannot start a guard: %s\n", strerror(-g));
                 } else if (strcmp(req->arg, "stop") == 0) {
@@ -373,7 +374,7 @@ void rescue_main(const char *reason, const struct config *c) {
         (void) sigprocmask(SIG_SETMASK, &mask, NULL);
         while ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
                 log_errno(-errno, LOG_CRIT, "signalfd failed, retrying");
-                reap_children();
+                rescue_reap_children();
                 (void) poll(NULL, 0, 1000);
         }
         load_list(BOOT_ARGV_FILE, boot_argv_buf, sizeof boot_argv_buf, boot_argv, MAX_ARGS + 1, 1);
@@ -381,7 +382,10 @@ void rescue_main(const char *reason, const struct config *c) {
         if (ctl_setup_paths() < 0)
                 log_error("control FIFO unavailable in rescue mode");
         signal_guard(SIGNAL_GUARD_YIELD);
-        guard_pid_seen = guard_find() > 0 ? guard_find() : 0;
+        /* Our child (forked at boot, or by `guard start` below); its death is
+         * noticed by the reaper. */
+        int g = guard_find();
+        guard_pid_seen = g > 0 ? g : 0;
         ctl_server_init(&server);
         apply_policy(reason);
         /* Still here: rescue mode holds, and an operator may need a shell. */
@@ -391,9 +395,7 @@ void rescue_main(const char *reason, const struct config *c) {
                 struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
                 int timeout = 1000, t;
 
-                reap_children();
-                if (!guard_pid_seen && guard_find() > 0)
-                        guard_pid_seen = guard_find();
+                rescue_reap_children();
                 (void) ctl_server_start(&server);
                 write_status_file();
                 p[1].fd = server.req_fd;

@@ -24,7 +24,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define LAST_TAKEOVER_FILE RUN_DIR "/last-takeover"
 
 extern char **environ;
 

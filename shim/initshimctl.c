@@ -191,7 +191,7 @@ static void print_unserved_status(void) {
         exe[l < 0 ? 0 : l] = '\0';
         printf("mode: unknown (nobody serves %s)\n", CONTROL_FIFO);
         printf("pid1: %s\n", exe[0] ? exe : "unknown");
-        if (read_file(RUN_DIR "/last-takeover", last, sizeof last) > 0)
+        if (read_file(LAST_TAKEOVER_FILE, last, sizeof last) > 0)
                 printf("last-takeover: %s\n", last);
         printf("guard: not running: PID 1 is unguarded ('initshimctl guard start' attaches a new guard)\n");
 }
