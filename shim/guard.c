@@ -334,6 +334,9 @@ void guard_main(const struct config *c, const struct guard_options *o) {
          * execs systemd, so we see systemd from its first instruction. */
         if (tracer_init(&tracer, environ) == 0)
                 (void) tracer_attach(&tracer, 1);
+        /* Findable before PID 1 goes on: if boot falls through to rescue
+         * mode at once, rescue mode must find us to take the FIFO over. */
+        write_pid_file();
         if (o->ready_fd >= 0) {
                 (void) !write(o->ready_fd, "1", 1);
                 close(o->ready_fd);
@@ -341,11 +344,11 @@ void guard_main(const struct config *c, const struct guard_options *o) {
         if (sfd < 0) {
                 log_errno(-errno, LOG_ERR, "guard: signalfd failed, guard exits");
                 tracer_detach(&tracer);
+                (void) unlink(GUARD_PID_FILE);
                 _exit(1);
         }
         set_oom_score_adj();
         trim_resident_set();
-        write_pid_file();
         ctl_server_init(&server);
         server.wanted = o->serve;
         tracer.crash_timeout_ms = c->crash_timeout_ms;
