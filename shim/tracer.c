@@ -177,6 +177,21 @@ static void resume(struct tracer *t, enum __ptrace_request how, int sig) {
                 log_errno(-errno, LOG_WARNING, "guard: cannot resume PID %d", (int) t->pid);
 }
 
+/* PID 1 is followed syscall by syscall while its crash handler runs, while
+ * an injected execve is pending, and while a switch waits for the re-exec's
+ * execve; otherwise it runs free. */
+static enum __ptrace_request resume_mode(const struct tracer *t) {
+        switch (t->state) {
+        case TRACER_CRASH_FOLLOW:
+        case TRACER_INJECTED:
+        case TRACER_SWITCH_FOLLOW:
+        case TRACER_SWITCH_EXEC:
+                return PTRACE_SYSCALL;
+        default:
+                return PTRACE_CONT;
+        }
+}
+
 static int inject(struct tracer *t, bool at_entry) {
         char *argv[] = { (char *) "initshim", (char *) "--rescue", (char *) "--reason", t->reason, NULL };
         int r;
@@ -447,8 +462,7 @@ int tracer_handle(struct tracer *t, int st) {
                 return 0;
         }
         if (event != 0) {
-                resume(t, t->state == TRACER_CRASH_FOLLOW || t->state == TRACER_INJECTED ? PTRACE_SYSCALL : PTRACE_CONT,
-                       0);
+                resume(t, resume_mode(t), 0);
                 return 0;
         }
         if (sig == (SIGTRAP | 0x80))
@@ -464,25 +478,23 @@ int tracer_handle(struct tracer *t, int st) {
                 }
                 return 0;
         }
-        if (t->state == TRACER_SWITCH_FOLLOW || t->state == TRACER_SWITCH_EXEC || t->state == TRACER_SWITCH_STOP) {
-                enum signal_policy p = tracer_signal_policy(sig, read_sigcgt(t->pid));
-                if (p == SIGNAL_CRASH || p == SIGNAL_CRASH_UNHANDLED) {
-                        /* Crashed while switching: the crash path takes it from here. */
-                        t->switch_result = -ECANCELED;
-                        t->state = TRACER_RUNNING;
-                } else {
-                        resume(t, t->state == TRACER_SWITCH_STOP ? PTRACE_CONT : PTRACE_SYSCALL,
-                               p == SIGNAL_PASS ? sig : 0);
-                        return 0;
-                }
-        }
-        if (t->state == TRACER_INJECTED || t->state == TRACER_CRASH_FOLLOW) {
-                /* Nested signals while the handler runs: deliver what it catches. */
-                enum signal_policy p = tracer_signal_policy(sig, read_sigcgt(t->pid));
-                resume(t, PTRACE_SYSCALL, p == SIGNAL_PASS || p == SIGNAL_CRASH ? sig : 0);
+        if (t->state == TRACER_WEDGED)
+                return 0;
+        enum signal_policy p = tracer_signal_policy(sig, read_sigcgt(t->pid));
+        bool switching = t->state == TRACER_SWITCH_STOP || t->state == TRACER_SWITCH_FOLLOW ||
+                         t->state == TRACER_SWITCH_EXEC;
+        if (switching && (p == SIGNAL_CRASH || p == SIGNAL_CRASH_UNHANDLED)) {
+                /* Crashed while switching: the crash path below takes it from here. */
+                t->switch_result = -ECANCELED;
+                t->state = TRACER_RUNNING;
+        } else if (t->state != TRACER_RUNNING) {
+                /* Nested in a crash handler, a takeover or a switch: deliver what
+                 * PID 1 catches (a nested crash of the handler included), keep
+                 * following. */
+                resume(t, resume_mode(t), p == SIGNAL_PASS || p == SIGNAL_CRASH ? sig : 0);
                 return 0;
         }
-        switch (tracer_signal_policy(sig, read_sigcgt(t->pid))) {
+        switch (p) {
         case SIGNAL_SUPPRESS:
                 log_notice("guard: not delivering %s to PID %d (it does not handle it)", signal_name(sig),
                            (int) t->pid);
