@@ -164,6 +164,19 @@ static void do_reexec(void) {
  * every method call (systemd answers Peer.Ping from its event loop). */
 static unsigned reply_delay_ms;
 
+/* Add ch to a line; true once a whole line is in `line` (NUL-terminated;
+ * *n starts over). Long lines are cut. */
+static bool line_add(char ch, char *line, size_t cap, size_t *n) {
+        if (ch != '\n') {
+                if (*n < cap - 1)
+                        line[(*n)++] = ch;
+                return false;
+        }
+        line[*n] = '\0';
+        *n = 0;
+        return true;
+}
+
 static int read_full(int fd, void *buf, size_t n) {
         size_t got = 0;
         while (got < n) {
@@ -190,13 +203,8 @@ static void serve_bus_client(int fd) {
                         return;
                 if (ch == '\0' && n == 0)
                         continue;
-                if (ch != '\n') {
-                        if (n < sizeof line - 1)
-                                line[n++] = ch;
+                if (!line_add(ch, line, sizeof line, &n))
                         continue;
-                }
-                line[n] = '\0';
-                n = 0;
                 if (strncmp(line, "AUTH EXTERNAL", 13) == 0)
                         (void) !write(fd, "OK 0123456789abcdef0123456789abcdef\r\n", 37);
                 else if (strncmp(line, "BEGIN", 5) == 0)
@@ -383,15 +391,8 @@ int main(int argc, char **argv) {
                 ssize_t r = read(fd, &ch, 1);
                 if (r < 0 && errno == EINTR)
                         continue;
-                if (r <= 0)
+                if (r <= 0 || !line_add(ch, line, sizeof line, &n))
                         continue;
-                if (ch != '\n') {
-                        if (n < sizeof line - 1)
-                                line[n++] = ch;
-                        continue;
-                }
-                line[n] = '\0';
-                n = 0;
                 char *arg = strchr(line, ' ');
                 if (arg)
                         *arg++ = '\0';
