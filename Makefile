@@ -11,6 +11,9 @@ DESTDIR  ?=
 SBINDIR  ?= /sbin
 MANDIR   ?= $(PREFIX)/share/man
 UNITDIR  ?= /lib/systemd/system
+# Where initramfs-tools and dracut look for hooks and modules.
+ITOOLSDIR ?= /usr/share/initramfs-tools
+DRACUTDIR ?= /usr/lib/dracut
 B        := build
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
@@ -104,7 +107,9 @@ install: all
 	install -D -m 0644 docs/man/initshimctl.8 $(DESTDIR)$(MANDIR)/man8/initshimctl.8
 	install -D -m 0644 docs/man/initshim.conf.5 $(DESTDIR)$(MANDIR)/man5/initshim.conf.5
 	install -D -m 0644 shim/initshim-guard.service $(DESTDIR)$(UNITDIR)/initshim-guard.service
-	@if [ -d initramfs ] && [ -f initramfs/install.sh ]; then DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) sh initramfs/install.sh; fi
+	install -D -m 0755 initramfs/initramfs-tools/hooks/initshim $(DESTDIR)$(ITOOLSDIR)/hooks/initshim
+	install -D -m 0755 initramfs/dracut/90initshim/module-setup.sh \
+		$(DESTDIR)$(DRACUTDIR)/modules.d/90initshim/module-setup.sh
 
 clean:
 	rm -rf $(B)
