@@ -17,9 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+/* API file systems this process mounted (bit per entry of api_mounts[]). */
+static unsigned mounted_here;
 
 static bool is_mountpoint(const char *path) {
         struct stat a, b;
@@ -33,23 +38,36 @@ static bool is_mountpoint(const char *path) {
         return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
 }
 
-static void mount_if_missing(const char *what, const char *where, const char *type, unsigned long flags,
-                             const char *opts, mode_t mode) {
-        if (is_mountpoint(where))
-                return;
-        if (mkdir(where, mode) < 0 && errno != EEXIST)
-                return;
-        /* Same flags and options as systemd's mount-setup.c, so that systemd
-         * finds them acceptable and leaves them alone. */
-        if (mount(what, where, type, flags, opts) < 0)
-                log_errno(-errno, LOG_WARNING, "cannot mount %s on %s", type, where);
+/* Same flags and options as systemd's mount-setup.c, so that systemd finds
+ * them acceptable and leaves them alone. */
+static const struct {
+        const char *what, *where, *type, *opts;
+        unsigned long flags;
+        mode_t mode;
+} api_mounts[] = {
+        { "proc", "/proc", "proc", NULL, MS_NOSUID | MS_NOEXEC | MS_NODEV, 0555 },
+        { "devtmpfs", "/dev", "devtmpfs", "mode=0755,size=4m", MS_NOSUID | MS_STRICTATIME, 0755 },
+        { "tmpfs", "/run", "tmpfs", "mode=0755,size=20%,nr_inodes=800k", MS_NOSUID | MS_NODEV | MS_STRICTATIME, 0755 },
+};
+
+/* Mounts the first n API file systems that are missing. */
+static void mount_missing(size_t n) {
+        for (size_t i = 0; i < n && i < ELEMENTSOF(api_mounts); i++) {
+                if (is_mountpoint(api_mounts[i].where))
+                        continue;
+                if (mkdir(api_mounts[i].where, api_mounts[i].mode) < 0 && errno != EEXIST)
+                        continue;
+                if (mount(api_mounts[i].what, api_mounts[i].where, api_mounts[i].type, api_mounts[i].flags,
+                          api_mounts[i].opts) < 0)
+                        log_errno(-errno, LOG_WARNING, "cannot mount %s on %s", api_mounts[i].type,
+                                  api_mounts[i].where);
+                else
+                        mounted_here |= 1u << i;
+        }
 }
 
 void ensure_api_filesystems(void) {
-        mount_if_missing("proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, 0555);
-        mount_if_missing("devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=4m", 0755);
-        mount_if_missing("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
-                         "mode=0755,size=20%,nr_inodes=800k", 0755);
+        mount_missing(ELEMENTSOF(api_mounts));
 }
 
 static void report_config_problem(const char *source, unsigned line, const char *msg) {
@@ -91,7 +109,11 @@ static void save_list(const char *path, char **list) {
 }
 
 pid_t start_guard(const struct config *c, bool serve) {
-        struct guard_options o = { .ready_fd = -1, .serve = serve };
+        return start_guard_with(c, &(struct guard_options){ .ready_fd = -1, .serve = serve });
+}
+
+pid_t start_guard_with(const struct config *c, const struct guard_options *opts) {
+        struct guard_options o = *opts;
         int p[2];
         pid_t pid;
 
@@ -122,21 +144,93 @@ pid_t start_guard(const struct config *c, bool serve) {
         return pid;
 }
 
+/* Is / still the initramfs (rootfs is a ramfs or a tmpfs)? */
+static bool root_is_initramfs(void) {
+        struct statfs s;
+
+        return statfs("/", &s) == 0 && (s.f_type == RAMFS_MAGIC || s.f_type == TMPFS_MAGIC);
+}
+
+/* Traced already by a guard: initshim booted as rdinit= forked it in the
+ * initramfs and it followed PID 1 here (init=/sbin/initshim). */
+static bool already_guarded(void) {
+        char status[2048], path[64], comm[32];
+        const char *t;
+        long tracer;
+
+        if (read_file("/proc/self/status", status, sizeof status) <= 0 || !(t = strstr(status, "TracerPid:")))
+                return false;
+        tracer = strtol(t + 10, NULL, 10);
+        if (tracer <= 1)
+                return false;
+        snprintf(path, sizeof path, "/proc/%ld/comm", tracer);
+        if (read_file(path, comm, sizeof comm) <= 0)
+                return false;
+        comm[strcspn(comm, "\n")] = '\0';
+        return strcmp(comm, GUARD_COMM) == 0;
+}
+
+/* rdinit=/sbin/initshim in an initramfs made with our hook or dracut module
+ * (initrd-init = /init): fork the guard, then hand PID 1 to the initramfs's
+ * own init, which mounts the real root and switches to it. The guard follows
+ * PID 1 through the switch-root (guard.c) and serves the control FIFO from
+ * the real root. Returns only if that init cannot be executed. */
+static void initrd_stage(const struct config *c, char **argv, char **envp) {
+        pid_t g = -1;
+
+        if (c->guard)
+                g = start_guard_with(c, &(struct guard_options){
+                                                .ready_fd = -1,
+                                                .initrd = true,
+                                                .argv0 = argv[0],
+                                                .reload_config = load_config });
+        /* Leave the initramfs as its init expects it: initramfs-tools' /init
+         * mounts /proc, /dev and /run itself and moves them to the real root;
+         * ours would stay behind, stacked underneath. The guard holds what it
+         * needs of them open. */
+        for (size_t i = 0; i < ELEMENTSOF(api_mounts); i++)
+                if ((mounted_here & (1u << i)) && umount2(api_mounts[i].where, MNT_DETACH) < 0)
+                        log_errno(-errno, LOG_WARNING, "cannot unmount %s", api_mounts[i].where);
+        if (g > 0)
+                log_notice("initrd stage: guard %d attached, executing %s", (int) g, c->initrd_init);
+        else
+                log_warning("initrd stage: executing %s unguarded", c->initrd_init);
+        argv[0] = (char *) c->initrd_init;
+        execve(c->initrd_init, argv, envp);
+        log_set_console(true);
+        log_errno(-errno, LOG_ERR, "initrd stage: cannot execute %s; booting systemd from the initramfs",
+                  c->initrd_init);
+        log_set_console(c->console);
+        mount_missing(ELEMENTSOF(api_mounts));
+}
+
 void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
         static struct config cfg;
         struct candidate cand[CONFIG_CANDIDATES_MAX];
+        bool guarded;
         size_t n;
         (void) argc;
 
-        ensure_api_filesystems();
+        /* /proc and /dev first: the config may come from the kernel command
+         * line, and the log goes to /dev/kmsg. */
+        mount_missing(2);
         log_open("initshim");
         load_config(&cfg);
+        if (cfg.initrd_init[0] && root_is_initramfs()) {
+                guarded = false;
+                initrd_stage(&cfg, argv, envp);
+        } else {
+                ensure_api_filesystems();
+                guarded = already_guarded();
+        }
         save_core_pattern();
         if (ctl_setup_paths() == 0) {
                 save_list(BOOT_ARGV_FILE, argv + 1);
                 save_list(BOOT_ENV_FILE, envp);
         }
-        if (cfg.guard)
+        if (guarded)
+                log_info("the guard started in the initramfs traces PID 1 already");
+        else if (cfg.guard)
                 (void) start_guard(&cfg, true);
 
         n = config_boot_candidates(&cfg, cand, ELEMENTSOF(cand));
@@ -159,7 +253,12 @@ void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
                 int l = snprintf(us, sizeof us, "%llu\n", (unsigned long long) t);
 
                 if (access(cand[i].path, X_OK) < 0) {
-                        log_errno(-errno, LOG_ERR, "cannot execute %s (%s)", cand[i].path, cand[i].why);
+                        /* On the console: the operator must see why the boot
+                         * took a fallback. */
+                        log_set_console(true);
+                        log_errno(-errno, LOG_ERR, "cannot execute %s (%s)%s", cand[i].path, cand[i].why,
+                                  i + 1 < n ? ", trying the next candidate" : "");
+                        log_set_console(cfg.console);
                         continue;
                 }
                 (void) write_file_atomic(RUN_DIR "/boot-exec-us", us, (size_t) l, 0600);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "guard.h"
 
 #define INITSHIM_VERSION "0.1"
 
@@ -38,6 +39,7 @@ void load_config(struct config *c);
 /* boot.c */
 void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) __attribute__((noreturn));
 pid_t start_guard(const struct config *c, bool serve);
+pid_t start_guard_with(const struct config *c, const struct guard_options *o);
 /* Mount /proc, /dev and /run when missing, as systemd would. */
 void ensure_api_filesystems(void);
 

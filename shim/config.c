@@ -231,6 +231,8 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
         }
         if (strcmp(key, "state-dir") == 0)
                 return set_path(c->state_dir, value, err, errlen);
+        if (strcmp(key, "initrd-init") == 0)
+                return set_path(c->initrd_init, value, err, errlen);
         if (strcmp(key, "keep-cgroups") == 0) {
                 r = copy_string(c->keep_cgroups, sizeof c->keep_cgroups, value);
                 if (r < 0)

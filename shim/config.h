@@ -61,6 +61,7 @@ struct config {
         uint64_t switch_grace_ms;          /* a switched-to version must answer within this */
         char state_dir[CONFIG_PATH_MAX];   /* persistent version state (/var/lib/initshim) */
         unsigned boot_tries;               /* unhealthy boots in a row before a version is skipped */
+        char initrd_init[CONFIG_PATH_MAX]; /* in an initramfs: its own init to exec (docs/boot.md) */
 };
 
 #define AUTO_REEXEC_MEMORY (1u << 0)

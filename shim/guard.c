@@ -33,6 +33,14 @@ static const struct config *cfg;
 static uint64_t mode_since;
 static bool detached_on_request;
 
+/* Started in the initramfs (rdinit=): until PID 1 switches root, the guard
+ * only traces. proc_fd is a procfs held open through the switch-root, which
+ * moves or deletes every path we had; own_cfg is the real root's config. */
+static bool in_initrd;
+static int proc_fd = -1;
+static struct config own_cfg;
+static void (*reload_config)(struct config *c);
+
 int guard_find(void) {
         char buf[32], path[64], stat[512], *p;
         long pid, ppid;
@@ -262,11 +270,59 @@ static bool pid1_is_initshim(void) {
                a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* Has PID 1 switched root (systemd's switch_root(), klibc's run-init)? Then
+ * re-root the guard into PID 1's root, so that /run/initshim, the config,
+ * systemd's bus and the versions' paths mean to us what they mean to PID 1. */
+static bool follow_pid1_root(void) {
+        struct stat mine, its;
+        int fd;
+
+        if (fstatat(proc_fd, "1/root/", &its, 0) < 0 || stat("/", &mine) < 0)
+                return false;
+        if (its.st_dev == mine.st_dev && its.st_ino == mine.st_ino)
+                return false;
+        fd = openat(proc_fd, "1/root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fchdir(fd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+                log_errno(-errno, LOG_ERR, "guard: cannot follow PID 1 into its new root");
+                if (fd >= 0)
+                        close(fd);
+                return false;
+        }
+        close(fd);
+        return true;
+}
+
+/* In the real root at last: take up what a guard started there does. */
+static void arrive_from_initrd(void) {
+        in_initrd = false;
+        log_notice("PID 1 switched root, the guard follows it");
+        if (reload_config) {
+                reload_config(&own_cfg);
+                cfg = &own_cfg;
+        }
+        tracer.crash_timeout_ms = cfg->crash_timeout_ms;
+        watch_init(cfg, &tracer);
+        switch_init(cfg, &tracer, &server);
+        if (ctl_setup_paths() == 0)
+                write_pid_file();
+        mode_since = now_ms();
+        server.wanted = true;
+        server.next_spawn_ms = 0;
+}
+
 static void on_pid1_exec(int event) {
         char exe[256];
         const char *base;
 
+        if (in_initrd && event == TRACER_EVENT_EXEC && follow_pid1_root())
+                arrive_from_initrd();
         read_exe(1, exe, sizeof exe);
+        if (in_initrd) {
+                /* Nothing to ask an initramfs's init (it may be a script). */
+                log_info("guard: PID 1 is now %s (initramfs)", exe[0] ? exe : "?");
+                tracer.pid1_version[0] = '\0';
+                return;
+        }
         base = strrchr(exe, '/');
         base = base ? base + 1 : exe;
         if (strncmp(base, "systemd-shutdown", 16) == 0) {
@@ -334,9 +390,24 @@ void guard_main(const struct config *c, const struct guard_options *o) {
          * execs systemd, so we see systemd from its first instruction. */
         if (tracer_init(&tracer, environ) == 0)
                 (void) tracer_attach(&tracer, 1);
-        /* Findable before PID 1 goes on: if boot falls through to rescue
-         * mode at once, rescue mode must find us to take the FIFO over. */
-        write_pid_file();
+        in_initrd = o->initrd;
+        reload_config = o->reload_config;
+        if (in_initrd) {
+                /* Before PID 1 goes on and unmounts /proc. */
+                proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (proc_fd < 0)
+                        log_errno(-errno, LOG_ERR, "guard: cannot hold /proc; it will not follow the switch-root");
+                set_oom_score_adj();
+                trim_resident_set();
+                /* systemd kills what the initramfs left running when it
+                 * switches root, except processes whose argv[0] starts with
+                 * '@' (src/shared/killall.c, systemd.io/ROOT_STORAGE_DAEMONS). */
+                if (o->argv0 && o->argv0[0])
+                        o->argv0[0] = '@';
+        } else
+                /* Findable before PID 1 goes on: if boot falls through to rescue
+                 * mode at once, rescue mode must find us to take the FIFO over. */
+                write_pid_file();
         if (o->ready_fd >= 0) {
                 (void) !write(o->ready_fd, "1", 1);
                 close(o->ready_fd);
@@ -347,10 +418,12 @@ void guard_main(const struct config *c, const struct guard_options *o) {
                 (void) unlink(GUARD_PID_FILE);
                 _exit(1);
         }
-        set_oom_score_adj();
-        trim_resident_set();
+        if (!in_initrd) {
+                set_oom_score_adj();
+                trim_resident_set();
+        }
         ctl_server_init(&server);
-        server.wanted = o->serve;
+        server.wanted = o->serve && !in_initrd;
         tracer.crash_timeout_ms = c->crash_timeout_ms;
         watch_init(c, &tracer);
         switch_init(c, &tracer, &server);
@@ -389,7 +462,10 @@ void guard_main(const struct config *c, const struct guard_options *o) {
                                 if (sig == SIGNAL_GUARD_YIELD) {
                                         log_info("PID 1 is initshim: handing the control FIFO to it");
                                         ctl_server_stop(&server, 2000);
-                                } else if (sig == SIGNAL_GUARD_RESUME) {
+                                        /* Rescue mode without a takeover (a boot that found
+                                         * no systemd): nothing to health-check either. */
+                                        watch_pid1_exec(true);
+                                } else if (sig == SIGNAL_GUARD_RESUME && !in_initrd) {
                                         log_info("PID 1 is systemd again: serving the control FIFO");
                                         mode_since = now_ms();
                                         server.wanted = true;
@@ -408,6 +484,8 @@ void guard_main(const struct config *c, const struct guard_options *o) {
                 }
                 /* Always: a tracee stop may come without a fresh SIGCHLD. */
                 reap_and_trace();
+                if (in_initrd)
+                        continue;
                 watch_run(p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)));
                 switch_run();
                 publish_state();

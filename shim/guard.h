@@ -15,6 +15,9 @@
 struct guard_options {
         int ready_fd;  /* write one byte here once attached (or failed), then close; -1: none */
         bool serve;    /* own the FIFO from the start (false when PID 1 is rescue-mode initshim) */
+        bool initrd;   /* started in the initramfs: serve nothing until PID 1 switches root */
+        char *argv0;   /* initrd: our argv[0], marked '@' so systemd spares us at switch-root */
+        void (*reload_config)(struct config *c); /* initrd: read the real root's config */
 };
 
 void guard_main(const struct config *c, const struct guard_options *o) __attribute__((noreturn));

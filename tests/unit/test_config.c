@@ -56,8 +56,10 @@ static void test_full_file(void **state) {
                   "console = yes\n"
                   "guard = off\n"
                   "shutdown-timeout = 1500ms\n"
+                  "initrd-init = /init\n"
                   "rescue-command = /bin/sh -c 'echo hi'\n");
         assert_int_equal(reports, 0);
+        assert_string_equal(c.initrd_init, "/init");
         assert_string_equal(c.systemd, "/usr/lib/systemd/systemd");
         assert_int_equal(c.n_versions, 2);
         assert_string_equal(config_find_version(&c, "254-bpo")->path, "/usr/lib/systemd-254/systemd");
@@ -87,8 +89,9 @@ static void test_bad_values_keep_defaults(void **state) {
         assert_false(c.console);
         assert_int_equal(c.shutdown_timeout_ms, 10000);
 
-        parse(&c, "version bad/name = /x\nversion ok = relative\n");
-        assert_int_equal(reports, 2);
+        parse(&c, "version bad/name = /x\nversion ok = relative\ninitrd-init = init\n");
+        assert_int_equal(reports, 3);
+        assert_string_equal(c.initrd_init, "");
         assert_int_equal(c.n_versions, 0);
 }
 
