@@ -59,6 +59,7 @@ static void fill_status(struct status *s) {
         read_exe(getpid(), s->pid1_exe, sizeof s->pid1_exe);
         snprintf(s->pid1_version, sizeof s->pid1_version, "initshim %s", INITSHIM_VERSION);
         (void) copy_string(s->last_takeover, sizeof s->last_takeover, rescue_reason);
+        status_read_last_switch(s);
         s->zombies = count_zombie_children(getpid());
         guard_describe(s->guard, sizeof s->guard);
 }

@@ -133,6 +133,7 @@ static void fill_status(struct status *s) {
                 (void) copy_string(s->last_takeover, sizeof s->last_takeover, tracer.last_takeover);
         else if (read_file(LAST_TAKEOVER_FILE, s->last_takeover, sizeof s->last_takeover) > 0)
                 s->last_takeover[strcspn(s->last_takeover, "\n")] = '\0';
+        status_read_last_switch(s);
         s->zombies = count_zombie_children(1);
         char us[32];
         if (read_file(RUN_DIR "/boot-exec-us", us, sizeof us) > 0)

@@ -25,6 +25,7 @@
 #define BOOT_ENV_FILE RUN_DIR "/boot.env"
 #define BOOT_VERSION_FILE RUN_DIR "/boot-version"
 #define LAST_TAKEOVER_FILE RUN_DIR "/last-takeover"
+#define LAST_SWITCH_FILE RUN_DIR "/last-switch"
 
 #define PROTO_LINE_MAX 512
 #define PROTO_NAME_MAX 64

@@ -1,4 +1,5 @@
 #include "status.h"
+#include "protocol.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -22,6 +23,13 @@ const char *mode_to_string(enum mode m) {
                 return "rescue";
         }
         return "?";
+}
+
+void status_read_last_switch(struct status *s) {
+        if (read_file(LAST_SWITCH_FILE, s->last_switch, sizeof s->last_switch) > 0)
+                s->last_switch[strcspn(s->last_switch, "\n")] = '\0';
+        else
+                s->last_switch[0] = '\0';
 }
 
 struct out {
@@ -73,6 +81,7 @@ size_t status_format_text(const struct status *s, char *buf, size_t n) {
         put(&o, "pid1: %s\n", s->pid1_exe[0] ? s->pid1_exe : "unknown");
         put(&o, "pid1-version: %s\n", s->pid1_version[0] ? s->pid1_version : "unknown");
         put(&o, "last-takeover: %s\n", s->last_takeover[0] ? s->last_takeover : "none");
+        put(&o, "last-switch: %s\n", s->last_switch[0] ? s->last_switch : "none");
         put(&o, "zombies: %u\n", s->zombies);
         put(&o, "guard: %s\n", s->guard[0] ? s->guard : "unknown");
         if (s->boot_exec_us)
@@ -94,6 +103,7 @@ size_t status_format_json(const struct status *s, char *buf, size_t n) {
         put_json_string(&o, "pid1", s->pid1_exe, true);
         put_json_string(&o, "pid1_version", s->pid1_version, true);
         put_json_string(&o, "last_takeover", s->last_takeover, true);
+        put_json_string(&o, "last_switch", s->last_switch, true);
         put(&o, "\"zombies\":%u,", s->zombies);
         put_json_string(&o, "guard", s->guard, true);
         put(&o, "\"boot_exec_us\":%llu,", (unsigned long long) s->boot_exec_us);

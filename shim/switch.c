@@ -32,9 +32,27 @@ bool switch_pending(void) {
         return phase != IDLE;
 }
 
+/* The outcome for status (last-switch:), rescue mode's included: the
+ * reply without its "ok" line, on one line. */
+static void record(const char *reply) {
+        char line[320];
+        size_t i;
+
+        if (strncmp(reply, "ok\n", 3) == 0)
+                reply += 3;
+        snprintf(line, sizeof line, "%s -> %s: %s", previous, target, reply);
+        for (i = 0; line[i]; i++)
+                if (line[i] == '\n')
+                        line[i] = ' ';
+        while (i > 0 && line[i - 1] == ' ')
+                line[--i] = '\0';
+        (void) write_file_atomic(LAST_SWITCH_FILE, line, i, 0644);
+}
+
 static void answer(const char *fmt, const char *a, const char *b) {
         static char text[PROTO_REPLY_MAX];
         snprintf(text, sizeof text, fmt, a, b);
+        record(text);
         (void) ctl_server_answer(server, text);
         phase = IDLE;
 }
@@ -144,6 +162,7 @@ void switch_run(void) {
                 vstate_clear_bad(target);
                 log_notice("switch: PID 1 runs %s (%s) and answers", target, target_version);
                 snprintf(text, sizeof text, "ok\nswitched to %s (%s), state kept\n", target, target_version);
+                record(text);
                 (void) ctl_server_answer(server, text);
                 phase = IDLE;
                 return;

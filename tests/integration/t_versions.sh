@@ -26,6 +26,7 @@ liveness-interval = 0"
         [ "$(pid1_exe)" = "$A" ] || fail "PID 1 runs $(pid1_exe)"
         fake_ready 3 || fail "state not handed over the second time"
         in_ns kill -0 "$svc" || fail "service lost"
+        ctl status | grep -q "^last-switch: $Bf -> $A: switched to $A" || fail "status: $(ctl status)"
         rm_fakes
 }
 
@@ -59,6 +60,8 @@ switch-grace = 2s"
         [ "$(pid1_exe)" = "$A" ] || fail "PID 1 runs $(pid1_exe)"
         ctl versions | grep -q "^b " || fail "no versions"
         grep -q "marked $Bf bad" "$T/log" || fail "not marked bad"
+        ctl status | grep -q "^last-switch: $A -> $Bf: error: no answer to Ping .* rolled back to $A" ||
+                fail "status: $(ctl status)"
         rm_fakes
 }
 
@@ -77,5 +80,6 @@ switch-grace = 5s"
         wait_until 20 fake_ready 1 || fail "previous version not restarted"
         [ "$(pid1_exe)" = "$A" ] || fail "PID 1 runs $(pid1_exe), not the last good one"
         grep -q "marked $Bf bad: crashed right after a switch" "$T/log" || fail "not marked bad"
+        ctl status | grep -q "^last-switch: $A -> $Bf: error: $Bf failed after the switch" || fail "status: $(ctl status)"
         rm_fakes
 }
