@@ -26,5 +26,7 @@ e2e_expect "PID 1 executable (the last good version)" /usr/lib/systemd/systemd "
 e2e_expect "manager version" 252 "$(e2e_manager_major)"
 initshimctl versions | grep -q '^broken .*marked bad: crashed right after a switch' ||
 	e2e_fail "not marked bad: $(initshimctl versions)"
+initshimctl status | grep -q '^last-switch: /usr/lib/systemd/systemd -> /usr/lib/initshim-e2e/fake-systemd: error: .*failed after the switch' ||
+	e2e_fail "status lacks the switch's outcome: $(initshimctl status)"
 e2e_initshim_checks normal
 e2e_pass "crashing candidate rolled back to 252"
