@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* API file systems this process mounted (bit per entry of api_mounts[]). */
@@ -201,6 +203,11 @@ static void initrd_stage(const struct config *c, char **argv, char **envp) {
         log_errno(-errno, LOG_ERR, "initrd stage: cannot execute %s; booting systemd from the initramfs",
                   c->initrd_init);
         log_set_console(c->console);
+        /* That guard waits for a switch-root that will not come: replace it
+         * with one that serves at once (killing a tracer detaches it). */
+        if (g > 0 && kill(g, SIGKILL) == 0)
+                while (waitpid(g, NULL, 0) < 0 && errno == EINTR)
+                        ;
         mount_missing(ELEMENTSOF(api_mounts));
 }
 

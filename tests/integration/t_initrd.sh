@@ -7,14 +7,15 @@
 
 INITRD_INIT=$B/tests/initrd-init
 
-# initrd_start CONFIG NEXT: NEXT is the real root's init that /init execs.
+# initrd_start CONFIG NEXT [noinit]: NEXT is the real root's init that /init
+# execs. noinit: the initramfs has no /init, but a copy of the fake systemd.
 initrd_start() {
         T=$(mktemp -d /tmp/initshim-it.XXXXXX)
         printf 'state-dir = %s\n%s\n' "$T/state" "$1" > "$T/initshim.conf"
         : > "$T/masked"
         unshare --pid --fork --mount --mount-proc --propagation private -- \
                 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin INITSHIM_LOG=stderr \
-                INITSHIM_CONF="$T/initshim.conf" INITSHIM_BIN="$INITSHIM" INITRD_NEXT="$2" \
+                INITSHIM_CONF="$T/initshim.conf" INITSHIM_BIN="$INITSHIM" INITRD_NEXT="$2" NOINIT="${3:-}" \
                 /bin/bash -c 'set -e
                         T='"$T"'
                         mount -t tmpfs -o mode=0755 tmpfs /run
@@ -26,7 +27,12 @@ initrd_start() {
                         mount -t tmpfs -o mode=0755 initramfs "$R"
                         mkdir -p "$R/sbin" "$R/newroot" "$R/dev" "$R$T"
                         cp "'"$INITSHIM"'" "$R/sbin/initshim"
-                        cp "'"$INITRD_INIT"'" "$R/init"
+                        if [ -z "$NOINIT" ]; then
+                                cp "'"$INITRD_INIT"'" "$R/init"
+                        else
+                                mkdir -p "$R$(dirname "'"$FAKE"'")"
+                                cp "'"$FAKE"'" "$R'"$FAKE"'"
+                        fi
                         { cat "$T/initshim.conf"; echo "initrd-init = /init"; } > "$R$T/initshim.conf"
                         mount --rbind / "$R/newroot"
                         for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
@@ -73,5 +79,17 @@ on-failure = hold" "$INITSHIM"
         [ "$(in_ns pgrep -c -x initshim-guard)" = 1 ] || fail "$(in_ns pgrep -c -x initshim-guard) guards"
         [ -n "$(guard_pid)" ] && [ "$(tracer_of_pid1)" != 0 ] || fail "PID 1 unguarded"
         wait_until 5 mode_is normal || fail "no control FIFO"
+        ns_stop
+}
+
+test_initrd_without_init_boots_from_the_initramfs_with_one_guard() {
+        initrd_start "systemd = $FAKE
+on-failure = hold" "" noinit
+        wait_until 10 in_ns grep -q "generation 1" "$T/initrd/run/fake-systemd.ready" ||
+                fail "the initramfs's systemd did not come up"
+        grep -q "initrd stage: cannot execute /init" "$T/log" || fail "failure not said"
+        [ "$(in_ns pgrep -c -x initshim-guard)" = 1 ] || fail "$(in_ns pgrep -c -x initshim-guard) guards"
+        [ "$(tracer_of_pid1)" != 0 ] || fail "PID 1 unguarded"
+        wait_until 5 in_ns test -p "$T/initrd/run/initshim/control" || fail "no control FIFO"
         ns_stop
 }
