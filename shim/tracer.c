@@ -496,8 +496,11 @@ int tracer_handle(struct tracer *t, int st) {
         }
         switch (p) {
         case SIGNAL_SUPPRESS:
-                log_notice("guard: not delivering %s to PID %d (it does not handle it)", signal_name(sig),
-                           (int) t->pid);
+                /* Worth a word only where the default action is not to ignore
+                 * (an initramfs's shell gets a SIGCHLD per command). */
+                if (sig != SIGCHLD && sig != SIGURG && sig != SIGWINCH)
+                        log_notice("guard: not delivering %s to PID %d (it does not handle it)",
+                                   signal_name(sig), (int) t->pid);
                 resume(t, PTRACE_CONT, 0);
                 break;
         case SIGNAL_PASS:
