@@ -87,10 +87,11 @@ actions_poll() {
 # --- watching a running guest -----------------------------------------------
 
 # watch_guest PID LOG TIMEOUT WORK BED: returns when PID exits, or kills it at
-# the timeout or when it does not power off after its verdict. Sets
+# the timeout, when it does not power off after its verdict, or as soon as a
+# line of the scenario's e2e-reject-log (WORK/reject) appears. Sets
 # WATCH_RC (exit status) and WATCH_WHY (empty, or why it was killed).
 watch_guest() {
-	local pid=$1 log=$2 timeout=$3 work=$4 bed=$5 start verdict_at=
+	local pid=$1 log=$2 timeout=$3 work=$4 bed=$5 start verdict_at='' line
 	start=$(date +%s)
 	WATCH_WHY=
 	while kill -0 "$pid" 2>/dev/null; do
@@ -98,7 +99,11 @@ watch_guest() {
 		if [ -z "$verdict_at" ] && grep -q -a -E "E2E-(PASS|FAIL) $E2E_CURRENT\\b" "$log"; then
 			verdict_at=$(date +%s)
 		fi
-		if [ $(($(date +%s) - start)) -ge "$timeout" ]; then
+		# A rejected line fails the scenario whatever follows: stop now
+		# (it may be a guest that would otherwise sit until the timeout).
+		if [ -s "$work/reject" ] && line=$(grep -a -m1 -E -f "$work/reject" "$log"); then
+			WATCH_WHY="console log has a rejected line: $(echo "$line" | tr -cd '\40-\176')"
+		elif [ $(($(date +%s) - start)) -ge "$timeout" ]; then
 			WATCH_WHY="timeout after ${timeout}s"
 		elif [ -n "$verdict_at" ] && [ $(($(date +%s) - verdict_at)) -ge "$E2E_SHUTDOWN_GRACE" ]; then
 			WATCH_WHY="guest did not power off within ${E2E_SHUTDOWN_GRACE}s of its verdict"
@@ -281,6 +286,7 @@ run_scenario() {
 	rm -rf "$work"
 	mkdir -p "$work"
 	t0=$(e2e_now)
+	scenario_meta "$script" reject-log | grep . >"$work/reject" || true
 	case ${bed:-qemu} in
 	qemu) run_qemu "$name" "$script" "$work" ;;
 	nspawn) run_nspawn "$name" "$script" "$work" ;;
