@@ -1,6 +1,7 @@
 #!/bin/bash
-# End-to-end tests: real kernel + real systemd under QEMU, and systemd-nspawn,
-# with initshim as PID 1. Run as root from anywhere (make e2e does, after make).
+# End-to-end tests: real kernel + real systemd under QEMU (an initramfs root,
+# or a disk root booted through initramfs-tools or dracut), and
+# systemd-nspawn, with initshim as PID 1. Run as root from anywhere (make e2e does, after make).
 #
 #   tests/e2e/run.sh                  every scenario in tests/e2e/scenarios/
 #   tests/e2e/run.sh boot-252 control only these
@@ -20,6 +21,8 @@ set -euo pipefail
 . "$E2E_DIR/host/image.sh"
 # shellcheck source=host/beds.sh
 . "$E2E_DIR/host/beds.sh"
+# shellcheck source=host/disk.sh
+. "$E2E_DIR/host/disk.sh"
 
 all_scenarios() {
 	local f
@@ -85,6 +88,8 @@ cp "$E2E_BIN/initshim" "$E2E_BIN/initshimctl" "$E2E_WORK/bin/"
 E2E_BIN=$E2E_WORK/bin
 E2E_ACCEL_USED=$(e2e_accel "$E2E_CACHE/vmlinuz")
 E2E_JOBS=${E2E_JOBS:-1}
+# The disk bed's trees and, with the binaries under test, its initramfs images.
+disk_prepare "${names[@]}"
 e2e_say "${#names[@]} scenario(s), accel=$E2E_ACCEL_USED, jobs=$E2E_JOBS, work=$E2E_WORK"
 mkdir -p "$E2E_RESULTS"
 

@@ -16,7 +16,8 @@
  *                      container (_exit), reboot (crash_reboot)
  *   segv | abort       crash for real: a NULL store, abort()
  *   spin | block       hang: busy loop in user space, or asleep in read() with
- *                      every signal blocked
+ *                      every signal blocked ("hang" among its arguments: block
+ *                      at start, with the bus socket listening, never answered)
  *   leak MB            allocate and touch MB of memory
  *   slow MS            answer D-Bus method calls MS late
  *   nowait             stop reaping children
@@ -281,6 +282,19 @@ static int listen_bus(void) {
         return fd;
 }
 
+/* Hung like a wedged systemd: signals blocked, nothing read; the bus socket
+ * (if any) still takes connections into its backlog, none is answered. */
+static void block(void) {
+        int pp[2];
+        char c;
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        if (pipe(pp) == 0)
+                for (;;)
+                        (void) !read(pp[0], &c, 1);
+}
+
 static void spawn(const char *name) {
         char path[128], buf[32];
         pid_t pid = fork();
@@ -363,15 +377,22 @@ int main(int argc, char **argv) {
         }
         /* Test hooks for a switched-to version (started with --deserialize):
          * a marker file makes it deaf on the bus, or crash, once. */
-        bool deaf = false;
-        for (int i = 1; i < argc; i++)
+        bool deaf = false, hang = false;
+        for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "deaf") == 0)
                         deaf = true;
+                if (strcmp(argv[i], "hang") == 0)
+                        hang = true;
+        }
         if (generation > 1 && unlink("/run/fake-systemd.start-deaf") == 0)
                 deaf = true;
         if (deserialized && unlink("/run/fake-systemd.start-crash") == 0)
                 *(volatile int *) 0 = 1;
         int bus = deaf ? -1 : listen_bus();
+        /* "hang" (a word on the kernel command line reaches PID 1's
+         * arguments): a version that hangs at boot, before its event loop. */
+        if (hang)
+                block();
         for (;;) {
                 char ch;
                 struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = bus, .events = POLLIN } };
@@ -427,15 +448,7 @@ int main(int argc, char **argv) {
                         for (volatile unsigned long i = 0;; i++)
                                 ;
                 } else if (strcmp(line, "block") == 0) {
-                        /* Hung like a wedged systemd: signals blocked, nothing read. */
-                        int pp[2];
-                        char c;
-                        sigset_t all;
-                        sigfillset(&all);
-                        sigprocmask(SIG_SETMASK, &all, NULL);
-                        if (pipe(pp) == 0)
-                                for (;;)
-                                        (void) !read(pp[0], &c, 1);
+                        block();
                 } else if (strcmp(line, "leak") == 0 && arg) {
                         size_t mb = (size_t) atol(arg);
                         char *m = malloc(mb << 20);

@@ -1,5 +1,6 @@
-# The two beds (QEMU with an initramfs root, systemd-nspawn over the cached
-# tree) and the judging of a scenario run. Sourced after common.sh and image.sh.
+# The beds (QEMU with an initramfs root, systemd-nspawn over the cached tree;
+# the disk-root bed is in disk.sh) and the judging of a scenario run. Sourced
+# after common.sh and image.sh.
 # shellcheck shell=bash
 
 E2E_DEFAULT_TIMEOUT=180
@@ -19,6 +20,15 @@ scenario_meta1() {
 
 # --- the per-scenario overlay ---------------------------------------------
 
+# The lines every scenario's /etc/initshim.conf starts with.
+e2e_base_config() {
+	echo "version 252 = /lib/systemd/systemd"
+	echo "version 247 = /usr/lib/systemd-247/systemd"
+	echo "version 254 = /usr/lib/systemd-254/systemd"
+	echo "default = 252"
+	echo "rescue-command = /usr/lib/initshim-e2e/e2e-run --rescue"
+}
+
 # overlay_stage DIR NAME SCRIPT: the files a scenario adds to the cached
 # tree. Paths avoid /sbin and /lib (symlinks into /usr in the base tree: a
 # directory of the same name in an overlay would hide them).
@@ -36,11 +46,7 @@ overlay_stage() {
 	ln -s ../initshim-e2e.service "$dir/etc/systemd/system/multi-user.target.wants/initshim-e2e.service"
 	{
 		echo "# /etc/initshim.conf of e2e scenario $name (written by tests/e2e/host/beds.sh)"
-		echo "version 252 = /lib/systemd/systemd"
-		echo "version 247 = /usr/lib/systemd-247/systemd"
-		echo "version 254 = /usr/lib/systemd-254/systemd"
-		echo "default = 252"
-		echo "rescue-command = /usr/lib/initshim-e2e/e2e-run --rescue"
+		e2e_base_config
 		scenario_meta "$script" config
 	} >"$dir/etc/initshim.conf"
 	chmod 0644 "$dir/etc/initshim.conf"
@@ -87,10 +93,11 @@ actions_poll() {
 # --- watching a running guest -----------------------------------------------
 
 # watch_guest PID LOG TIMEOUT WORK BED: returns when PID exits, or kills it at
-# the timeout or when it does not power off after its verdict. Sets
+# the timeout, when it does not power off after its verdict, or as soon as a
+# line of the scenario's e2e-reject-log (WORK/reject) appears. Sets
 # WATCH_RC (exit status) and WATCH_WHY (empty, or why it was killed).
 watch_guest() {
-	local pid=$1 log=$2 timeout=$3 work=$4 bed=$5 start verdict_at=
+	local pid=$1 log=$2 timeout=$3 work=$4 bed=$5 start verdict_at='' line
 	start=$(date +%s)
 	WATCH_WHY=
 	while kill -0 "$pid" 2>/dev/null; do
@@ -98,7 +105,11 @@ watch_guest() {
 		if [ -z "$verdict_at" ] && grep -q -a -E "E2E-(PASS|FAIL) $E2E_CURRENT\\b" "$log"; then
 			verdict_at=$(date +%s)
 		fi
-		if [ $(($(date +%s) - start)) -ge "$timeout" ]; then
+		# A rejected line fails the scenario whatever follows: stop now
+		# (it may be a guest that would otherwise sit until the timeout).
+		if [ -s "$work/reject" ] && line=$(grep -a -m1 -E -f "$work/reject" "$log"); then
+			WATCH_WHY="console log has a rejected line: $(echo "$line" | tr -cd '\40-\176')"
+		elif [ $(($(date +%s) - start)) -ge "$timeout" ]; then
 			WATCH_WHY="timeout after ${timeout}s"
 		elif [ -n "$verdict_at" ] && [ $(($(date +%s) - verdict_at)) -ge "$E2E_SHUTDOWN_GRACE" ]; then
 			WATCH_WHY="guest did not power off within ${E2E_SHUTDOWN_GRACE}s of its verdict"
@@ -281,19 +292,27 @@ run_scenario() {
 	rm -rf "$work"
 	mkdir -p "$work"
 	t0=$(e2e_now)
+	E2E_BED_ERROR= # set by a bed that could not even start the guest
+	scenario_meta "$script" reject-log | grep . >"$work/reject" || true
 	case ${bed:-qemu} in
 	qemu) run_qemu "$name" "$script" "$work" ;;
 	nspawn) run_nspawn "$name" "$script" "$work" ;;
+	disk) run_disk "$name" "$script" "$work" ;;
 	*)
 		echo "FAIL $name: unknown bed '$bed'"
 		return 1
 		;;
 	esac
-	reason=$(judge "$script" "$work/console.log")
+	if [ -n "$E2E_BED_ERROR" ]; then
+		reason=$E2E_BED_ERROR
+		touch "$work/console.log"
+	else
+		reason=$(judge "$script" "$work/console.log")
+	fi
 	dur=$(e2e_elapsed "$t0")
 	if [ -z "$reason" ]; then
 		echo "PASS $name (${dur}s)"
-		[ "${E2E_KEEP:-0}" = 1 ] || rm -f "$work/initrd"
+		[ "${E2E_KEEP:-0}" = 1 ] || rm -f "$work/initrd" "$work/disk.img"
 		return 0
 	fi
 	mkdir -p "$E2E_RESULTS"

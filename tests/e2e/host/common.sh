@@ -22,6 +22,7 @@ e2e_install_deps() {
 		[qemu-system-x86_64]=qemu-system-x86 [debootstrap]=debootstrap
 		[cpio]=cpio [systemd-nspawn]=systemd-container
 		[flock]=util-linux [sha256sum]=coreutils [xz]=xz-utils
+		[mkfs.ext4]=e2fsprogs
 	)
 	local tool missing=()
 	for tool in "${!pkg_of[@]}"; do

@@ -106,8 +106,10 @@ e2e_expect() {
 # What PID 1 is now: systemd, or rescue (initshim holds PID 1). Scenarios
 # branch on $E2E_PHASE instead, which says how the script was started.
 # (By its executable: its comm after a takeover need not say "initshim".)
+# After a takeover from an initramfs (rdinit=) PID 1 runs the initramfs's
+# copy, deleted at the switch-root: "/usr/sbin/initshim (deleted)".
 e2e_pid1_mode() {
-	case $(readlink /proc/1/exe) in */initshim) echo rescue ;; *) echo systemd ;; esac
+	case $(readlink /proc/1/exe) in */initshim | */initshim" (deleted)") echo rescue ;; *) echo systemd ;; esac
 }
 
 e2e_pid1_exe() { readlink /proc/1/exe; }
@@ -189,6 +191,18 @@ e2e_initshim_checks() {
 	e2e_log "ok: guard running"
 }
 
+# e2e_guard_traces_pid1: the guard named in /run/initshim/guard.pid runs
+# and is PID 1's tracer.
+e2e_guard_traces_pid1() {
+	local g
+	g=$(cat /run/initshim/guard.pid 2>/dev/null) || e2e_fail "no /run/initshim/guard.pid"
+	if [ -z "$g" ] || [ ! -d "/proc/$g" ]; then
+		e2e_fail "the guard of /run/initshim/guard.pid ('$g') does not run"
+	fi
+	e2e_expect "name of the guard (pid $g)" initshim-guard "$(cat "/proc/$g/comm")"
+	e2e_expect "PID 1's tracer (TracerPid)" "$g" "$(awk '$1 == "TracerPid:" { print $2 }' /proc/1/status)"
+}
+
 # --- takeover scenarios -----------------------------------------------------
 
 # Services whose PIDs must survive a takeover: journald, logind, dbus-daemon
@@ -258,7 +272,7 @@ e2e_wait_no_zombies() {
 # e2e_wait_rescue SECONDS: PID 1 becomes initshim (rescue mode).
 e2e_wait_rescue() {
 	local deadline=$((SECONDS + $1))
-	until [ "$(e2e_phase)" = rescue ]; do
+	until [ "$(e2e_pid1_mode)" = rescue ]; do
 		[ "$SECONDS" -lt "$deadline" ] || e2e_fail "PID 1 is still $(e2e_pid1_exe) after $1 s"
 		sleep 0.1
 	done
@@ -281,17 +295,18 @@ e2e_fault_pid1() {
 	timeout 5 systemctl show -p Version >/dev/null 2>&1 || true
 }
 
-# e2e_crash_scenario MAJOR EXE HOW: the takeover scenarios. Under systemd:
-# boot checks, a probe service, PIDs recorded, then PID 1 crashes by HOW
-# (kill-SEGV, kill-ABRT: a signal; fault: a real invalid instruction). In
-# the rescue phase: initshim is PID 1, every watched service runs with its
+# e2e_crash_scenario MAJOR EXE HOW [RESCUE_EXE]: the takeover scenarios.
+# Under systemd: boot checks, a probe service, PIDs recorded, then PID 1
+# crashes by HOW (kill-SEGV, kill-ABRT: a signal; fault: a real invalid
+# instruction). In the rescue phase: initshim is PID 1 (its executable
+# RESCUE_EXE, default /usr/sbin/initshim), every watched service runs with its
 # PID, the takeover reason names the signal, the core dump was written,
 # orphans are reaped; then PASS and `initshimctl reboot` (the host expects
 # the kernel's restart).
 e2e_crash_scenario() {
-	local major=$1 exe=$2 how=$3
+	local major=$1 exe=$2 how=$3 rescue_exe=${4:-/usr/sbin/initshim}
 	if [ "$E2E_PHASE" = rescue ]; then
-		e2e_expect "PID 1 executable" /usr/sbin/initshim "$(e2e_pid1_exe)"
+		e2e_expect "PID 1 executable" "$rescue_exe" "$(e2e_pid1_exe)"
 		e2e_expect "PID 1's name" initshim "$(cat /proc/1/comm)"
 		e2e_initshim_checks rescue
 		e2e_check_pids

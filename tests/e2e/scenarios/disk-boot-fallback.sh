@@ -1,0 +1,54 @@
+#!/bin/bash
+# e2e-description: disk root (initramfs-tools), two boots: the default version hangs at boot (the fake systemd with "hang"), the guard counts the boot, takes over and rescue mode reboots (on-failure=reboot); the next boot skips it (boot-tries=1) and boots the fallback 252, the count kept on the disk in /var/lib/initshim
+# e2e-bed: disk
+# e2e-initramfs: initramfs-tools
+# e2e-boots: 2
+# e2e-timeout: 400
+# "hang" reaches PID 1's arguments: the fake blocks before it answers on the
+# bus (real systemd ignores the word). rw: no systemd remounts / in boot 1.
+# e2e-cmdline: init=/sbin/initshim hang
+# e2e-config: version bad = /usr/lib/initshim-e2e/fake-systemd
+# e2e-config: default = bad
+# e2e-config: fallback = 252
+# e2e-config: boot-tries = 1
+# e2e-config: on-failure = reboot
+# Unresponsive after 3 unanswered Pings 3 s apart, taken over 5 s after the
+# re-exec it cannot do: boot 1 ends within about half a minute, and a busy
+# real systemd in boot 2 would need a 9 s stall to be suspected.
+# e2e-config: liveness-interval = 3s
+# e2e-config: liveness-timeout = 3s
+# e2e-config: liveness-failures = 3
+# e2e-config: reexec-timeout = 5s
+# e2e-expect-log: initshim\[1\]: executing /usr/lib/initshim-e2e/fake-systemd
+# e2e-expect-log: boot: counting this boot of /usr/lib/initshim-e2e/fake-systemd
+# e2e-expect-log: health: unresponsive.*taking over
+# e2e-expect-log: on-failure=reboot
+# e2e-expect-log: reboot: Restarting system
+# e2e-expect-log: skipping /usr/lib/initshim-e2e/fake-systemd
+# e2e-expect-log: initshim\[1\]: executing /lib/systemd/systemd
+# e2e-expect-log: E2E-PASS disk-boot-fallback
+# shellcheck source=../lib/e2e.sh
+. /usr/lib/initshim-e2e/lib/e2e.sh
+# Boot 1 has no systemd to start this; rescue mode starts it only when it
+# holds, i.e. when on-failure=reboot did not reboot.
+[ "$E2E_PHASE" = systemd ] || e2e_fail "rescue mode holds after the takeover of the hung default (on-failure=reboot)"
+e2e_boot_checks 252 /usr/lib/systemd/systemd
+e2e_expect "manager major version" 252 "$(e2e_manager_major)"
+e2e_log "boot counts on the disk ($(findmnt -n -o SOURCE -T /var/lib/initshim)):"
+sed 's/^/  /' /var/lib/initshim/boot-failures 2>&1
+versions=$(initshimctl versions 2>&1) || e2e_fail "initshimctl versions: $versions"
+e2e_log "initshimctl versions:"
+printf '%s\n' "$versions" | sed 's/^/  /'
+printf '%s\n' "$versions" | grep -q '^bad .*\[default\]; 1 boot without reaching healthy' ||
+	e2e_fail "initshimctl versions does not show 1 unhealthy boot of 'bad'"
+printf '%s\n' "$versions" | grep -q '^252 .*\[fallback running\]' ||
+	e2e_fail "initshimctl versions does not show 252 as the running fallback"
+# 252's own boot was counted too, and is cleared once the guard sees it
+# healthy (Ping answered, SystemState running).
+deadline=$((SECONDS + 30))
+while initshimctl versions | grep -q '^252 .*without reaching healthy'; do
+	[ $SECONDS -lt $deadline ] || e2e_fail "252's boot count not cleared: $(initshimctl versions | grep '^252 ')"
+	sleep 1
+done
+e2e_log "ok: 252's boot count cleared"
+e2e_pass "the hung default was skipped at the next boot"
