@@ -166,9 +166,9 @@ void health_upgrade(struct health *h, const struct config *c, bool deleted, bool
         if (deleted)
                 snprintf(reason, sizeof reason, "PID 1 runs a deleted binary (%s): an upgrade is pending", exe);
         else if (differs)
-                snprintf(reason, sizeof reason, "PID 1 runs %s, not the configured binary", exe);
+                snprintf(reason, sizeof reason, "%s is no longer the binary PID 1 runs: an upgrade is pending", exe);
         else
-                snprintf(reason, sizeof reason, "PID 1 runs the configured binary");
+                snprintf(reason, sizeof reason, "PID 1 runs the current %s", exe);
         set_check(h, CHECK_UPGRADE, deleted || differs ? HEALTH_DEGRADED : HEALTH_OK, reason, now);
 }
 

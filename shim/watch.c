@@ -173,8 +173,12 @@ static uint64_t pid1_rss(void) {
         return strtoull(p + 7, NULL, 10) * 1024;
 }
 
+/* An upgrade is pending when the file PID 1 was started from is no longer
+ * the one it runs: deleted (replaced by rename), or its path now names
+ * another file. Not when PID 1 runs another configured version than the
+ * default: a boot fallback or a switch is deliberate, and a re-exec (which
+ * starts systemd's own compiled-in path) would not change it anyway. */
 static void check_upgrade(uint64_t now) {
-        struct candidate cand[CONFIG_CANDIDATES_MAX];
         struct stat a, b;
         char exe[256];
         size_t l;
@@ -183,9 +187,7 @@ static void check_upgrade(uint64_t now) {
         read_exe(1, exe, sizeof exe);
         l = strlen(exe);
         deleted = l > 10 && strcmp(exe + l - 10, " (deleted)") == 0;
-        /* The binary the config says PID 1 should run. */
-        if (!deleted && config_boot_candidates(cfg, cand, ELEMENTSOF(cand)) > 0 && stat(cand[0].path, &a) == 0 &&
-            stat("/proc/1/exe", &b) == 0)
+        if (!deleted && exe[0] && stat(exe, &a) == 0 && stat("/proc/1/exe", &b) == 0)
                 differs = a.st_dev != b.st_dev || a.st_ino != b.st_ino;
         health_upgrade(&health, cfg, deleted, differs, exe, now);
 }

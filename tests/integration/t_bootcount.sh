@@ -1,6 +1,8 @@
 # Boot counting: a default that never becomes healthy is skipped after
 # boot-tries boots, in favour of the fallback; a healthy boot clears it.
 
+upgrade_checked() { ctl_quick status | grep -q '^check-upgrade: [a-z]*: PID 1 runs'; }
+
 test_boot_fallback_after_unhealthy_boots() {
         local st=/tmp/initshim-bootstate.$$ conf
         rm -rf "$st"
@@ -30,6 +32,9 @@ state-dir = $st"
         ctl versions | grep -q "^sick .*2 boots without reaching healthy" || fail "versions: $(ctl versions)"
         grep -q "skipping /tmp/initshim-sick.$$ (default version): it did not become healthy in its last 2 boots" "$T/log" ||
                 fail "skip not said"
+        # Running the fallback is deliberate, not an upgrade pending.
+        wait_until 10 upgrade_checked || fail "upgrade never checked: $(ctl status | grep check-upgrade)"
+        ctl status | grep -q '^check-upgrade: ok' || fail "$(ctl status | grep check-upgrade)"
         ns_stop
         rm -rf "$st" /tmp/initshim-sick.$$
 }
