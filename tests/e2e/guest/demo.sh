@@ -23,6 +23,7 @@ if [ "$E2E_PHASE" = rescue ]; then
 	step "PID 1 still reaps: 300 orphans re-parented to it, then the zombies left under PID 1"
 	e2e_orphan_storm 300
 	e2e_wait_no_zombies 10
+	# shellcheck disable=SC2016 # shown, then run by a shell in the guest
 	show_sh 'echo "zombies under PID 1: $(ps -eo stat=,ppid= | awk '"'"'$1 ~ /^Z/ && $2 == 1'"'"' | wc -l)"'
 	step "Bringing systemd back: initshimctl exec stops the left-over services, then execs systemd fresh"
 	e2e_hold
