@@ -121,15 +121,18 @@ e2e_manager_major() { local v; v=$(e2e_manager_version) && echo "${v%%[.~-]*}"; 
 
 # Wait until the boot is finished; prints the state. running or degraded pass
 # (degraded shows what failed); anything else, or no answer in time, fails.
-# A manager that does not listen on its private socket yet (just exec'd)
-# makes systemctl give up at once: that is retried until the deadline.
+# A manager that does not listen on its private socket yet (just exec'd), or
+# that re-executes while systemctl waits (the guard asks for a re-exec when a
+# loaded machine makes Ping late during boot), makes systemctl give up at
+# once: that is retried until the deadline.
 e2e_wait_running() {
 	local timeout=${1:-120} state deadline
 	deadline=$((SECONDS + timeout))
 	while :; do
 		state=$(timeout $((deadline - SECONDS)) systemctl is-system-running --wait 2>&1) || true
 		case $state in
-		*"Failed to connect to bus"* | *"Transport endpoint is not connected"*) ;;
+		*"Failed to connect to bus"* | *"Transport endpoint is not connected"* | \
+			*"disconnected from message bus"* | *"Connection reset by peer"*) ;;
 		*) break ;;
 		esac
 		[ $SECONDS -lt $((deadline - 1)) ] || break
