@@ -1,0 +1,113 @@
+#!/bin/bash
+# Figure 1, boot overhead.
+#
+# a) initshim's start -> its execve of systemd, from initshim's own monotonic
+#    clock (/run/initshim/boot-exec-us, shown by `initshimctl status`): as PID
+#    1 of a PID namespace with the fake systemd, guard = yes against guard = no
+#    (NS_ROUNDS each, alternating), and in the VM (below).
+# b) The VM bed: the same cached image and initramfs booted ROUNDS times with
+#    rdinit=/sbin/initshim and ROUNDS times with rdinit=/lib/systemd/systemd,
+#    alternating. Time to multi-user.target: its ActiveEnterTimestampMonotonic
+#    (since the kernel started), and the userspace part: minus the kernel's
+#    "Run ... as init process" (printk time in the console log), where the
+#    two arms begin to differ. Medians and their ratio.
+#
+# ROUNDS=4 NS_ROUNDS=20 by default (about 5 minutes on 2 cores under TCG).
+# Figures, not assertions.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 2
+ROUNDS=${ROUNDS:-4}
+NS_ROUNDS=${NS_ROUNDS:-20}
+# shellcheck source=lib-vm.sh
+. tests/bench/lib-vm.sh
+bench_machine
+
+# --- a) in a PID namespace ------------------------------------------------
+B=$PWD/build
+# shellcheck source=../integration/lib.sh
+. tests/integration/lib.sh
+ns_boot_exec() { # guard yes|no: prints boot-exec-us of one boot
+	ns_start "systemd = $FAKE
+guard = $1
+liveness-interval = 0"
+	if wait_until 10 fake_ready 1; then
+		in_ns cat /run/initshim/boot-exec-us
+	fi
+	ns_stop
+}
+ns_yes=() ns_no=()
+if [ -x "$FAKE" ]; then
+	for ((i = 0; i < NS_ROUNDS; i++)); do
+		if ((i % 2)); then
+			ns_no+=("$(ns_boot_exec no)") ns_yes+=("$(ns_boot_exec yes)")
+		else
+			ns_yes+=("$(ns_boot_exec yes)") ns_no+=("$(ns_boot_exec no)")
+		fi
+	done
+fi
+
+# --- b) the VM ------------------------------------------------------------
+vm_setup
+declare -A MU=() US=() SD=() FIN=() RUN=()
+STOPS=
+exec_vm=()
+failed=0
+boot_once() { # arm
+	local arm=$1 pid1 mu sd fin stops
+	if [ "$arm" = initshim ]; then
+		bench_guest boot bench-boot-initshim || { failed=$((failed + 1)); return; }
+	else
+		bench_guest boot bench-boot-plain "cmdline: rdinit=/lib/systemd/systemd" ||
+			{ failed=$((failed + 1)); return; }
+	fi
+	# "[    4.912345] Run /sbin/initshim as init process" -> 4912345
+	pid1=$(tr -d '\r' <"$BENCH_LOG" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{6\}\)\] Run .* as init process.*/\1\2/p' | head -n 1)
+	pid1=$((10#${pid1:-0}))
+	mu=$(bench_values "$BENCH_LOG" multi_user_us)
+	sd=$(bench_values "$BENCH_LOG" systemd_start_us)
+	fin=$(bench_values "$BENCH_LOG" finish_us)
+	MU[$arm]+="$mu "
+	US[$arm]+="$((mu - pid1)) "
+	SD[$arm]+="$((sd - pid1)) "
+	FIN[$arm]+="$((fin - pid1)) "
+	RUN[$arm]+="$pid1 "
+	if [ "$arm" = initshim ]; then
+		exec_vm+=("$(bench_values "$BENCH_LOG" boot_exec_us)")
+		stops=$(bench_values "$BENCH_LOG" guard_stops)
+		STOPS+="$stops "
+	fi
+	echo "bench: $arm: userspace began at $((pid1 / 1000)) ms, multi-user.target at $((mu / 1000)) ms" >&2
+}
+for ((r = 0; r < ROUNDS; r++)); do
+	if ((r % 2)); then
+		boot_once plain
+		boot_once initshim
+	else
+		boot_once initshim
+		boot_once plain
+	fi
+done
+
+ms() { awk '{printf "%.0f", $1 / 1000}'; }
+med() { tr ' ' '\n' | median; }
+echo "boot: initshim's start -> execve of systemd (boot-exec-us), microseconds:"
+echo "  PID namespace, fake systemd, guard = yes: $(printf '%s\n' "${ns_yes[@]}" | stats)"
+echo "  PID namespace, fake systemd, guard = no:  $(printf '%s\n' "${ns_no[@]}" | stats)"
+echo "  VM (TCG), real systemd 252, guard = yes:  $(printf '%s\n' "${exec_vm[@]}" | stats)"
+echo "boot: VM (TCG, same image and initramfs), $ROUNDS boots each, alternating; medians in ms:"
+printf '  %-34s %10s %10s %7s\n' "" initshim plain ratio
+row() { # label array
+	local -n a=$2
+	local x y
+	x=$(echo "${a[initshim]:-}" | med)
+	y=$(echo "${a[plain]:-}" | med)
+	printf '  %-34s %10s %10s %7s\n' "$1" "$(echo "$x" | ms)" "$(echo "$y" | ms)" "$(ratio "$x" "$y")"
+}
+row "kernel: start -> run init" RUN
+row "multi-user.target since kernel" MU
+row "multi-user.target since init" US
+row "systemd's own start since init" SD
+row "boot finished since init" FIN
+echo "  guard's ptrace stops during the boot: [${STOPS}]"
+echo "  per boot, multi-user.target since init (ms): initshim [$(for v in ${US[initshim]:-}; do printf '%s ' "$((v / 1000))"; done)] plain [$(for v in ${US[plain]:-}; do printf '%s ' "$((v / 1000))"; done)]"
+echo "  guests failed: $failed; other QEMU guests seen running beside ours: up to $BENCH_QEMU_OTHERS"
