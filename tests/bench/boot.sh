@@ -5,14 +5,18 @@
 #    clock (/run/initshim/boot-exec-us, shown by `initshimctl status`): as PID
 #    1 of a PID namespace with the fake systemd, guard = yes against guard = no
 #    (NS_ROUNDS each, alternating), and in the VM (below).
-# b) The VM bed: the same cached image and initramfs booted ROUNDS times with
-#    rdinit=/sbin/initshim and ROUNDS times with rdinit=/lib/systemd/systemd,
-#    alternating. Time to multi-user.target: its ActiveEnterTimestampMonotonic
+# b) The VM bed: the same cached image and initramfs booted ROUNDS times each
+#    with rdinit=/sbin/initshim ("initshim"), the same with
+#    initshim.guard=no ("no guard": initshim's own part without the guard's)
+#    and rdinit=/lib/systemd/systemd ("plain", the anchor), in rotating
+#    order. Time to multi-user.target: its ActiveEnterTimestampMonotonic
 #    (since the kernel started), and the userspace part: minus the kernel's
 #    "Run ... as init process" (printk time in the console log), where the
-#    two arms begin to differ. Medians and their ratio.
+#    arms begin to differ; and systemd's own start (its userspace timestamp)
+#    after that line. Medians and ratios to plain.
 #
-# ROUNDS=4 NS_ROUNDS=20 by default (about 5 minutes on 2 cores under TCG).
+# ROUNDS=4 NS_ROUNDS=20 by default (12 boots, about 7 minutes on 2 cores
+# under TCG; the figures' noise is large, see docs/performance.md).
 # Figures, not assertions.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
@@ -50,16 +54,15 @@ fi
 vm_setup
 declare -A MU=() US=() SD=() FIN=() RUN=()
 STOPS=
-exec_vm=()
+exec_vm=() exec_vm_ng=()
 failed=0
 boot_once() { # arm
 	local arm=$1 pid1 mu sd fin stops
-	if [ "$arm" = initshim ]; then
-		bench_guest boot bench-boot-initshim || { failed=$((failed + 1)); return; }
-	else
-		bench_guest boot bench-boot-plain "cmdline: rdinit=/lib/systemd/systemd" ||
-			{ failed=$((failed + 1)); return; }
-	fi
+	case $arm in
+	initshim) bench_guest boot bench-boot-initshim ;;
+	noguard) bench_guest boot bench-boot-noguard "cmdline: initshim.guard=no" ;;
+	plain) bench_guest boot bench-boot-plain "cmdline: rdinit=/lib/systemd/systemd" ;;
+	esac || { failed=$((failed + 1)); return; }
 	# "[    4.912345] Run /sbin/initshim as init process" -> 4912345
 	pid1=$(tr -d '\r' <"$BENCH_LOG" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{6\}\)\] Run .* as init process.*/\1\2/p' | head -n 1)
 	pid1=$((10#${pid1:-0}))
@@ -71,21 +74,19 @@ boot_once() { # arm
 	SD[$arm]+="$((sd - pid1)) "
 	FIN[$arm]+="$((fin - pid1)) "
 	RUN[$arm]+="$pid1 "
-	if [ "$arm" = initshim ]; then
+	case $arm in
+	initshim)
 		exec_vm+=("$(bench_values "$BENCH_LOG" boot_exec_us)")
 		stops=$(bench_values "$BENCH_LOG" guard_stops)
 		STOPS+="$stops "
-	fi
+		;;
+	noguard) exec_vm_ng+=("$(bench_values "$BENCH_LOG" boot_exec_us)") ;;
+	esac
 	echo "bench: $arm: userspace began at $((pid1 / 1000)) ms, multi-user.target at $((mu / 1000)) ms" >&2
 }
+ARMS=(initshim noguard plain)
 for ((r = 0; r < ROUNDS; r++)); do
-	if ((r % 2)); then
-		boot_once plain
-		boot_once initshim
-	else
-		boot_once initshim
-		boot_once plain
-	fi
+	for ((i = 0; i < 3; i++)); do boot_once "${ARMS[(r + i) % 3]}"; done
 done
 
 ms() { awk '{printf "%.0f", $1 / 1000}'; }
@@ -94,14 +95,18 @@ echo "boot: initshim's start -> execve of systemd (boot-exec-us), microseconds:"
 echo "  PID namespace, fake systemd, guard = yes: $(printf '%s\n' "${ns_yes[@]}" | stats)"
 echo "  PID namespace, fake systemd, guard = no:  $(printf '%s\n' "${ns_no[@]}" | stats)"
 echo "  VM (TCG), real systemd 252, guard = yes:  $(printf '%s\n' "${exec_vm[@]}" | stats)"
-echo "boot: VM (TCG, same image and initramfs), $ROUNDS boots each, alternating; medians in ms:"
-printf '  %-34s %10s %10s %7s\n' "" initshim plain ratio
+echo "  VM (TCG), real systemd 252, guard = no:   $(printf '%s\n' "${exec_vm_ng[@]}" | stats)"
+echo "boot: VM (TCG, same image and initramfs), $ROUNDS boots each arm, rotating; medians in ms, ratios to plain:"
+printf '  %-34s %9s %9s %9s %7s %7s\n' "" initshim "no guard" plain ratio "ratio"
+printf '  %-34s %9s %9s %9s %7s %7s\n' "" "" "" "" initshim "no guard"
 row() { # label array
 	local -n a=$2
-	local x y
+	local x y z
 	x=$(echo "${a[initshim]:-}" | med)
-	y=$(echo "${a[plain]:-}" | med)
-	printf '  %-34s %10s %10s %7s\n' "$1" "$(echo "$x" | ms)" "$(echo "$y" | ms)" "$(ratio "$x" "$y")"
+	y=$(echo "${a[noguard]:-}" | med)
+	z=$(echo "${a[plain]:-}" | med)
+	printf '  %-34s %9s %9s %9s %7s %7s\n' "$1" "$(echo "$x" | ms)" "$(echo "$y" | ms)" "$(echo "$z" | ms)" \
+		"$(ratio "$x" "$z")" "$(ratio "$y" "$z")"
 }
 row "kernel: start -> run init" RUN
 row "multi-user.target since kernel" MU
@@ -109,5 +114,6 @@ row "multi-user.target since init" US
 row "systemd's own start since init" SD
 row "boot finished since init" FIN
 echo "  guard's ptrace stops during the boot: [${STOPS}]"
-echo "  per boot, multi-user.target since init (ms): initshim [$(for v in ${US[initshim]:-}; do printf '%s ' "$((v / 1000))"; done)] plain [$(for v in ${US[plain]:-}; do printf '%s ' "$((v / 1000))"; done)]"
+per_boot() { local v; for v in ${US[$1]:-}; do printf '%s ' "$((v / 1000))"; done; }
+echo "  per boot, multi-user.target since init (ms): initshim [$(per_boot initshim)] no guard [$(per_boot noguard)] plain [$(per_boot plain)]"
 echo "  guests failed: $failed; other QEMU guests seen running beside ours: up to $BENCH_QEMU_OTHERS"

@@ -11,18 +11,61 @@
 # latency of a start and of a stop in each arm, with their ratio; then the
 # guard's CPU time over IDLE seconds without load.
 #
-# BLOCKS=10 CYCLES=50 DCYCLES=20 IDLE=30 by default: 1,000 service
-# starts/stops with the guard attached, 400 detached (about 12 minutes
-# under TCG, where a start+stop cycle takes ~0.8 s). Figures, not assertions.
+# Then, at native speed in a PID namespace with the fake systemd as PID 1
+# (default configuration): the guard's CPU time over NS_IDLE idle seconds
+# with the namespace nearly empty and with NS_PROCS sleeping processes in it,
+# since the guard's periodic check reads every process's /proc/PID/stat
+# (zombie children of PID 1) every 5 s.
+#
+# BLOCKS=10 CYCLES=50 DCYCLES=20 IDLE=30 NS_IDLE=30 NS_PROCS=5000 by default:
+# 1,000 service starts/stops with the guard attached, 400 detached (about 13
+# minutes, nearly all of it the VM, where a start+stop cycle takes ~0.9 s).
+# Figures, not assertions.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
 BLOCKS=${BLOCKS:-10}
 CYCLES=${CYCLES:-50}
 DCYCLES=${DCYCLES:-20}
 IDLE=${IDLE:-30}
+NS_IDLE=${NS_IDLE:-30}
+NS_PROCS=${NS_PROCS:-5000}
 # shellcheck source=lib-vm.sh
 . tests/bench/lib-vm.sh
 bench_machine
+
+# --- the guard's idle CPU time against the number of processes --------------
+B=$PWD/build
+# shellcheck source=../integration/lib.sh
+. tests/integration/lib.sh
+# ns_idle_cpu N: guard CPU (ms) over NS_IDLE s with N sleeping processes.
+ns_idle_cpu() {
+	local n=$1 g c0 c1 filler
+	ns_start "systemd = $FAKE"
+	if ! wait_until 10 fake_ready 1; then
+		ns_stop
+		echo -
+		return
+	fi
+	g=$(in_ns cat /run/initshim/guard.pid)
+	in_ns bash -c "for ((i = 0; i < $n; i++)); do sleep 100000 & done; wait" >/dev/null 2>&1 &
+	filler=$!
+	wait_until 120 bash -c "[ \$(nsenter -t $NS -p -m -- pgrep -c -x sleep) -ge $n ]"
+	sleep 1
+	# shellcheck disable=SC2016 # awk's fields
+	c0=$(in_ns awk '{print $14 + $15}' "/proc/$g/stat")
+	sleep "$NS_IDLE"
+	# shellcheck disable=SC2016 # awk's fields
+	c1=$(in_ns awk '{print $14 + $15}' "/proc/$g/stat")
+	ns_stop
+	kill "$filler" 2>/dev/null
+	wait "$filler" 2>/dev/null
+	echo $(((c1 - c0) * 1000 / $(getconf CLK_TCK)))
+}
+ns_few=$(ns_idle_cpu 0)
+ns_many=$(ns_idle_cpu "$NS_PROCS")
+echo "steady: guard idle in a PID namespace (fake systemd, native speed), CPU over $NS_IDLE s:" \
+	"$ns_few ms with ~3 processes, $ns_many ms with $NS_PROCS more"
+
 vm_setup
 bench_guest steady bench-steady "cmdline: bench.blocks=$BLOCKS bench.cycles=$CYCLES bench.dcycles=$DCYCLES bench.idle=$IDLE" ||
 	{ echo "steady: the guest failed (console log in ${E2E_RESULTS#"$E2E_REPO"/}/)"; exit 1; }
