@@ -113,7 +113,32 @@ row "multi-user.target since kernel" MU
 row "multi-user.target since init" US
 row "systemd's own start since init" SD
 row "boot finished since init" FIN
+# The kernel's part is the same work in every arm: its ratio above is the
+# noise of this run. Two ways to take the machine's speed of the moment out:
+# ratios within each round (three boots in a row), and each boot's userspace
+# time over its own kernel time (both mostly CPU-bound under TCG).
+paired() { # array arm: median over rounds of arm/plain
+	local -n a=$1
+	paste <(echo "${a[$2]:-}" | tr ' ' '\n' | grep .) <(echo "${a[plain]:-}" | tr ' ' '\n' | grep .) |
+		awk 'NF == 2 && $2 > 0 {print $1 / $2}' | median
+}
+normed() { # arm: median of multi-user.target since init / kernel part, per boot
+	paste <(echo "${US[$1]:-}" | tr ' ' '\n' | grep .) <(echo "${RUN[$1]:-}" | tr ' ' '\n' | grep .) |
+		awk 'NF == 2 && $2 > 0 {print $1 / $2}' | median
+}
+r2() { awk -v x="$1" 'BEGIN {if (x == "-" || x == "") print "-"; else printf "%.2f", x}'; }
+printf '  %-34s %9s %9s %9s %7s %7s\n' "multi-user.target since init:" "" "" "" "" ""
+printf '  %-34s %9s %9s %9s %7s %7s\n' "  median of ratios within a round" "" "" "" \
+	"$(r2 "$(paired US initshim)")" "$(r2 "$(paired US noguard)")"
+printf '  %-34s %9s %9s %9s %7s %7s\n' "  over the boot's own kernel time" "$(r2 "$(normed initshim)")" \
+	"$(r2 "$(normed noguard)")" "$(r2 "$(normed plain)")" "$(ratio "$(normed initshim)" "$(normed plain)")" \
+	"$(ratio "$(normed noguard)" "$(normed plain)")"
+printf '  %-34s %9s %9s %9s %7s %7s\n' "systemd's own start since init," "" "" "" "" ""
+printf '  %-34s %9s %9s %9s %7s %7s\n' "  median of ratios within a round" "" "" "" \
+	"$(r2 "$(paired SD initshim)")" "$(r2 "$(paired SD noguard)")"
 echo "  guard's ptrace stops during the boot: [${STOPS}]"
 per_boot() { local v; for v in ${US[$1]:-}; do printf '%s ' "$((v / 1000))"; done; }
 echo "  per boot, multi-user.target since init (ms): initshim [$(per_boot initshim)] no guard [$(per_boot noguard)] plain [$(per_boot plain)]"
+per_boot() { local v; for v in ${RUN[$1]:-}; do printf '%s ' "$((v / 1000))"; done; }
+echo "  per boot, kernel part (ms): initshim [$(per_boot initshim)] no guard [$(per_boot noguard)] plain [$(per_boot plain)]"
 echo "  guests failed: $failed; other QEMU guests seen running beside ours: up to $BENCH_QEMU_OTHERS"

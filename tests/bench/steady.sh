@@ -81,8 +81,8 @@ echo "  guard resident set after the load: $(v guard_rss_kb) kB ($(v guard_anon_
 printf '  %-28s %12s %12s %7s\n' "median latency (ms)" attached detached ratio
 printf '  %-28s %12s %12s %7s\n' "systemctl start" "$(ms "$gs")" "$(ms "$ds")" "$(ratio "$gs" "$ds")"
 printf '  %-28s %12s %12s %7s\n' "systemctl stop" "$(ms "$gp")" "$(ms "$dp")" "$(ratio "$gp" "$dp")"
-gt=$(v guard_total_us) dt=$(v detached_total_us)
-printf '  %-28s %12s %12s %7s\n' "all cycles, total (s)" "$(ms "$((gt / 1000))")" "$(ms "$((dt / 1000))")" "$(ratio "$gt" "$dt")"
+gt=$(($(v guard_total_us) / $(v guard_cycles))) dt=$(($(v detached_total_us) / $(v detached_cycles)))
+printf '  %-28s %12s %12s %7s\n' "mean start+stop cycle" "$(ms "$gt")" "$(ms "$dt")" "$(ratio "$gt" "$dt")"
 echo "  per-block median start (ms): attached [$(bench_values "$BENCH_LOG" block_guard_start_med_us | awk '{printf "%.0f ", $1 / 1000}')]" \
 	"detached [$(bench_values "$BENCH_LOG" block_detached_start_med_us | awk '{printf "%.0f ", $1 / 1000}')]"
 echo "  idle, attached, $(v idle_s) s: $(v idle_stops) ptrace stops, guard CPU $(v idle_cpu_ms) ms (its probes: $(v idle_children_cpu_ms) ms)"

@@ -25,6 +25,8 @@ stats() { sort -n | awk '{a[NR]=$1} END {printf "median %d us, p90 %d us, max %d
 echo "takeover (PID namespace, fake systemd with systemd's crash-handler shape, $ROUNDS crashes):"
 echo "  crash signal -> rescue mode: $(grep -o 'rescue mode, [0-9]* us after' "$T/log" | awk '{print $3}' | stats)"
 echo "  of which crash handler:      $(grep -o 'last syscall ([0-9]*) [0-9]* us after' "$T/log" | awk '{print $4}' | stats)"
+echo "  the guard's part (difference): $(paste <(grep -o 'rescue mode, [0-9]* us after' "$T/log" | awk '{print $3}') \
+	<(grep -o 'last syscall ([0-9]*) [0-9]* us after' "$T/log" | awk '{print $4}') | awk 'NF == 2 {print $1 - $2}' | stats)"
 g=$(in_ns pgrep -x initshim-guard | head -n1)
 # shellcheck disable=SC2016 # awk's fields
 echo "  guard: $(in_ns awk '/^VmRSS/ {print "RSS " $2 " kB"}' "/proc/$g/status"), CPU $(in_ns awk '{print ($14+$15)*10 " ms"}' "/proc/$g/stat")"
