@@ -85,8 +85,9 @@ e2e: all $(B)/tests/fake-systemd
 demo: all
 	@tests/e2e/demo.sh
 
+# make bench BENCH="boot switch" runs a subset; sizes: see each script's header.
 bench: all $(ITEST_BIN) $(BENCH_BIN)
-	@tests/bench/run.sh
+	@tests/bench/run.sh $(BENCH)
 
 deps:
 	@tests/deps.sh

@@ -5,15 +5,21 @@
 # Prints total time until no zombie is left, the peak zombie count sampled
 # every 20 ms, and zombies left (must be 0). Figures, not assertions.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 N=${N:-100000} BURST=${BURST:-1000} ROUNDS=${ROUNDS:-3}
 B=$PWD/build
+# shellcheck source=lib-bench.sh
+. tests/bench/lib-bench.sh
+bench_machine
 command -v tini >/dev/null || { echo "reap: tini missing (apt-get install tini)"; exit 1; }
 
 run_one() { # name, init argv...
-        local name=$1; shift
+        shift
         local d; d=$(mktemp -d)
         : > "$d/masked"
+        # Read by initshim at boot: no systemd to run, no guard (rescue mode only).
+        printf 'systemd = /nonexistent\nguard = no\n' > "$d/conf"
+        # shellcheck disable=SC2016 # expanded by the inner shell
         unshare --pid --fork --mount --mount-proc --propagation private -- \
                 env -i PATH=/usr/bin:/bin INITSHIM_CONF="$d/conf" bash -c '
                 mount -t tmpfs tmpfs /run
@@ -23,7 +29,6 @@ run_one() { # name, init argv...
         for _ in $(seq 100); do ns=$(pgrep -P $u | head -n1); [ -n "$ns" ] && break; sleep 0.02; done
         # Let PID 1 settle (initshim: rescue mode up, FIFO served).
         for _ in $(seq 100); do nsenter -t "$ns" -p -m -- true && break; sleep 0.02; done
-        printf 'systemd = /nonexistent\nguard = no\n' > "$d/conf"
         res=$(nsenter -t "$ns" -p -m -- "$B/bench/zwatch" 60000 "$B/tests/storm" "$N" "$BURST")
         kill -KILL "$ns"; wait "$u" 2>/dev/null
         rm -rf "$d"
@@ -32,9 +37,9 @@ run_one() { # name, init argv...
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A T P L
-for impl in initshim tini floor; do T[$impl]= P[$impl]= L[$impl]=0; done
-for r in $(seq "$ROUNDS"); do
+declare -A T P L M
+for impl in initshim tini floor; do T[$impl]='' P[$impl]='' L[$impl]=0; done
+for _ in $(seq "$ROUNDS"); do
         for impl in initshim tini floor; do
                 case $impl in
                 initshim) out=$(run_one initshim "$B/initshim") ;;
@@ -51,6 +56,6 @@ for impl in initshim tini floor; do
         tm=$(echo "${T[$impl]}" | tr ' ' '\n' | grep . | median)
         pm=$(echo "${P[$impl]}" | tr ' ' '\n' | grep . | median)
         printf '  %-9s %10s %12s %12s\n' "$impl" "$tm" "$pm" "${L[$impl]}"
-        eval "M_$impl=$tm"
+        M[$impl]=$tm
 done
-awk -v a="$M_initshim" -v t="$M_tini" -v f="$M_floor" 'BEGIN {printf "  ratio initshim/tini %.2f, initshim/floor %.2f\n", a/t, a/f}'
+awk -v a="${M[initshim]}" -v t="${M[tini]}" -v f="${M[floor]}" 'BEGIN {printf "  ratio initshim/tini %.2f, initshim/floor %.2f\n", a/t, a/f}'

@@ -5,9 +5,13 @@
 # the guard's own monotonic clock: crash signal -> rescue mode running, and
 # the part spent in the crash handler (fork of the dumping child, waitid).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 ROUNDS=${ROUNDS:-20}
+# shellcheck source=../integration/lib.sh
 . tests/integration/lib.sh
+# shellcheck source=lib-bench.sh
+. tests/bench/lib-bench.sh
+bench_machine
 boot_fake "on-failure = restart
 restart-limit = 1000
 stop-timeout = 1s
@@ -21,6 +25,9 @@ stats() { sort -n | awk '{a[NR]=$1} END {printf "median %d us, p90 %d us, max %d
 echo "takeover (PID namespace, fake systemd with systemd's crash-handler shape, $ROUNDS crashes):"
 echo "  crash signal -> rescue mode: $(grep -o 'rescue mode, [0-9]* us after' "$T/log" | awk '{print $3}' | stats)"
 echo "  of which crash handler:      $(grep -o 'last syscall ([0-9]*) [0-9]* us after' "$T/log" | awk '{print $4}' | stats)"
+echo "  the guard's part (difference): $(paste <(grep -o 'rescue mode, [0-9]* us after' "$T/log" | awk '{print $3}') \
+	<(grep -o 'last syscall ([0-9]*) [0-9]* us after' "$T/log" | awk '{print $4}') | awk 'NF == 2 {print $1 - $2}' | stats)"
 g=$(in_ns pgrep -x initshim-guard | head -n1)
-echo "  guard: $(in_ns awk '/^VmRSS/ {print "RSS " $2 " kB"}' /proc/$g/status), CPU $(in_ns awk '{print ($14+$15)*10 " ms"}' /proc/$g/stat)"
+# shellcheck disable=SC2016 # awk's fields
+echo "  guard: $(in_ns awk '/^VmRSS/ {print "RSS " $2 " kB"}' "/proc/$g/status"), CPU $(in_ns awk '{print ($14+$15)*10 " ms"}' "/proc/$g/stat")"
 ns_stop
