@@ -40,12 +40,15 @@ bool in_container(void) {
         return !(strstr(buf, "(kthreadd)") && p && strncmp(p, ") S 0 ", 6) == 0);
 }
 
-/* Reap until no child is left or the deadline passes; true if none is left. */
-static bool reap_until(uint64_t deadline) {
+/* Reap until no process is left or the deadline passes; true if none is.
+ * In a container that includes processes that are not our children
+ * (entered with nsenter or `docker exec`: their parent is outside), which
+ * kill(-1, 0) still finds; on a host it would find kernel threads. */
+static bool reap_until(uint64_t deadline, bool container) {
         for (;;) {
                 int st;
                 pid_t p = waitpid(-1, &st, WNOHANG);
-                if (p < 0 && errno == ECHILD)
+                if (p < 0 && errno == ECHILD && (!container || (kill(-1, 0) < 0 && errno == ESRCH)))
                         return true;
                 if (p > 0)
                         continue;
@@ -59,10 +62,10 @@ static void own_sequence(const struct config *c, bool container) {
         log_notice("stopping all processes (SIGTERM, up to %llu ms)", (unsigned long long) c->shutdown_timeout_ms);
         (void) kill(-1, SIGTERM);
         (void) kill(-1, SIGCONT);
-        if (!reap_until(now_ms() + c->shutdown_timeout_ms)) {
+        if (!reap_until(now_ms() + c->shutdown_timeout_ms, container)) {
                 log_notice("killing remaining processes (SIGKILL)");
                 (void) kill(-1, SIGKILL);
-                (void) reap_until(now_ms() + 5000);
+                (void) reap_until(now_ms() + 5000, container);
         }
         sync();
         /* Remounting / read-only changes the superblock, which a container

@@ -43,6 +43,7 @@ initrd_start() {
 }
 
 guard_pid() { in_ns cat /run/initshim/guard.pid 2>/dev/null; }
+# Guards are PID 1's children; their probers (forks) share the name.
 tracer_of_pid1() { awk '/^TracerPid/ {print $2}' "/proc/$NS/status"; }
 
 test_initrd_guard_follows_switch_root_and_takes_over() {
@@ -76,7 +77,7 @@ on-failure = hold" "$INITSHIM"
         [[ "$(pid1_exe)" == */newroot"$FAKE" ]] || fail "PID 1 runs $(pid1_exe)"
         wait_until 5 grep -q "the guard started in the initramfs traces PID 1 already" "$T/log" ||
                 fail "initshim on the real root did not see the guard"
-        [ "$(in_ns pgrep -c -x initshim-guard)" = 1 ] || fail "$(in_ns pgrep -c -x initshim-guard) guards"
+        [ "$(in_ns pgrep -c -x -P 1 initshim-guard)" = 1 ] || fail "$(in_ns pgrep -c -x -P 1 initshim-guard) guards"
         [ -n "$(guard_pid)" ] && [ "$(tracer_of_pid1)" != 0 ] || fail "PID 1 unguarded"
         wait_until 5 mode_is normal || fail "no control FIFO"
         ns_stop
@@ -88,7 +89,7 @@ on-failure = hold" "" noinit
         wait_until 10 in_ns grep -q "generation 1" "$T/initrd/run/fake-systemd.ready" ||
                 fail "the initramfs's systemd did not come up"
         grep -q "initrd stage: cannot execute /init" "$T/log" || fail "failure not said"
-        [ "$(in_ns pgrep -c -x initshim-guard)" = 1 ] || fail "$(in_ns pgrep -c -x initshim-guard) guards"
+        [ "$(in_ns pgrep -c -x -P 1 initshim-guard)" = 1 ] || fail "$(in_ns pgrep -c -x -P 1 initshim-guard) guards"
         [ "$(tracer_of_pid1)" != 0 ] || fail "PID 1 unguarded"
         wait_until 5 in_ns test -p "$T/initrd/run/initshim/control" || fail "no control FIFO"
         ns_stop

@@ -66,8 +66,10 @@ test_signal_table() {
 test_orderly_shutdown_stops_processes_first() {
         boot_fake
         to_rescue
-        # A process that needs SIGTERM to leave cleanly and records it.
-        in_ns sh -c 'trap "echo stopped > /tmp/'"${T##*/}"'-term; exit 0" TERM; : > /tmp/'"${T##*/}"'-ready; while :; do sleep 0.1; done' &
+        # A process that needs SIGTERM and half a second to leave cleanly,
+        # and records it. Entered with nsenter, as `docker exec` does: not a
+        # child of PID 1, which must wait for it all the same.
+        in_ns sh -c 'trap "sleep 0.5; echo stopped > /tmp/'"${T##*/}"'-term; exit 0" TERM; : > /tmp/'"${T##*/}"'-ready; while :; do sleep 0.1; done' &
         # Ready only once its trap is set.
         wait_until 5 test -e "/tmp/${T##*/}-ready" || fail "no bystander"
         rm -f "/tmp/${T##*/}-ready"
