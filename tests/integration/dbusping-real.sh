@@ -311,8 +311,10 @@ EOF
         out=$("$PROBE" "$W/silent.sock" 200 5)
         expect "$out" '^count 5 ok 0 failed 5 fds ([0-9]+) \1 ' "5 timeouts in one process, no fd left"
         sleep 0.3
-        # Each connection ended at its 200 ms deadline, while the probe still ran.
-        if [ "$(wc -l <"$W/silent.log")" = 5 ] && awk '$1 < 0.15 || $1 > 0.6 { exit 1 }' "$W/silent.log"; then
+        # Each connection ended by its 200 ms deadline, while the probe still
+        # ran (no lower bound: a loaded server may accept one only after the
+        # probe gave up on it, and then sees its end at once).
+        if [ "$(wc -l <"$W/silent.log")" = 5 ] && awk '$1 > 0.6 { exit 1 }' "$W/silent.log"; then
                 ok "server saw each connection closed at the deadline: $(tr '\n' ' ' <"$W/silent.log")s"
         else
                 bad "server's accept-to-EOF times: $(tr '\n' ' ' <"$W/silent.log")"
