@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The new manager binds its bus socket a few hundred ms after the exec:
+ * probe soon, then back off (a fixed 500 ms cost a switch 500 ms). */
+#define VERIFY_PROBE_FIRST_MS 20
 #define VERIFY_PROBE_MS 500
 
 enum phase { IDLE, EXEC, VERIFY, ROLLBACK };
@@ -20,6 +23,7 @@ static struct ctl_server *server;
 static enum phase phase;
 static char target[CONFIG_PATH_MAX], target_version[128], previous[256], failure[256];
 static uint64_t verify_since, verify_deadline, next_probe;
+static unsigned probe_step;
 
 void switch_init(const struct config *c, struct tracer *t, struct ctl_server *s) {
         cfg = c;
@@ -133,6 +137,7 @@ void switch_on_tracer_event(int ev) {
                 verify_since = now_ms();
                 verify_deadline = verify_since + cfg->switch_grace_ms;
                 next_probe = 0;
+                probe_step = 0;
                 return;
         }
         if (phase == ROLLBACK) {
@@ -176,7 +181,8 @@ void switch_run(void) {
         }
         if (now >= next_probe) {
                 watch_probe_now();
-                next_probe = now + VERIFY_PROBE_MS;
+                uint64_t step = (uint64_t) VERIFY_PROBE_FIRST_MS << (probe_step < 5 ? probe_step++ : 5);
+                next_probe = now + (step < VERIFY_PROBE_MS ? step : VERIFY_PROBE_MS);
         }
 }
 
