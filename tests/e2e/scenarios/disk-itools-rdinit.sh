@@ -15,16 +15,4 @@
 # e2e-reject-log: no systemd could be executed
 # shellcheck source=../lib/e2e.sh
 . /usr/lib/initshim-e2e/lib/e2e.sh
-if [ "$E2E_PHASE" = systemd ]; then
-	e2e_expect "root file system" "/dev/vda ext4" "$(findmnt -n -o SOURCE,FSTYPE /)"
-	e2e_wait_running 150
-	# The guard forked in the initramfs still traces PID 1, now the disk's systemd.
-	e2e_guard_traces_pid1
-	g=$(cat /run/initshim/guard.pid)
-	dmesg | grep -q "initshim\[1\]: initrd stage: guard $g attached" ||
-		e2e_fail "the guard (pid $g) is not the one initshim attached in the initramfs: $(dmesg | grep 'initrd stage')"
-	e2e_log "ok: the guard is the one attached in the initramfs (pid $g)"
-fi
-# Rescue mode is the guard's open copy of the initramfs's initshim, whose
-# file the switch-root deleted (docs/boot.md).
-e2e_crash_scenario 252 /usr/lib/systemd/systemd kill-SEGV "/usr/sbin/initshim (deleted)"
+e2e_rdinit_crash_scenario
