@@ -157,19 +157,13 @@ static bool root_is_initramfs(void) {
  * initramfs and it followed PID 1 here (init=/sbin/initshim). */
 static bool already_guarded(void) {
         char status[2048], path[64], comm[32];
-        const char *t;
-        long tracer;
+        const char *t = read_proc_status_field(getpid(), "TracerPid", status, sizeof status);
+        long tracer = t ? strtol(t, NULL, 10) : 0;
 
-        if (read_file("/proc/self/status", status, sizeof status) <= 0 || !(t = strstr(status, "TracerPid:")))
-                return false;
-        tracer = strtol(t + 10, NULL, 10);
         if (tracer <= 1)
                 return false;
         snprintf(path, sizeof path, "/proc/%ld/comm", tracer);
-        if (read_file(path, comm, sizeof comm) <= 0)
-                return false;
-        comm[strcspn(comm, "\n")] = '\0';
-        return strcmp(comm, GUARD_COMM) == 0;
+        return read_first_line(path, comm, sizeof comm) > 0 && strcmp(comm, GUARD_COMM) == 0;
 }
 
 /* rdinit=/sbin/initshim in an initramfs made with our hook or dracut module

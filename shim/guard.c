@@ -68,8 +68,7 @@ void guard_describe(char *buf, size_t n) {
                 snprintf(buf, n, "not running: PID 1 is unguarded");
                 return;
         }
-        if (read_file(GUARD_STATE_FILE, state, sizeof state) > 0) {
-                state[strcspn(state, "\n")] = '\0';
+        if (read_first_line(GUARD_STATE_FILE, state, sizeof state) > 0) {
                 snprintf(buf, n, "running (pid %d), %s", pid, state);
         } else
                 snprintf(buf, n, "running (pid %d)", pid);
@@ -131,8 +130,8 @@ static void fill_status(struct status *s) {
         (void) copy_string(s->pid1_version, sizeof s->pid1_version, cached_version);
         if (tracer.last_takeover[0])
                 (void) copy_string(s->last_takeover, sizeof s->last_takeover, tracer.last_takeover);
-        else if (read_file(LAST_TAKEOVER_FILE, s->last_takeover, sizeof s->last_takeover) > 0)
-                s->last_takeover[strcspn(s->last_takeover, "\n")] = '\0';
+        else
+                (void) read_first_line(LAST_TAKEOVER_FILE, s->last_takeover, sizeof s->last_takeover);
         status_read_last_switch(s);
         s->zombies = count_zombie_children(1);
         char us[32];

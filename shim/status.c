@@ -26,9 +26,7 @@ const char *mode_to_string(enum mode m) {
 }
 
 void status_read_last_switch(struct status *s) {
-        if (read_file(LAST_SWITCH_FILE, s->last_switch, sizeof s->last_switch) > 0)
-                s->last_switch[strcspn(s->last_switch, "\n")] = '\0';
-        else
+        if (read_first_line(LAST_SWITCH_FILE, s->last_switch, sizeof s->last_switch) <= 0)
                 s->last_switch[0] = '\0';
 }
 

@@ -164,12 +164,10 @@ void tracer_detach(struct tracer *t) {
 }
 
 static uint64_t read_sigcgt(pid_t pid) {
-        char path[64], buf[2048], *p;
+        char buf[2048];
+        const char *v = read_proc_status_field(pid, "SigCgt", buf, sizeof buf);
 
-        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
-        if (read_file(path, buf, sizeof buf) < 0 || !(p = strstr(buf, "\nSigCgt:")))
-                return 0;
-        return strtoull(p + 8, NULL, 16);
+        return v ? strtoull(v, NULL, 16) : 0;
 }
 
 static void resume(struct tracer *t, enum __ptrace_request how, int sig) {

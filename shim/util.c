@@ -57,6 +57,31 @@ ssize_t read_file(const char *path, char *buf, size_t len) {
         return r < 0 ? r : (ssize_t) got;
 }
 
+ssize_t read_first_line(const char *path, char *buf, size_t len) {
+        ssize_t n = read_file(path, buf, len);
+
+        if (n >= 0)
+                buf[strcspn(buf, "\n")] = '\0';
+        return n;
+}
+
+const char *read_proc_status_field(long pid, const char *key, char *buf, size_t len) {
+        char path[64], *p;
+        size_t kl = strlen(key);
+
+        snprintf(path, sizeof path, "/proc/%ld/status", pid);
+        if (read_file(path, buf, len) <= 0)
+                return NULL;
+        /* Every key starts a line; the first line is Name:. */
+        for (p = buf; p; p = strchr(p, '\n')) {
+                if (*p == '\n')
+                        p++;
+                if (strncmp(p, key, kl) == 0 && p[kl] == ':')
+                        return p + kl + 1;
+        }
+        return NULL;
+}
+
 int write_file_atomic(const char *path, const char *buf, size_t len, mode_t mode) {
         char tmp[512];
         int fd, r;

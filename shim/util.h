@@ -13,6 +13,11 @@
 int write_all(int fd, const void *buf, size_t len);
 /* Read up to len-1 bytes of a file into buf, NUL-terminated; returns length. */
 ssize_t read_file(const char *path, char *buf, size_t len);
+/* read_file, then cut buf at its first newline: a one-line state file. */
+ssize_t read_first_line(const char *path, char *buf, size_t len);
+/* The value of "KEY:" in /proc/PID/status, read into buf: a pointer into
+ * buf just after the colon, or NULL. */
+const char *read_proc_status_field(long pid, const char *key, char *buf, size_t len);
 /* Create or truncate path with mode and write buf; atomically via path.tmp + rename. */
 int write_file_atomic(const char *path, const char *buf, size_t len, mode_t mode);
 /* Copy src into dst of size n, always NUL-terminated; -ENAMETOOLONG if cut. */

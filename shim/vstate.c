@@ -138,10 +138,8 @@ void vstate_last_good(char *buf, size_t n) {
         buf[0] = '\0';
         for (int d = 0; d < 2; d++) {
                 path_in(p, sizeof p, dirs[d], LAST_GOOD_FILE);
-                if (read_file(p, buf, n) > 0) {
-                        buf[strcspn(buf, "\n")] = '\0';
+                if (read_first_line(p, buf, n) > 0)
                         return;
-                }
         }
 }
 

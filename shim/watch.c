@@ -166,11 +166,10 @@ static void read_probe(void) {
 }
 
 static uint64_t pid1_rss(void) {
-        char buf[4096], *p;
+        char buf[4096];
+        const char *v = read_proc_status_field(1, "VmRSS", buf, sizeof buf);
 
-        if (read_file("/proc/1/status", buf, sizeof buf) < 0 || !(p = strstr(buf, "\nVmRSS:")))
-                return 0;
-        return strtoull(p + 7, NULL, 10) * 1024;
+        return v ? strtoull(v, NULL, 10) * 1024 : 0;
 }
 
 /* An upgrade is pending when the file PID 1 was started from is no longer

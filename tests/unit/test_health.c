@@ -6,7 +6,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "config.h"
@@ -182,6 +185,28 @@ static void test_proc_stat_and_ratelimit(void **state) {
         assert_int_equal(n, 2);
 }
 
+static void test_proc_status_field_and_first_line(void **state) {
+        char buf[4096], path[] = "/tmp/initshim-unit-XXXXXX";
+        const char *v;
+        int fd;
+        (void) state;
+        v = read_proc_status_field(getpid(), "Pid", buf, sizeof buf);
+        assert_non_null(v);
+        assert_int_equal(strtol(v, NULL, 10), getpid());
+        /* A key is matched whole and at the start of a line only. */
+        assert_null(read_proc_status_field(getpid(), "Pi", buf, sizeof buf));
+        assert_null(read_proc_status_field(getpid(), "NoSuchKey", buf, sizeof buf));
+        assert_non_null(read_proc_status_field(getpid(), "Name", buf, sizeof buf)); /* the first line */
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write_all(fd, "first\nsecond\n", 13), 0);
+        close(fd);
+        assert_int_equal(read_first_line(path, buf, sizeof buf), 13);
+        assert_string_equal(buf, "first");
+        unlink(path);
+        assert_true(read_first_line(path, buf, sizeof buf) < 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup(test_liveness_escalation, setup),
@@ -193,6 +218,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_history_and_format, setup),
                 cmocka_unit_test(test_cgroups),
                 cmocka_unit_test(test_proc_stat_and_ratelimit),
+                cmocka_unit_test(test_proc_status_field_and_first_line),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
