@@ -77,22 +77,13 @@ disk_fetch_kernel() {
 # disk_add_modules ROOT DEB KVER: the modules of E2E_DISK_MODULES with their
 # dependencies and soft dependencies, the kernel's config, a fresh depmod.
 disk_add_modules() {
-	local root=$1 kdeb=$2 kver=$3 m line tmp=$1/tmp/kernel
+	local root=$1 kdeb=$2 kver=$3 m tmp=$1/tmp/kernel
 	mkdir -p "$tmp"
 	dpkg-deb -x "$kdeb" "$tmp"
 	cp "$tmp/boot/config-$kver" "$root/boot/config-$kver"
 	chroot "$root" depmod -b /tmp/kernel "$kver"
-	for m in $E2E_DISK_MODULES; do
-		# --show-depends lists soft dependencies too (ext4: crc32c).
-		chroot "$root" modprobe -d /tmp/kernel -S "$kver" --show-depends "$m" |
-			while read -r line; do
-				line=${line#insmod }
-				line=${line%% *}
-				case $line in /tmp/kernel/lib/modules/*) ;; *) continue ;; esac
-				mkdir -p "$(dirname "$root/${line#/tmp/kernel/}")"
-				cp "$root/$line" "$root/${line#/tmp/kernel/}"
-			done
-	done
+	# shellcheck disable=SC2086 # a module list
+	image_copy_modules "$root" "$kver" $E2E_DISK_MODULES
 	rm -rf "$tmp"
 	chroot "$root" depmod "$kver"
 	for m in ext4 virtio_blk virtio_pci; do

@@ -104,7 +104,7 @@ image_configure_guest() {
 }
 
 image_add_modules() {
-	local root=$1 kdeb=$2 kver=$3 m line
+	local root=$1 kdeb=$2 kver=$3
 	local tmp=$root/tmp/kernel
 	mkdir -p "$tmp"
 	dpkg-deb -x "$kdeb" "$tmp"
@@ -114,7 +114,21 @@ image_add_modules() {
 	# host needs no kmod.
 	chroot "$root" depmod -b /tmp/kernel "$kver"
 	mkdir -p "$root/lib/modules/$kver"
-	for m in $E2E_GUEST_MODULES; do
+	# shellcheck disable=SC2086 # a module list
+	image_copy_modules "$root" "$kver" $E2E_GUEST_MODULES
+	cp "$tmp/lib/modules/$kver"/modules.builtin* "$tmp/lib/modules/$kver/modules.order" \
+		"$root/lib/modules/$kver/"
+	rm -rf "$tmp"
+	chroot "$root" depmod "$kver"
+}
+
+# image_copy_modules ROOT KVER MODULE...: each module and what it depends on
+# (soft dependencies too: ext4 -> crc32c), from the kernel package unpacked
+# at ROOT/tmp/kernel (depmod'ed there) into ROOT/lib/modules.
+image_copy_modules() {
+	local root=$1 kver=$2 m line
+	shift 2
+	for m in "$@"; do
 		chroot "$root" modprobe -d /tmp/kernel -S "$kver" --show-depends "$m" |
 			while read -r line; do
 				line=${line#insmod }
@@ -124,10 +138,6 @@ image_add_modules() {
 				cp "$root/$line" "$root/${line#/tmp/kernel/}"
 			done
 	done
-	cp "$tmp/lib/modules/$kver"/modules.builtin* "$tmp/lib/modules/$kver/modules.order" \
-		"$root/lib/modules/$kver/"
-	rm -rf "$tmp"
-	chroot "$root" depmod "$kver"
 }
 
 # The bzImage carries the kernel as an xz stream (CONFIG_KERNEL_XZ); the ELF
