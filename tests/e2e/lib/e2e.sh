@@ -351,21 +351,28 @@ e2e_crash_scenario() {
 	esac
 }
 
-# A disk root booted with rdinit=/sbin/initshim (disk-*-rdinit): the guard
-# forked in the initramfs traces the disk's systemd, then its crash is taken
-# over. Rescue mode is the guard's open copy of the initramfs's initshim,
-# whose file the switch-root deleted (docs/boot.md).
-e2e_rdinit_crash_scenario() {
-	local g
+# e2e_disk_crash_scenario init|rdinit: a disk root booted with init= or
+# rdinit=/sbin/initshim (disk-*-init, disk-*-rdinit): systemd 252 runs from the
+# ext4 root, traced by the guard, then its crash is taken over. With rdinit=
+# the guard is the one forked in the initramfs, and rescue mode is its open
+# copy of the initramfs's initshim, whose file the switch-root deleted
+# (docs/boot.md).
+e2e_disk_crash_scenario() {
+	local how=$1 g
 	if [ "$E2E_PHASE" = systemd ]; then
 		e2e_expect "root file system" "/dev/vda ext4" "$(findmnt -n -o SOURCE,FSTYPE /)"
 		e2e_wait_running 150
-		# The guard forked in the initramfs still traces PID 1, now the disk's systemd.
 		e2e_guard_traces_pid1
-		g=$(cat /run/initshim/guard.pid)
-		dmesg | grep -q "initshim\[1\]: initrd stage: guard $g attached" ||
-			e2e_fail "the guard (pid $g) is not the one initshim attached in the initramfs: $(dmesg | grep 'initrd stage')"
-		e2e_log "ok: the guard is the one attached in the initramfs (pid $g)"
+		if [ "$how" = rdinit ]; then
+			g=$(cat /run/initshim/guard.pid)
+			dmesg | grep -q "initshim\[1\]: initrd stage: guard $g attached" ||
+				e2e_fail "the guard (pid $g) is not the one initshim attached in the initramfs: $(dmesg | grep 'initrd stage')"
+			e2e_log "ok: the guard is the one attached in the initramfs (pid $g)"
+		fi
 	fi
-	e2e_crash_scenario 252 /usr/lib/systemd/systemd kill-SEGV "/usr/sbin/initshim (deleted)"
+	if [ "$how" = rdinit ]; then
+		e2e_crash_scenario 252 /usr/lib/systemd/systemd kill-SEGV "/usr/sbin/initshim (deleted)"
+	else
+		e2e_crash_scenario 252 /usr/lib/systemd/systemd kill-SEGV
+	fi
 }

@@ -15,4 +15,4 @@
 # e2e-reject-log: no systemd could be executed
 # shellcheck source=../lib/e2e.sh
 . /usr/lib/initshim-e2e/lib/e2e.sh
-e2e_rdinit_crash_scenario
+e2e_disk_crash_scenario rdinit

@@ -12,9 +12,4 @@
 # e2e-expect-log: reboot: Restarting system
 # shellcheck source=../lib/e2e.sh
 . /usr/lib/initshim-e2e/lib/e2e.sh
-if [ "$E2E_PHASE" = systemd ]; then
-	e2e_expect "root file system" "/dev/vda ext4" "$(findmnt -n -o SOURCE,FSTYPE /)"
-	e2e_wait_running 150
-	e2e_guard_traces_pid1
-fi
-e2e_crash_scenario 252 /usr/lib/systemd/systemd kill-SEGV
+e2e_disk_crash_scenario init
