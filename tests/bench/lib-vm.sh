@@ -21,26 +21,6 @@ E2E_RESULTS=${E2E_RESULTS:-$(cd "$BENCH_DIR/../.." && pwd)/results/bench}
 # Most QEMU guests of other people seen running beside ours.
 BENCH_QEMU_OTHERS=0
 
-bench_kill_tree() {
-	local child
-	for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		bench_kill_tree "$child"
-		[ "$child" = "$BASHPID" ] || kill -TERM "$child" 2>/dev/null || true
-	done
-}
-
-bench_vm_cleanup() {
-	local rc=$?
-	bench_kill_tree $$
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "bench: work directory kept: $E2E_WORK" >&2
-	else
-		findmnt -rn -o TARGET | grep "^$E2E_WORK/" | xargs -r umount -l 2>/dev/null || true
-		rm -rf "$E2E_WORK"
-	fi
-	return $rc
-}
-
 # The cached image is complete and its stamp current (image_ensure's test,
 # without its exclusive lock).
 vm_image_ready() {
@@ -77,7 +57,7 @@ vm_setup() {
 	flock -u 9
 	E2E_WORK=$(mktemp -d /tmp/initshim-bench.XXXXXX)
 	chmod 0755 "$E2E_WORK"
-	trap bench_vm_cleanup EXIT
+	trap 'e2e_work_cleanup "${BENCH_KEEP:-0}"' EXIT
 	trap 'exit 130' INT TERM
 	# The binaries under test, copied once (others may rebuild the tree).
 	mkdir -p "$E2E_WORK/bin" "$E2E_WORK/scripts"

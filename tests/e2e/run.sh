@@ -57,26 +57,7 @@ image_ensure
 
 E2E_WORK=$(mktemp -d /tmp/initshim-e2e.XXXXXX)
 chmod 0755 "$E2E_WORK"
-kill_tree() {
-	local child
-	for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		kill_tree "$child"
-		[ "$child" = "$BASHPID" ] || kill -TERM "$child" 2>/dev/null || true
-	done
-}
-cleanup() {
-	local rc=$?
-	# Guests of an interrupted run first (every descendant), then the files.
-	kill_tree $$
-	if [ "${E2E_KEEP:-0}" = 1 ]; then
-		e2e_say "work directory kept: $E2E_WORK"
-	else
-		findmnt -rn -o TARGET | grep "^$E2E_WORK/" | xargs -r umount -l 2>/dev/null || true
-		rm -rf "$E2E_WORK"
-	fi
-	return $rc
-}
-trap cleanup EXIT
+trap 'e2e_work_cleanup "${E2E_KEEP:-0}"' EXIT
 trap 'exit 130' INT TERM
 
 # The binaries under test, copied once: a rebuild during the run (other

@@ -108,6 +108,31 @@ e2e_accel() {
 	printf '%s\n' "$probe"
 }
 
+# e2e_kill_tree PID: TERM every descendant of PID (deepest first), this
+# subshell excepted.
+e2e_kill_tree() {
+	local child
+	for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		e2e_kill_tree "$child"
+		[ "$child" = "$BASHPID" ] || kill -TERM "$child" 2>/dev/null || true
+	done
+}
+
+# e2e_work_cleanup KEEP: the EXIT trap of a run using $E2E_WORK. Guests of an
+# interrupted run first (every descendant), then the work directory, unless
+# KEEP is 1.
+e2e_work_cleanup() {
+	local rc=$?
+	e2e_kill_tree $$
+	if [ "${1:-0}" = 1 ]; then
+		e2e_say "work directory kept: $E2E_WORK"
+	else
+		findmnt -rn -o TARGET | grep "^$E2E_WORK/" | xargs -r umount -l 2>/dev/null || true
+		rm -rf "$E2E_WORK"
+	fi
+	return $rc
+}
+
 # Monotonic-enough wall clock in tenths of seconds, for durations.
 e2e_now() { date +%s.%N; }
 e2e_elapsed() { awk -v a="$1" -v b="$(e2e_now)" 'BEGIN { printf "%.1f", b - a }'; }
