@@ -205,32 +205,42 @@ qemu_kernel() {
 	fi
 }
 
-# qemu_start WORK CMDLINE: boots base.cpio + WORK/overlay.cpio in the
-# background with the console in WORK/console.log and the monitor on the
-# pipes WORK/mon.{in,out}; sets QEMU_PID.
-qemu_start() {
-	local work=$1 cmdline=$2
-	cat "$E2E_CACHE/base.cpio" "$work/overlay.cpio" >"$work/initrd"
+# qemu_boot WORK CMDLINE INITRD [QEMU ARGS...]: one boot in the background,
+# the console appended to WORK/console.log, the monitor on the pipes
+# WORK/mon.{in,out}; sets QEMU_PID and QEMU_MON_CAT. Both beds (the
+# initramfs root here, the disk root in disk.sh) boot through it.
+qemu_boot() {
+	local work=$1 cmdline=$2 initrd=$3
+	shift 3
+	rm -f "$work/mon.in" "$work/mon.out"
 	mkfifo "$work/mon.in" "$work/mon.out"
-	: >"$work/console.log"
 	# For a person (E2E_KEEP=1): the same guest with the console and monitor on
 	# the terminal, and without e2e.scenario= so that root gets a shell.
 	{
-		echo "# boot this scenario's guest by hand; Ctrl-a x quits, Ctrl-a c toggles the monitor"
+		echo "# boot this scenario's guest by hand (a disk keeps the state the scenario left);"
+		echo "# Ctrl-a x quits, Ctrl-a c toggles the monitor"
 		echo "qemu-system-x86_64 -accel $E2E_ACCEL_USED -m ${E2E_MEM:-1536} -smp 2 -nodefaults -no-reboot" \
-			"-display none -serial mon:stdio -kernel $(qemu_kernel) -initrd $work/initrd" \
+			"-display none -serial mon:stdio -kernel $(qemu_kernel) -initrd $initrd $*" \
 			"-append '${cmdline/ e2e.scenario=$E2E_CURRENT/}'"
 	} >"$work/qemu.cmd"
 	qemu-system-x86_64 -accel "$E2E_ACCEL_USED" -m "${E2E_MEM:-1536}" -smp 2 \
 		-nodefaults -no-reboot -display none -no-user-config \
-		-kernel "$(qemu_kernel)" -initrd "$work/initrd" -append "$cmdline" \
-		-chardev "file,id=s0,path=$work/console.log" -serial chardev:s0 \
+		-kernel "$(qemu_kernel)" -initrd "$initrd" -append "$cmdline" "$@" \
+		-chardev "file,id=s0,path=$work/console.log,append=on" -serial chardev:s0 \
 		-chardev "pipe,id=mon,path=$work/mon" -mon chardev=mon,mode=readline \
-		</dev/null >"$work/qemu.out" 2>&1 9>&- &
+		</dev/null >>"$work/qemu.out" 2>&1 9>&- 8>&- &
 	QEMU_PID=$!
 	# Drain the monitor's replies so QEMU never blocks on a full pipe.
-	cat "$work/mon.out" >"$work/monitor.log" &
+	cat "$work/mon.out" >>"$work/monitor.log" &
 	QEMU_MON_CAT=$!
+}
+
+# qemu_start WORK CMDLINE: boots base.cpio + WORK/overlay.cpio.
+qemu_start() {
+	local work=$1 cmdline=$2
+	cat "$E2E_CACHE/base.cpio" "$work/overlay.cpio" >"$work/initrd"
+	: >"$work/console.log"
+	qemu_boot "$work" "$cmdline" "$work/initrd"
 }
 
 run_qemu() {

@@ -338,34 +338,6 @@ disk_image() {
 	umount "$work/root" || umount -l "$work/root"
 }
 
-# disk_qemu_start WORK CMDLINE INITRD: one boot of WORK/disk.img, the console
-# appended to WORK/console.log; sets QEMU_PID and QEMU_MON_CAT.
-disk_qemu_start() {
-	local work=$1 cmdline=$2 initrd=$3
-	rm -f "$work/mon.in" "$work/mon.out"
-	mkfifo "$work/mon.in" "$work/mon.out"
-	{
-		echo "# boot this scenario's disk by hand (its state is the one the scenario left);"
-		echo "# Ctrl-a x quits, Ctrl-a c toggles the monitor"
-		echo "qemu-system-x86_64 -accel $E2E_ACCEL_USED -m ${E2E_MEM:-1536} -smp 2 -nodefaults -no-reboot" \
-			"-display none -serial mon:stdio -kernel $(qemu_kernel) -initrd $initrd" \
-			"-drive file=$work/disk.img,if=virtio,format=raw" \
-			"-append '${cmdline/ e2e.scenario=$E2E_CURRENT/}'"
-	} >"$work/qemu.cmd"
-	# cache=unsafe: the guest's flushes cost nothing; its writes are in the
-	# host's page cache, which the next boot of the image reads.
-	qemu-system-x86_64 -accel "$E2E_ACCEL_USED" -m "${E2E_MEM:-1536}" -smp 2 \
-		-nodefaults -no-reboot -display none -no-user-config \
-		-kernel "$(qemu_kernel)" -initrd "$initrd" -append "$cmdline" \
-		-drive "file=$work/disk.img,if=virtio,format=raw,cache=unsafe" \
-		-chardev "file,id=s0,path=$work/console.log,append=on" -serial chardev:s0 \
-		-chardev "pipe,id=mon,path=$work/mon" -mon chardev=mon,mode=readline \
-		</dev/null >>"$work/qemu.out" 2>&1 9>&- 8>&- &
-	QEMU_PID=$!
-	cat "$work/mon.out" >>"$work/monitor.log" &
-	QEMU_MON_CAT=$!
-}
-
 run_disk() {
 	local name=$1 script=$2 work=$3 gen timeout boots b start off cmdline initrd
 	gen=$(disk_generator "$script")
@@ -390,7 +362,9 @@ run_disk() {
 	for ((b = 1; b <= boots; b++)); do
 		off=$(stat -c %s "$work/console.log")
 		[ "$b" -eq 1 ] || e2e_say "$name: boot $b of $boots"
-		disk_qemu_start "$work" "$cmdline" "$initrd"
+		# cache=unsafe: the guest's flushes cost nothing; its writes are in
+		# the host's page cache, which the next boot of the image reads.
+		qemu_boot "$work" "$cmdline" "$initrd" -drive "file=$work/disk.img,if=virtio,format=raw,cache=unsafe"
 		watch_guest "$QEMU_PID" "$work/console.log" $((timeout - ($(date +%s) - start))) "$work" qemu
 		kill "$QEMU_MON_CAT" 2>/dev/null || true
 		wait "$QEMU_MON_CAT" 2>/dev/null || true
