@@ -21,7 +21,7 @@ e2e_announce "BENCH pid1=$(e2e_pid1_exe)"
 [ -r /run/initshim/boot-exec-us ] && e2e_announce "BENCH boot_exec_us=$(cat /run/initshim/boot-exec-us)"
 # The guard serves initshimctl while systemd runs: without one, nobody answers.
 if [ -r /run/initshim/guard.pid ] && kill -0 "$(cat /run/initshim/guard.pid)" 2>/dev/null; then
-	e2e_announce "BENCH guard_stops=$(e2e_status_field guard | sed -n 's/.* \([0-9][0-9]*\) ptrace stops.*/\1/p')"
+	e2e_announce "BENCH guard_stops=$(e2e_guard_ptrace_stops)"
 	e2e_announce "BENCH status_boot_exec_us=$(e2e_status_field boot-exec | awk '{print $1}')"
 fi
 e2e_pass

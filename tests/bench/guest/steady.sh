@@ -18,7 +18,6 @@ BLOCKS=${BLOCKS:-10} CYCLES=${CYCLES:-50} DCYCLES=${DCYCLES:-20} IDLE=${IDLE:-30
 e2e_wait_running 200
 guard=$(cat /run/initshim/guard.pid)
 { [ -n "$guard" ] && [ -d "/proc/$guard" ]; } || e2e_fail "no guard (guard.pid: $guard)"
-stops() { initshimctl status | sed -n 's/^guard: .* \([0-9][0-9]*\) ptrace stops.*/\1/p'; }
 # utime+stime and cutime+cstime of the guard, in clock ticks.
 cpu() {
 	local s
@@ -28,14 +27,7 @@ cpu() {
 	echo "$((${12} + ${13})) $((${14} + ${15}))"
 }
 traced() { [ "$(awk '/^TracerPid/ {print $2}' /proc/1/status)" = "$guard" ]; }
-cat >/run/systemd/system/bench-steady.service <<'UNIT'
-[Unit]
-StartLimitIntervalSec=0
-[Service]
-Type=exec
-ExecStart=/bin/sleep 1000000
-UNIT
-systemctl daemon-reload
+e2e_restartable_service bench-steady
 D=/run/bench-steady
 mkdir -p $D
 : >$D/start.guard; : >$D/stop.guard; : >$D/start.detached; : >$D/stop.detached
@@ -51,7 +43,7 @@ block() { # arm
 		traced && { initshimctl guard stop >/dev/null || e2e_fail "guard stop"; }
 		traced && e2e_fail "PID 1 still traced after guard stop"
 	fi
-	s0=$(stops)
+	s0=$(e2e_guard_ptrace_stops)
 	read -r c0 cc0 < <(cpu)
 	w0=$EPOCHREALTIME
 	: >"$D/block"
@@ -68,7 +60,7 @@ block() { # arm
 	# Median start latency of this block, to show the spread between blocks.
 	e2e_announce "BENCH block_${arm}_start_med_us=$(med "$D/block")"
 	if [ "$arm" = guard ]; then
-		s1=$(stops)
+		s1=$(e2e_guard_ptrace_stops)
 		read -r c1 cc1 < <(cpu)
 		gstops=$((gstops + s1 - s0))
 		gcpu=$((gcpu + c1 - c0)) gccpu=$((gccpu + cc1 - cc0))
@@ -83,10 +75,10 @@ for ((b = 0; b < BLOCKS; b++)); do
 done
 traced || initshimctl guard start >/dev/null
 # The guard's CPU time without load (its periodic checks), and its stops.
-s0=$(stops)
+s0=$(e2e_guard_ptrace_stops)
 read -r c0 cc0 < <(cpu)
 sleep "$IDLE" # the measurement is of an idle period: nothing to wait for
-s1=$(stops)
+s1=$(e2e_guard_ptrace_stops)
 read -r c1 cc1 < <(cpu)
 e2e_announce "BENCH idle_s=$IDLE"
 e2e_announce "BENCH idle_stops=$((s1 - s0))"

@@ -16,14 +16,13 @@ e2e_wait_running 200
 e2e_start_probe_service
 e2e_record_pids
 us() { echo "${EPOCHREALTIME/./}"; }
-stops() { initshimctl status | sed -n 's/^guard: .* \([0-9][0-9]*\) ptrace stops.*/\1/p'; }
 # timed KEY EXPECTED_MAJOR CMD...: BENCH KEY_ret_us, KEY_ready_us and
 # KEY_stops (the guard's ptrace stops it caused). The kernel-log mark just
 # before it lets the host split it with the guard's own log lines.
 timed() {
 	local key=$1 major=$2 t0 t1 t2 v out s0
 	shift 2
-	s0=$(stops)
+	s0=$(e2e_guard_ptrace_stops)
 	e2e_announce "BENCH mark=$key"
 	t0=$(us)
 	out=$("$@" 2>&1) || e2e_fail "$*: $out"
@@ -33,7 +32,7 @@ timed() {
 	e2e_expect "manager version after $*" "$major" "${v%%[.~-]*}"
 	e2e_announce "BENCH ${key}_ret_us=$((t1 - t0))"
 	e2e_announce "BENCH ${key}_ready_us=$((t2 - t0))"
-	e2e_announce "BENCH ${key}_stops=$(($(stops) - s0))"
+	e2e_announce "BENCH ${key}_stops=$(($(e2e_guard_ptrace_stops) - s0))"
 }
 # What the guard's preflight runs on every initshimctl exec VERSION (and once
 # more after each exec of PID 1): the candidate's --version.

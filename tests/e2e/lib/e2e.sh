@@ -376,3 +376,21 @@ e2e_disk_crash_scenario() {
 		e2e_crash_scenario 252 /usr/lib/systemd/systemd kill-SEGV
 	fi
 }
+
+# The guard's ptrace stops so far, as status reports them.
+e2e_guard_ptrace_stops() {
+	initshimctl status | sed -n 's/^guard: .* \([0-9][0-9]*\) ptrace stops.*/\1/p'
+}
+
+# e2e_restartable_service NAME: NAME.service, a sleeper that may be started
+# and stopped any number of times (no start rate limit), known to PID 1.
+e2e_restartable_service() {
+	cat >"/run/systemd/system/$1.service" <<'UNIT'
+[Unit]
+StartLimitIntervalSec=0
+[Service]
+Type=exec
+ExecStart=/bin/sleep 1000000
+UNIT
+	systemctl daemon-reload
+}

@@ -7,28 +7,20 @@
 . /usr/lib/initshim-e2e/lib/e2e.sh
 # 200 show any per-restart stop; tests/bench/steady.sh measures 1,000.
 RESTARTS=${RESTARTS:-200}
-stops() { initshimctl status | sed -n 's/^guard: .* \([0-9][0-9]*\) ptrace stops.*/\1/p'; }
 e2e_boot_checks 252 /usr/lib/systemd/systemd
 guard=$(pgrep -x initshim-guard)
 e2e_expect "guard oom_score_adj" -1000 "$(cat "/proc/$guard/oom_score_adj")"
 e2e_expect "PID 1 traced by the guard" "$guard" "$(awk '/^TracerPid/ {print $2}' /proc/1/status)"
 # A service that may restart without systemd's start rate limit.
-cat >/run/systemd/system/e2e-steady.service <<'UNIT'
-[Unit]
-StartLimitIntervalSec=0
-[Service]
-Type=exec
-ExecStart=/bin/sleep 1000000
-UNIT
-systemctl daemon-reload
+e2e_restartable_service e2e-steady
 systemctl start e2e-steady.service || e2e_fail "cannot start the test service"
-s0=$(stops)
+s0=$(e2e_guard_ptrace_stops)
 e2e_log "ptrace stops before: $s0; restarting a service $RESTARTS times"
 start=$SECONDS
 for ((i = 0; i < RESTARTS; i++)); do
 	systemctl restart e2e-steady.service || e2e_fail "restart $i failed"
 done
-s1=$(stops)
+s1=$(e2e_guard_ptrace_stops)
 e2e_log "$RESTARTS restarts in $((SECONDS - start)) s; ptrace stops after: $s1"
 e2e_expect "ptrace stops caused by $RESTARTS service restarts" "$s0" "$s1"
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$guard/status")
