@@ -26,11 +26,13 @@ LINK     := -Wl,--gc-sections
 STATIC   := -static
 LIBS     := -lseccomp
 
-SHIM_SRC  := $(filter-out shim/initshimctl.c,$(wildcard shim/*.c shim/arch/*.c))
+# One directory per role (docs/design.md, "Where does my change go").
+SHIM_DIRS := common config ptrace ptrace/arch health versions control guard
+SHIM_SRC  := $(foreach d,$(SHIM_DIRS),$(wildcard shim/$(d)/*.c))
 INIT_SRC  := $(wildcard init/*.c)
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(B)/obj/%.o)
 INIT_OBJ  := $(INIT_SRC:%.c=$(B)/obj/%.o)
-CTL_OBJ   := $(B)/obj/shim/initshimctl.o
+CTL_OBJ   := $(B)/obj/shim/ctl/initshimctl.o
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 ITEST_SRC := $(wildcard tests/integration/*.c)
@@ -40,7 +42,7 @@ BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
 all: $(B)/initshim $(B)/initshimctl
 
-$(B)/obj/%.o: %.c $(wildcard shim/*.h init/*.h shim/arch/*.h)
+$(B)/obj/%.o: %.c $(wildcard shim/*/*.h shim/*/*/*.h init/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iinit -c -o $@ $<
 
@@ -107,7 +109,7 @@ install: all
 	install -D -m 0644 docs/man/initshim.8 $(DESTDIR)$(MANDIR)/man8/initshim.8
 	install -D -m 0644 docs/man/initshimctl.8 $(DESTDIR)$(MANDIR)/man8/initshimctl.8
 	install -D -m 0644 docs/man/initshim.conf.5 $(DESTDIR)$(MANDIR)/man5/initshim.conf.5
-	install -D -m 0644 shim/initshim-guard.service $(DESTDIR)$(UNITDIR)/initshim-guard.service
+	install -D -m 0644 shim/guard/initshim-guard.service $(DESTDIR)$(UNITDIR)/initshim-guard.service
 	install -D -m 0755 initramfs/initramfs-tools/hooks/initshim $(DESTDIR)$(ITOOLSDIR)/hooks/initshim
 	install -D -m 0755 initramfs/dracut/90initshim/module-setup.sh \
 		$(DESTDIR)$(DRACUTDIR)/modules.d/90initshim/module-setup.sh
@@ -116,7 +118,7 @@ clean:
 	rm -rf $(B)
 
 # The ptrace code must build for aarch64 too: compiled (not run) on every check.
-CROSS_SRC := $(filter shim/inject.c shim/tracer.c shim/arch/%,$(SHIM_SRC))
+CROSS_SRC := $(filter shim/ptrace/%,$(SHIM_SRC))
 cross-aarch64:
 	@mkdir -p $(B)/aarch64
 	@for f in $(CROSS_SRC); do \

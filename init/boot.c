@@ -3,13 +3,13 @@
  * config, set up /run/initshim, fork the guard, exec systemd with the
  * kernel's argv and environment untouched. Never returns: if no systemd can
  * be executed, PID 1 stays here in rescue mode. */
-#include "ctlserver.h"
-#include "guard.h"
-#include "log.h"
+#include "control/server.h"
+#include "guard/guard.h"
+#include "common/log.h"
 #include "pid1.h"
-#include "protocol.h"
-#include "util.h"
-#include "vstate.h"
+#include "control/protocol.h"
+#include "common/util.h"
+#include "config/vstate.h"
 
 #include <errno.h>
 #include <fcntl.h>

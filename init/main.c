@@ -1,10 +1,10 @@
 /* initshim: a fault-tolerant PID 1 shim for systemd hosts. See initshim(8). */
-#include "ctlserver.h"
-#include "guard.h"
-#include "log.h"
-#include "status.h"
+#include "control/server.h"
+#include "guard/guard.h"
+#include "common/log.h"
+#include "control/status.h"
 #include "pid1.h"
-#include "util.h"
+#include "common/util.h"
 
 #include <stdio.h>
 #include <string.h>

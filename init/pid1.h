@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "config.h"
-#include "guard.h"
+#include "config/config.h"
+#include "guard/guard.h"
 
 #define INITSHIM_VERSION "0.1"
 

@@ -6,11 +6,11 @@
  * `restart` first stops every left-over process (SIGTERM, stop-timeout,
  * SIGKILL), except in the cgroups the operator keeps (containers), PID 1's
  * own scope and initshim's own processes; then it execs systemd fresh. */
-#include "cgroup.h"
-#include "log.h"
+#include "common/cgroup.h"
+#include "common/log.h"
 #include "pid1.h"
-#include "protocol.h"
-#include "util.h"
+#include "control/protocol.h"
+#include "common/util.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -3,16 +3,16 @@
  * signals systemd documents, serves the control FIFO, and waits for the
  * operator (or policy) to bring systemd back or shut down.
  * From here on we must not die: every error is logged and temporized. */
-#include "ctlserver.h"
-#include "guard.h"
-#include "log.h"
+#include "control/server.h"
+#include "guard/guard.h"
+#include "common/log.h"
 #include "pid1.h"
-#include "preflight.h"
-#include "protocol.h"
-#include "status.h"
-#include "util.h"
-#include "versions.h"
-#include "vstate.h"
+#include "versions/preflight.h"
+#include "control/protocol.h"
+#include "control/status.h"
+#include "common/util.h"
+#include "versions/versions.h"
+#include "config/vstate.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,10 +2,10 @@
  * umask (execve(2), "What is preserved"). A crashed systemd leaves every
  * signal blocked, SIGCHLD at SIG_IGN|SA_NOCLDWAIT (so nothing would be left
  * to reap) and umask 0. Rescue mode starts by undoing all of it. */
-#include "log.h"
+#include "common/log.h"
 #include "pid1.h"
-#include "protocol.h"
-#include "util.h"
+#include "control/protocol.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,10 +4,10 @@
  * detach the host's loop devices and swap unless it knows it is in a
  * container, so there (and when it is missing) we use our own sequence,
  * which touches nothing outside our PID namespace. */
-#include "log.h"
+#include "common/log.h"
 #include "pid1.h"
-#include "preflight.h"
-#include "util.h"
+#include "versions/preflight.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <poll.h>

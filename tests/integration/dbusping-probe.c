@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbusping.h"
+#include "health/dbusping.h"
 
 static int count_fds(void) {
         DIR *d = opendir("/proc/self/fd");

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The D-Bus liveness probe (shim/dbusping.c, via build/tests/dbusping-probe)
+# The D-Bus liveness probe (shim/health/dbusping.c, via build/tests/dbusping-probe)
 # against real servers. Root. Prints what it does; see docs/health.md.
 #
 #  1. Real systemd: the host's /lib/systemd/systemd booted as PID 1 of a
@@ -70,7 +70,7 @@ if [ ! -x "$PROBE" ]; then
         make -s "$PROBE" >/dev/null 2>&1 || {
                 PROBE=$W/dbusping-probe
                 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Ishim -static -o "$PROBE" \
-                        tests/integration/dbusping-probe.c shim/dbusping.c || { bad "cannot build the probe"; exit 1; }
+                        tests/integration/dbusping-probe.c shim/health/dbusping.c || { bad "cannot build the probe"; exit 1; }
         }
 fi
 

@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "inject.h"
+#include "ptrace/inject.h"
 
 #define MARKER_FD    100
 #define MARKER_EXIT  42

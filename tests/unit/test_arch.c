@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "arch/arch.h"
-#include "inject.h"
+#include "ptrace/arch/arch.h"
+#include "ptrace/inject.h"
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 

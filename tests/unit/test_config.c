@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-#include "util.h"
+#include "config/config.h"
+#include "common/util.h"
 
 static unsigned reports;
 static char last_report[256];

@@ -37,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dbusping.h"
+#include "health/dbusping.h"
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -11,11 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "config.h"
-#include "health.h"
+#include "common/cgroup.h"
+#include "config/config.h"
+#include "health/health.h"
 #include "pid1.h"
-#include "util.h"
+#include "common/util.h"
 
 static struct config cfg;
 static struct health h;

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "pid1.h"
-#include "status.h"
-#include "util.h"
+#include "control/status.h"
+#include "common/util.h"
 
 static void test_signal_table(void **state) {
         (void) state;

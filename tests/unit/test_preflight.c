@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "preflight.h"
+#include "versions/preflight.h"
 
 static char dir[] = "/tmp/initshim-preflight.XXXXXX";
 

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "protocol.h"
+#include "control/protocol.h"
 
 static int parse(const char *line, struct request *req, char *err) {
         return request_parse(line, strlen(line), req, err, 160);

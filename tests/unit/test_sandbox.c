@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctlserver.h"
+#include "control/server.h"
 
 static int run_sandboxed(int what) {
         int st;

@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "tracer.h"
+#include "ptrace/tracer.h"
 
 #define BIT(s) (1ULL << ((s) - 1))
 

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vstate.h"
+#include "config/vstate.h"
 
 static char base[] = "/tmp/initshim-vstate.XXXXXX";
 static char pers[64], vol[64];

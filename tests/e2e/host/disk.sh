@@ -233,7 +233,7 @@ disk_install() {
 	local root=$1
 	install -D -m 0755 "$E2E_BIN/initshim" "$root/usr/sbin/initshim"
 	install -D -m 0755 "$E2E_BIN/initshimctl" "$root/usr/sbin/initshimctl"
-	install -D -m 0644 "$E2E_REPO/shim/initshim-guard.service" "$root/usr/lib/systemd/system/initshim-guard.service"
+	install -D -m 0644 "$E2E_REPO/shim/guard/initshim-guard.service" "$root/usr/lib/systemd/system/initshim-guard.service"
 	install -D -m 0755 "$E2E_REPO/initramfs/initramfs-tools/hooks/initshim" \
 		"$root/usr/share/initramfs-tools/hooks/initshim"
 	install -D -m 0755 "$E2E_REPO/initramfs/dracut/90initshim/module-setup.sh" \

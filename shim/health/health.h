@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "config.h"
+#include "config/config.h"
 
 enum health_level { HEALTH_OK, HEALTH_DEGRADED, HEALTH_FAILED };
 

@@ -2,9 +2,9 @@
  * the control FIFO. It runs as a child of the control owner, holds the
  * ownership lock, and after setup can only read, write, open reply FIFOs and
  * exit (seccomp allowlist). Everything it forwards has been validated. */
-#include "ctlserver.h"
-#include "log.h"
-#include "util.h"
+#include "control/server.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
-#include "health.h"
-#include "log.h"
-#include "util.h"
+#include "health/health.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <stdio.h>

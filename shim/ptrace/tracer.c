@@ -1,7 +1,7 @@
-#include "tracer.h"
-#include "log.h"
-#include "status.h"
-#include "util.h"
+#include "ptrace/tracer.h"
+#include "common/log.h"
+#include "control/status.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

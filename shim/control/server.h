@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "protocol.h"
+#include "control/protocol.h"
 
 struct ctl_server {
         pid_t parser;          /* 0 when none runs */

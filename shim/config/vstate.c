@@ -1,6 +1,6 @@
-#include "vstate.h"
-#include "log.h"
-#include "util.h"
+#include "config/vstate.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
-#include "versions.h"
-#include "preflight.h"
-#include "protocol.h"
-#include "status.h"
-#include "vstate.h"
+#include "versions/versions.h"
+#include "versions/preflight.h"
+#include "control/protocol.h"
+#include "control/status.h"
+#include "config/vstate.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "arch/arch.h"
+#include "ptrace/arch/arch.h"
 
 /* ---- registers ---------------------------------------------------------- */
 

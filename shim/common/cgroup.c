@@ -1,5 +1,5 @@
-#include "cgroup.h"
-#include "util.h"
+#include "common/cgroup.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* initshimctl: talk to initshim over its control FIFO. See initshimctl(8).
  * Works when D-Bus and systemd are dead: it needs only /run/initshim. */
-#include "protocol.h"
-#include "util.h"
+#include "control/protocol.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

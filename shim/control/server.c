@@ -1,6 +1,6 @@
-#include "ctlserver.h"
-#include "log.h"
-#include "util.h"
+#include "control/server.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

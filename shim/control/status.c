@@ -1,6 +1,6 @@
-#include "status.h"
-#include "protocol.h"
-#include "util.h"
+#include "control/status.h"
+#include "control/protocol.h"
+#include "common/util.h"
 
 #include <ctype.h>
 #include <errno.h>

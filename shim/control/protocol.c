@@ -1,4 +1,4 @@
-#include "protocol.h"
+#include "control/protocol.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* One line per version (and the plain systemd= binary when no version
  * names it): NAME PATH VERDICT [roles], roles being default, fallback,

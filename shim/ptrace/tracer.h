@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "inject.h"
+#include "ptrace/inject.h"
 
 enum tracer_state {
         TRACER_DETACHED,

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "config.h"
-#include "tracer.h"
+#include "config/config.h"
+#include "ptrace/tracer.h"
 
 void watch_init(const struct config *c, struct tracer *t);
 /* ms until the next due check, -1 if none. */

@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dbusping.h"
+#include "health/dbusping.h"
 
 #define ALIGN_TO(x, a) (((x) + ((a) - 1)) & ~((uint64_t) (a) - 1))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))

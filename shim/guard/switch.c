@@ -1,10 +1,10 @@
-#include "switch.h"
-#include "log.h"
-#include "preflight.h"
-#include "status.h"
-#include "util.h"
-#include "vstate.h"
-#include "watch.h"
+#include "guard/switch.h"
+#include "common/log.h"
+#include "versions/preflight.h"
+#include "control/status.h"
+#include "common/util.h"
+#include "config/vstate.h"
+#include "guard/watch.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-#include "config.h"
-#include "util.h"
+#include "config/config.h"
+#include "common/util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
-#include "preflight.h"
-#include "util.h"
+#include "versions/preflight.h"
+#include "common/util.h"
 
 #include <elf.h>
 #include <errno.h>

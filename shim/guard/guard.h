@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 #define GUARD_COMM "initshim-guard" /* must not start with "proot": systemd would think it runs in a container */
 #define SIGNAL_GUARD_YIELD SIGUSR1

@@ -1,12 +1,12 @@
-#include "watch.h"
-#include "cgroup.h"
-#include "dbusping.h"
-#include "health.h"
-#include "log.h"
-#include "status.h"
-#include "util.h"
-#include "vstate.h"
-#include "protocol.h"
+#include "guard/watch.h"
+#include "common/cgroup.h"
+#include "health/dbusping.h"
+#include "health/health.h"
+#include "common/log.h"
+#include "control/status.h"
+#include "common/util.h"
+#include "config/vstate.h"
+#include "control/protocol.h"
 
 #include <ctype.h>
 #include <dirent.h>

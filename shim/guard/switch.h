@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
-#include "ctlserver.h"
-#include "tracer.h"
+#include "config/config.h"
+#include "control/server.h"
+#include "ptrace/tracer.h"
 
 void switch_init(const struct config *c, struct tracer *t, struct ctl_server *s);
 /* Start a switch. false: refused, answer in text; true: pending, the
