@@ -41,31 +41,40 @@ void log_close(void) {
         kmsg_fd = -1;
 }
 
+/* n plus what snprintf reported, never past the end of a buffer of size
+ * bytes that must keep room for the final newline. */
+static size_t add_clamped(size_t n, int wrote, size_t size) {
+        if (wrote > 0)
+                n += (size_t) wrote;
+        return n < size - 1 ? n : size - 1;
+}
+
+size_t log_format_line(char *buf, size_t size, int prio, const char *ident, int pid, int err, const char *fmt,
+                       va_list ap) {
+        /* Room for ": strerror" is kept by truncating the message first. */
+        size_t msg_max = size > 64 ? size - 64 : size / 2;
+        size_t n = add_clamped(0, snprintf(buf, size, "<%d>%s[%d]: ", LOG_DAEMON | prio, ident, pid), size);
+
+        if (n < msg_max)
+                n = add_clamped(n, vsnprintf(buf + n, msg_max - n, fmt, ap), msg_max);
+        if (err != 0)
+                n = add_clamped(n, snprintf(buf + n, size - n, ": %s", strerror(err)), size);
+        buf[n++] = '\n';
+        return n;
+}
+
 static void emit(int prio, const char *fmt, va_list ap, int err) {
         /* Static buffer: no allocation, and one write per line keeps kmsg
          * records whole. Saves errno so logging never disturbs callers. */
         static char line[1024];
         int saved = errno;
-        int n, m;
-
-        n = snprintf(line, sizeof line, "<%d>%s[%d]: ", LOG_DAEMON | prio, log_ident, (int) getpid());
-        if (n < 0)
-                n = 0;
-        m = vsnprintf(line + n, sizeof line - (size_t) n, fmt, ap);
-        if (m < 0)
-                m = 0;
-        n += m;
-        if (n > (int) sizeof line - 40)
-                n = (int) sizeof line - 40;
-        if (err != 0)
-                n += snprintf(line + n, sizeof line - (size_t) n, ": %s", strerror(err));
-        line[n++] = '\n';
+        size_t n = log_format_line(line, sizeof line, prio, log_ident, (int) getpid(), err, fmt, ap);
 
         if (kmsg_fd >= 0)
-                (void) !write(kmsg_fd, line, (size_t) n);
+                (void) !write(kmsg_fd, line, n);
         /* The "<N>" prefix is for kmsg only; humans get the rest. */
         const char *human = strchr(line, '>') + 1;
-        size_t hl = (size_t) n - (size_t) (human - line);
+        size_t hl = n - (size_t) (human - line);
         if (to_console) {
                 int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
                 if (fd >= 0) {

@@ -2,7 +2,9 @@
  * Lines look like "initshim[1]: message" with a syslog priority, so they land
  * in dmesg and, once journald runs, in the journal. */
 #pragma once
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 /* ident: "initshim", "initshim-guard", ... Opens /dev/kmsg once; safe to call
@@ -12,6 +14,11 @@ void log_set_console(bool on);
 /* Also mirror to stderr (tests, initshimctl-started helpers). */
 void log_set_stderr(bool on);
 void log_close(void);
+/* One kmsg record "<PRIO>IDENT[PID]: MESSAGE[: strerror(err)]\n" into buf:
+ * always newline-terminated, never more than size bytes (size >= 2); the
+ * message is truncated first so that the error text fits. Returns the length. */
+size_t log_format_line(char *buf, size_t size, int prio, const char *ident, int pid, int err, const char *fmt,
+                       va_list ap);
 
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs "...: strerror(-err)" and returns err, so callers can `return log_errno(r, ...)`. */
