@@ -298,3 +298,26 @@ const char *signal_name(int sig) {
         snprintf(buf, sizeof buf, "SIG%s", abbrev);
         return buf;
 }
+
+static void sift_down(pid_t *a, size_t root, size_t n) {
+        for (size_t child; (child = 2 * root + 1) < n; root = child) {
+                if (child + 1 < n && a[child + 1] > a[child])
+                        child++;
+                if (a[root] >= a[child])
+                        return;
+                pid_t t = a[root];
+                a[root] = a[child];
+                a[child] = t;
+        }
+}
+
+void sort_pids(pid_t *pids, size_t n) {
+        for (size_t i = n / 2; i-- > 0;)
+                sift_down(pids, i, n);
+        for (size_t end = n; end-- > 1;) {
+                pid_t t = pids[0];
+                pids[0] = pids[end];
+                pids[end] = t;
+                sift_down(pids, 0, end);
+        }
+}

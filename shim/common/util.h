@@ -47,3 +47,5 @@ int foreach_number(const char *dir, int (*fn)(long n, int skip_fd, void *data), 
 int parse_proc_stat(const char *text, char *state, long *ppid, unsigned long *flags);
 /* Read /proc/PID/stat and parse it. */
 int read_proc_stat(long pid, char *state, long *ppid, unsigned long *flags);
+/* Sort pids ascending in place (heapsort: no allocation, unlike qsort). */
+void sort_pids(pid_t *pids, size_t n);

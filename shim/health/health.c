@@ -107,11 +107,6 @@ void health_ping_result(struct health *h, const struct config *c, int r, uint64_
                   reason, now);
 }
 
-static int cmp_pid(const void *a, const void *b) {
-        pid_t x = *(const pid_t *) a, y = *(const pid_t *) b;
-        return (x > y) - (x < y);
-}
-
 void health_zombies(struct health *h, const struct config *c, const pid_t *pids, size_t n, uint64_t now) {
         static pid_t sorted[HEALTH_ZOMBIES_TRACKED];
         static uint64_t since[HEALTH_ZOMBIES_TRACKED];
@@ -122,7 +117,7 @@ void health_zombies(struct health *h, const struct config *c, const pid_t *pids,
         if (n > HEALTH_ZOMBIES_TRACKED)
                 n = HEALTH_ZOMBIES_TRACKED;
         memcpy(sorted, pids, n * sizeof *pids);
-        qsort(sorted, n, sizeof *sorted, cmp_pid);
+        sort_pids(sorted, n);
         /* Merge with the previous scan: a zombie keeps its first-seen time. */
         for (size_t i = 0; i < n; i++) {
                 while (j < h->n_zombies && h->zombie_pid[j] < sorted[i])

@@ -89,6 +89,23 @@ static void test_no_socket_at_startup_is_not_failure(void **state) {
         assert_int_equal(h.checks[CHECK_LIVENESS].level, HEALTH_FAILED);
 }
 
+/* The zombie scan sorts without allocating: every order, duplicates too. */
+static void test_sort_pids(void **state) {
+        (void) state;
+        pid_t a[257];
+        unsigned seed = 1;
+
+        for (size_t n = 0; n <= 257; n += (n < 10 ? 1 : 31)) {
+                for (size_t i = 0; i < n; i++) {
+                        seed = seed * 1103515245u + 12345u;
+                        a[i] = (pid_t) (seed >> 16) % 97;
+                }
+                sort_pids(a, n);
+                for (size_t i = 1; i < n; i++)
+                        assert_true(a[i - 1] <= a[i]);
+        }
+}
+
 static void test_zombie_ageing(void **state) {
         pid_t a[] = { 30, 10, 20 }, b[] = { 20, 40, 10, 30, 50 };
         (void) state;
@@ -213,6 +230,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_reexec_that_helps, setup),
                 cmocka_unit_test_setup(test_slow_is_degraded_never_taken_over, setup),
                 cmocka_unit_test_setup(test_no_socket_at_startup_is_not_failure, setup),
+                cmocka_unit_test(test_sort_pids),
                 cmocka_unit_test_setup(test_zombie_ageing, setup),
                 cmocka_unit_test_setup(test_memory_and_upgrade_auto_reexec, setup),
                 cmocka_unit_test_setup(test_history_and_format, setup),
