@@ -44,7 +44,10 @@ pid_t start_guard_with(const struct config *c, const struct guard_options *o);
 void ensure_api_filesystems(void);
 
 /* reset.c: undo what execve kept from a crashed systemd. */
-void reset_inherited_state(void);
+/* Logs nothing (logging is not set up yet): the pending signals it drops
+ * are returned in discarded, for log_discarded_signals once it is. */
+void reset_inherited_state(sigset_t *discarded);
+void log_discarded_signals(const sigset_t *discarded);
 void restore_core_pattern(void);
 void save_core_pattern(void);
 

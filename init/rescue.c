@@ -343,9 +343,9 @@ static void handle_signal(const struct signalfd_siginfo *si) {
 
 void rescue_main(const char *reason, const struct config *c) {
         static struct config own;
-        sigset_t mask;
+        sigset_t mask, discarded;
 
-        reset_inherited_state();
+        reset_inherited_state(&discarded);
         /* Whatever systemd left open is not ours; our own log fd (when boot
          * fell through to here) is reopened below. */
         log_close();
@@ -363,6 +363,7 @@ void rescue_main(const char *reason, const struct config *c) {
         (void) copy_string(rescue_reason, sizeof rescue_reason, reason);
         log_set_console(true);
         log_crit("rescue mode: %s", reason);
+        log_discarded_signals(&discarded);
         log_set_console(cfg->console);
         (void) write_file_atomic(LAST_TAKEOVER_FILE, rescue_reason, strlen(rescue_reason), 0644);
         restore_core_pattern();

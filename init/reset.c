@@ -18,18 +18,20 @@
 #define CORE_PATTERN "/proc/sys/kernel/core_pattern"
 #define CORE_PATTERN_SAVED RUN_DIR "/core_pattern"
 
-void reset_inherited_state(void) {
+void reset_inherited_state(sigset_t *discarded) {
         static const struct timespec zero = { 0, 0 };
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t all;
         int sig;
 
         /* Pending signals were sent to a frozen systemd, possibly long ago; acting
-         * on a stale Ctrl-Alt-Del now would surprise the operator. Drop them, loudly. */
+         * on a stale Ctrl-Alt-Del now would surprise the operator. Drop them;
+         * they are logged once logging is set up (log_discarded_signals). */
+        sigemptyset(discarded);
         sigfillset(&all);
         (void) sigprocmask(SIG_SETMASK, &all, NULL);
         while ((sig = sigtimedwait(&all, NULL, &zero)) > 0)
-                log_notice("discarding %s left pending by the previous PID 1", signal_name(sig));
+                (void) sigaddset(discarded, sig);
 
         for (sig = 1; sig < NSIG; sig++) {
                 if (sig == SIGKILL || sig == SIGSTOP)
@@ -49,6 +51,12 @@ void reset_inherited_state(void) {
                                 (void) close(n);
                         }
                 }
+}
+
+void log_discarded_signals(const sigset_t *discarded) {
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sigismember(discarded, sig) == 1)
+                        log_notice("discarding %s left pending by the previous PID 1", signal_name(sig));
 }
 
 void save_core_pattern(void) {

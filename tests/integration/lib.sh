@@ -29,7 +29,7 @@ ns_start() {
         : > "$T/masked"
         unshare --pid --fork --mount --mount-proc --propagation private -- \
                 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin INITSHIM_LOG=stderr \
-                INITSHIM_CONF="$T/initshim.conf" INITSHIM_BIN="$INITSHIM" TESTVAR="a b=c" \
+                INITSHIM_CONF="$T/initshim.conf" INITSHIM_BIN="$INITSHIM" TESTVAR="a b=c" ${NS_ENV:-} \
                 /bin/bash -c 'mount -t tmpfs -o mode=0755 tmpfs /run || exit 1
                         # Start from a clean fd table, as the kernel starts init.
                         for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done

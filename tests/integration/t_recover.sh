@@ -59,3 +59,19 @@ test_policy_hold_waits_for_operator() {
         grep -q "on-failure=hold: waiting for the operator" "$T/log" || fail "not said"
         [ "$(pid1_exe)" = "$INITSHIM" ] || fail "did not hold"
 }
+
+# A signal left pending by the crashed systemd (a Ctrl-Alt-Del it never
+# read) is discarded, not acted on, and said through rescue mode's log
+# once that is set up (before it, kmsg was not open yet).
+test_pending_signal_discarded_and_logged() {
+        NS_ENV=FAKE_PENDING_SIGINT=1 boot_fake
+        to_rescue
+        ns_alive || fail "PID 1 died"
+        grep -n "rescue mode: test crash" "$T/log" | head -n1 > "$T/mode_line"
+        grep -n "discarding SIGINT left pending by the previous PID 1" "$T/log" | head -n1 > "$T/discard_line"
+        [ -s "$T/discard_line" ] || fail "the pending SIGINT was not logged"
+        [ "$(cut -d: -f1 "$T/mode_line")" -lt "$(cut -d: -f1 "$T/discard_line")" ] ||
+                fail "pending signal logged before logging was set up"
+        ! grep -q "SIGINT from pid" "$T/log" || fail "the stale Ctrl-Alt-Del was acted on"
+        mode_is rescue || fail "not in rescue mode any more"
+}
