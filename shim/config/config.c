@@ -341,7 +341,15 @@ unsigned config_apply_cmdline(struct config *c, char *cmdline, config_report_fn 
                 }
                 *eq = '\0';
                 /* "version NAME = PATH" defines versions in the file only; on the
-                 * command line initshim.version=NAME forces one for this boot. */
+                 * command line initshim.version=NAME forces one for this boot. A
+                 * quoted "initshim.version NAME=PATH" would define one: refused. */
+                if (strpbrk(key, " \t\n")) {
+                        snprintf(err, sizeof err, "'initshim.%s': versions are defined in the config file only, ignored",
+                                 key);
+                        report_problem(report, "kernel command line", 0, err);
+                        problems++;
+                        continue;
+                }
                 if (config_set(c, key, eq + 1, err, sizeof err) < 0) {
                         report_problem(report, "kernel command line", 0, err);
                         problems++;

@@ -155,6 +155,21 @@ static void test_cmdline(void **state) {
         assert_string_equal(c.systemd, "/opt/systemd");
 }
 
+/* Versions come from the config file only: a quoted command-line word that
+ * would define one is refused, and the file's definition stays. */
+static void test_cmdline_cannot_define_versions(void **state) {
+        struct config c;
+        char cmdline[] = "ro \"initshim.version evil=/tmp/evil\" \"initshim.version 252=/tmp/x\" initshim.version=252\n";
+        (void) state;
+        parse(&c, "version 252 = /usr/lib/systemd/systemd\n");
+        reports = 0;
+        assert_int_equal(config_apply_cmdline(&c, cmdline, report), 2);
+        assert_non_null(strstr(last_report, "config file only"));
+        assert_null(config_find_version(&c, "evil"));
+        assert_string_equal(config_find_version(&c, "252")->path, "/usr/lib/systemd/systemd");
+        assert_string_equal(c.forced_version, "252");
+}
+
 static void test_boot_candidates(void **state) {
         struct config c;
         struct candidate cand[CONFIG_CANDIDATES_MAX];
@@ -219,6 +234,7 @@ int main(void) {
                 cmocka_unit_test(test_version_redefinition_and_limit),
                 cmocka_unit_test(test_health_and_recovery_keys),
                 cmocka_unit_test(test_cmdline),
+                cmocka_unit_test(test_cmdline_cannot_define_versions),
                 cmocka_unit_test(test_boot_candidates),
                 cmocka_unit_test(test_parse_helpers),
         };
