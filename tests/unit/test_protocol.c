@@ -69,20 +69,30 @@ static void test_refused_requests(void **state) {
 }
 
 static void test_format(void **state) {
-        char buf[PROTO_LINE_MAX + 1], big[PROTO_LINE_MAX];
+        char buf[PROTO_LINE_MAX + 2], big[PROTO_LINE_MAX];
         (void) state;
-        assert_int_equal(request_format(buf, sizeof buf, "n", "status", NULL), 9);
-        assert_string_equal(buf, "n status\n");
-        assert_int_equal(request_format(buf, sizeof buf, "n", "exec", "254"), 11);
-        assert_string_equal(buf, "n exec 254\n");
+        /* A newline first: whatever unfinished bytes precede it in the FIFO
+         * end there, as a line of their own. */
+        assert_int_equal(request_format(buf, sizeof buf, "n", "status", NULL), 10);
+        assert_string_equal(buf, "\nn status\n");
+        assert_int_equal(request_format(buf, sizeof buf, "n", "exec", "254"), 12);
+        assert_string_equal(buf, "\nn exec 254\n");
         memset(big, 'a', sizeof big - 1);
         big[sizeof big - 1] = '\0';
         assert_int_equal(request_format(buf, sizeof buf, "n", "exec", big), -E2BIG);
+        /* The longest line the server takes fits in one write under PIPE_BUF. */
+        memset(big, 'a', PROTO_ARG_MAX - 1);
+        big[PROTO_ARG_MAX - 1] = '\0';
+        char name[PROTO_NAME_MAX + 1];
+        memset(name, 'n', PROTO_NAME_MAX);
+        name[PROTO_NAME_MAX] = '\0';
+        int l = request_format(buf, sizeof buf, name, "status", big);
+        assert_true(l > 0 && l <= PROTO_LINE_MAX + 1);
         /* What the client formats, the server parses back. */
         struct request r;
         char err[160];
         request_format(buf, sizeof buf, "ctl-9", "exec", "/x/systemd");
-        assert_int_equal(request_parse(buf, strlen(buf) - 1, &r, err, sizeof err), 0);
+        assert_int_equal(request_parse(buf + 1, strlen(buf) - 2, &r, err, sizeof err), 0);
         assert_string_equal(r.arg, "/x/systemd");
 }
 
