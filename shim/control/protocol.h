@@ -29,6 +29,8 @@
 #define BOOT_VERSION_FILE RUN_DIR "/boot-version"
 #define LAST_TAKEOVER_FILE RUN_DIR "/last-takeover"
 #define LAST_SWITCH_FILE RUN_DIR "/last-switch"
+/* The parser's root: an empty root-owned directory it is chrooted into. */
+#define CTL_EMPTY_DIR RUN_DIR "/empty"
 
 #define PROTO_LINE_MAX 512
 #define PROTO_NAME_MAX 64
