@@ -14,6 +14,9 @@
 
 #define RESPAWN_MIN_MS 200
 #define RESPAWN_MAX_MS 10000
+/* A parser that ran this long before it died was healthy: its death starts
+ * the backoff again instead of costing the longest delay. */
+#define PARSER_HEALTHY_MS 60000
 /* A version switch answers when it is verified. */
 #define ANSWER_TIMEOUT_MS 600000
 
@@ -209,6 +212,7 @@ static int start_parser_process(struct ctl_server *s) {
         s->req_fd = req[0];
         s->rep_fd = rep[1];
         s->parser = pid;
+        s->parser_since_ms = now_ms();
         return 0;
 }
 
@@ -369,6 +373,8 @@ bool ctl_server_child_exited(struct ctl_server *s, pid_t pid, int wstatus) {
                 s->next_spawn_ms = now;
                 return true;
         }
+        if (now - s->parser_since_ms >= PARSER_HEALTHY_MS)
+                s->crashes = 0;
         delay = (uint64_t) RESPAWN_MIN_MS << (s->crashes < 6 ? s->crashes : 6);
         if (delay > RESPAWN_MAX_MS)
                 delay = RESPAWN_MAX_MS;

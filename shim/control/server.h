@@ -50,7 +50,8 @@ struct ctl_server {
         int rep_fd;               /* owner acks each message here */
         bool wanted;              /* should a parser run? */
         uint64_t next_spawn_ms;   /* rate limit for respawns */
-        unsigned crashes;
+        uint64_t parser_since_ms; /* when the running parser was started */
+        unsigned crashes;         /* consecutive quick deaths */
         int hold_fd;              /* keeps the FIFO (and any queued request) alive between parsers */
         /* The request handed to the owner and not answered yet (at most one). */
         char pending[PROTO_NAME_MAX + 1];

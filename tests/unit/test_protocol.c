@@ -184,6 +184,29 @@ static struct ctl_server idle_server(void) {
         return (struct ctl_server){ .req_fd = -1, .rep_fd = -1, .hold_fd = -1, .wanted = true };
 }
 
+/* Many quick deaths back off to 10 s; a death after a long healthy run
+ * starts over at 200 ms instead of costing the longest outage. */
+static void test_crash_backoff_forgets_after_healthy_running(void **state) {
+        struct ctl_server s = idle_server();
+        (void) state;
+
+        for (int i = 0; i < 8; i++) {
+                s.parser = 1000 + i; /* never signalled: it is "dead" already */
+                s.parser_since_ms = now_ms();
+                assert_true(ctl_server_child_exited(&s, s.parser, SIGSEGV));
+        }
+        assert_true(ctl_server_timeout_ms(&s) > 5000);
+        s.parser = 2000;
+        s.parser_since_ms = now_ms() - 120000; /* ran two minutes */
+        assert_true(ctl_server_child_exited(&s, s.parser, SIGSEGV));
+        assert_true(ctl_server_timeout_ms(&s) <= 200);
+        /* A clean exit (a hand-over) respawns at once. */
+        s.parser = 2001;
+        s.parser_since_ms = now_ms();
+        assert_true(ctl_server_child_exited(&s, s.parser, 0));
+        assert_int_equal(ctl_server_timeout_ms(&s), 0);
+}
+
 /* The parser is not trusted: a message that is not what it must send
  * gets it killed, and nothing is handed to the owner. */
 static void test_malformed_message_kills_the_parser(void **state) {
@@ -254,6 +277,7 @@ int main(void) {
                 cmocka_unit_test(test_refused_requests),
                 cmocka_unit_test(test_format),
                 cmocka_unit_test(test_reply_open_checks_before_opening),
+                cmocka_unit_test(test_crash_backoff_forgets_after_healthy_running),
                 cmocka_unit_test(test_malformed_message_kills_the_parser),
                 cmocka_unit_test(test_stop_kills_a_parser_that_does_not_stop),
         };
