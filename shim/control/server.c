@@ -91,6 +91,11 @@ void ctl_server_forget(struct ctl_server *s) {
         s->pending[0] = '\0';
 }
 
+void ctl_forget_inherited_fds(int keep_fd) {
+        log_close();
+        close_fds_from(3, &keep_fd, keep_fd >= 0 ? 1 : 0);
+}
+
 int ctl_reply_open(int dir_fd, const char *name, uid_t owner) {
         struct stat before, after;
         int fd;

@@ -83,6 +83,9 @@ void ctl_server_stop(struct ctl_server *s, uint64_t timeout_ms);
  * parser state and close our copies of its fds, without signalling the
  * parser, which is not ours. */
 void ctl_server_forget(struct ctl_server *s);
+/* The same for every fd: close all but 0-2 and keep_fd, the log's included
+ * (log_open() reopens it). The guard's start path calls it. */
+void ctl_forget_inherited_fds(int keep_fd);
 /* Called by the owner's reaper for every exited child; true if it was the parser. */
 bool ctl_server_child_exited(struct ctl_server *s, pid_t pid, int wstatus);
 /* Milliseconds until ctl_server_start() has something to do (a respawn, an

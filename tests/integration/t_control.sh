@@ -96,6 +96,7 @@ default = fake"
 parser_of() { in_ns pgrep -P "$1" -x initshim-ctl | head -n1; }
 guard_pid() { in_ns pgrep -x initshim-guard | head -n1; }
 has_parser() { [ -n "$(parser_of "$1")" ]; }
+no_guard() { [ -z "$(guard_pid)" ]; }
 
 # What the kernel says about the real parser: nobody, no capabilities, no
 # new privileges, seccomp, chrooted into the empty root, four fds.
@@ -161,4 +162,24 @@ test_slow_writer_does_not_starve_clients() {
         done
         wait_until 5 grep -q "dropped an unfinished line" "$T/log" || fail "unfinished line not dropped"
         ns_alive || fail "PID 1 died"
+}
+
+# A guard forked by rescue-mode PID 1 (initshimctl guard start) holds none of
+# PID 1's fds: not its signalfd, not its parser's pipes, not its FIFO.
+test_guard_started_in_rescue_holds_no_pid1_fds() {
+        boot_fake
+        to_rescue
+        wait_until 5 has_parser 1 || fail "no parser"
+        ctl guard stop > /dev/null || fail "guard stop"
+        wait_until 5 no_guard || fail "guard did not stop"
+        ctl guard start | grep -q "started a guard" || fail "guard start"
+        g=$(guard_pid); [ -n "$g" ] || fail "no guard"
+        pipes() { in_ns ls -l "/proc/$1/fd" | grep -o 'pipe:\[[0-9]*\]' | sort -u; }
+        shared=$(comm -12 <(pipes 1) <(pipes "$g"))
+        [ -z "$shared" ] || fail "guard holds PID 1's pipes: $shared; $(in_ns ls -l "/proc/$g/fd")"
+        n=$(in_ns ls -l "/proc/$g/fd" | grep -c 'signalfd')
+        [ "$n" = 1 ] || fail "guard holds $n signalfds: $(in_ns ls -l "/proc/$g/fd")"
+        n=$(in_ns ls -l "/proc/$g/fd" | grep -c '/run/initshim/control$')
+        [ "$n" -le 1 ] || fail "guard holds $n fds of the FIFO: $(in_ns ls -l "/proc/$g/fd")"
+        ctl status | grep -q "^guard: running (pid $g)" || fail "status: $(ctl status)"
 }
