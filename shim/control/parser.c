@@ -378,8 +378,6 @@ void ctl_parser_main(int req_w, int rep_r) {
         sigemptyset(&term);
         sigaddset(&term, SIGTERM);
         (void) sigprocmask(SIG_BLOCK, &term, &wait_mask);
-        if (fcntl(rep_r, F_SETFL, O_NONBLOCK) < 0)
-                _exit(3);
         /* Logging needs a file: the log's fd goes with the rest, and the
          * owner logs for us from now on. */
         log_close();

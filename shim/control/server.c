@@ -188,9 +188,11 @@ static int start_parser_process(struct ctl_server *s) {
         int req[2], rep[2];
         pid_t pid;
 
-        if (pipe2(req, O_CLOEXEC) < 0)
+        /* Non-blocking: the owner never blocks on its parser, which may be
+         * stopped or dead; in lock-step neither side finds a pipe full. */
+        if (pipe2(req, O_CLOEXEC | O_NONBLOCK) < 0)
                 return log_errno(-errno, LOG_WARNING, "control: pipe");
-        if (pipe2(rep, O_CLOEXEC) < 0) {
+        if (pipe2(rep, O_CLOEXEC | O_NONBLOCK) < 0) {
                 int r = -errno;
                 close(req[0]), close(req[1]);
                 return log_errno(r, LOG_WARNING, "control: pipe");
@@ -211,9 +213,6 @@ static int start_parser_process(struct ctl_server *s) {
         close(req[1]);
         close(rep[0]);
         close_pipes(s);
-        /* Never block on the parser: it may be stopped, or dead. */
-        (void) fcntl(req[0], F_SETFL, O_NONBLOCK);
-        (void) fcntl(rep[1], F_SETFL, O_NONBLOCK);
         s->req_fd = req[0];
         s->rep_fd = rep[1];
         s->parser = pid;
