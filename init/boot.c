@@ -129,6 +129,8 @@ pid_t start_guard_with(const struct config *c, const struct guard_options *opts)
         }
         if (pid == 0) {
                 close(p[0]);
+                /* Forked from rescue mode: PID 1's signalfd, FIFO and parser pipes are not ours. */
+                ctl_forget_inherited_fds(p[1]);
                 o.ready_fd = p[1];
                 guard_main(c, &o);
         }

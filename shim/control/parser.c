@@ -1,13 +1,18 @@
 /* The control parser process: the only code that reads untrusted bytes from
- * the control FIFO. It runs as a child of the control owner, holds the
- * ownership lock, and after setup can only read, write, open reply FIFOs and
- * exit (seccomp allowlist). Everything it forwards has been validated. */
+ * the control FIFO. A child of the control owner, it opens the FIFO, takes
+ * the ownership lock, then enters its sandbox: from there on it reads the
+ * FIFO and its owner's acks, writes messages to its owner, and can do
+ * nothing else (no open, no exec, no socket, no signal, no id change).
+ * Everything it forwards has been validated; the owner checks it again. */
 #include "control/server.h"
 #include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -16,38 +21,289 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-#define ANSWER_TIMEOUT_MS 600000 /* a version switch answers when verified */
+/* The owner gives up on an answer after 600 s; we wait a little longer. */
+#define ACK_TIMEOUT_MS 660000
+/* A client's request arrives whole (one write under PIPE_BUF): a line whose
+ * newline has not come this long after its first byte is never one. */
+#define PARTIAL_LINE_MS 1000
+
+_Static_assert(sizeof(struct ctl_msg) <= PIPE_BUF, "a message must reach the owner in one write");
 
 static volatile sig_atomic_t stop_requested;
+/* SIGTERM is blocked except while we wait in ppoll(): no lost wake-up. */
+static sigset_t wait_mask;
 
 static void on_term(int sig) {
         (void) sig;
         stop_requested = 1;
 }
 
-int ctl_parser_sandbox(void) {
-        static const int allowed[] = {
-                SCMP_SYS(read),         SCMP_SYS(write),      SCMP_SYS(openat),     SCMP_SYS(close),
-                SCMP_SYS(fstat),        SCMP_SYS(newfstatat), SCMP_SYS(fcntl),      SCMP_SYS(poll),
-                SCMP_SYS(ppoll),        SCMP_SYS(exit),       SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
-                SCMP_SYS(restart_syscall), SCMP_SYS(clock_gettime), SCMP_SYS(getpid), SCMP_SYS(statx),
-        };
-        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+static int fail_step(const char **step, const char *what, int r) {
+        if (step)
+                *step = what;
+        return r;
+}
+
+/* Remove every capability for good: the bounding set and the ambient set
+ * first (setresuid clears the others), then check that none is left. */
+static int drop_capability_sets(void) {
+        for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+                        return -errno;
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+                return -errno;
+        return 0;
+}
+
+static int check_no_capabilities(void) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2];
+
+        if (syscall(SYS_capget, &h, d) < 0)
+                return -errno;
+        for (int i = 0; i < 2; i++)
+                if (d[i].effective || d[i].permitted || d[i].inheritable)
+                        return -EPERM;
+        return 0;
+}
+
+static int enter_empty_root(const char *root) {
+        struct stat st;
+
+        if (lstat(root, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022) != 0)
+                return -EPERM;
+        if (chroot(root) < 0 || chdir("/") < 0)
+                return -errno;
+        return 0;
+}
+
+static int drop_ids(uid_t uid, gid_t gid) {
+        /* A user namespace may forbid setgroups(); then there must be none. */
+        if (setgroups(0, NULL) < 0 && getgroups(0, NULL) != 0)
+                return -errno;
+        if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+                return -errno;
+        return 0;
+}
+
+int ctl_sandbox_confine(const struct ctl_sandbox *sb, const char **step) {
+        const int keep[] = { sb->fifo_fd, sb->ack_fd, sb->msg_fd, sb->lock_fd };
         int r;
 
+        /* Before the chroot: the walk needs /proc. */
+        close_fds_from(0, keep, ELEMENTSOF(keep));
+        if ((r = enter_empty_root(sb->root)) < 0)
+                return fail_step(step, "chroot into the empty root", r);
+        if ((r = drop_capability_sets()) < 0)
+                return fail_step(step, "drop the capability bounding set", r);
+        if ((r = drop_ids(sb->uid, sb->gid)) < 0)
+                return fail_step(step, "change to the unprivileged uid/gid", r);
+        if ((r = check_no_capabilities()) < 0)
+                return fail_step(step, "verify that no capability is left", r);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return fail_step(step, "set no_new_privs", -errno);
+        /* A change of credentials clears the parent-death signal: again. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return fail_step(step, "set the parent-death signal", -errno);
+        return 0;
+}
+
+static int allow_on_fd(scmp_filter_ctx ctx, int nr, int fd) {
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t) fd));
+}
+
+int ctl_sandbox_filter(const struct ctl_sandbox *sb, const char **step) {
+        static const int anywhere[] = {
+                SCMP_SYS(ppoll),     SCMP_SYS(clock_gettime),   SCMP_SYS(rt_sigreturn),
+                SCMP_SYS(exit),      SCMP_SYS(exit_group),      SCMP_SYS(restart_syscall),
+        };
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+        int r = 0;
+
         if (!ctx)
-                return -ENOMEM;
-        for (size_t i = 0; i < ELEMENTSOF(allowed); i++) {
-                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-                if (r < 0)
-                        goto out;
-        }
-        r = seccomp_load(ctx);
-out:
+                return fail_step(step, "build the seccomp filter", -ENOMEM);
+        for (size_t i = 0; i < ELEMENTSOF(anywhere) && r == 0; i++)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, anywhere[i], 0);
+        if (r == 0)
+                r = allow_on_fd(ctx, SCMP_SYS(read), sb->fifo_fd);
+        if (r == 0)
+                r = allow_on_fd(ctx, SCMP_SYS(read), sb->ack_fd);
+        if (r == 0)
+                r = allow_on_fd(ctx, SCMP_SYS(write), sb->msg_fd);
+        if (r == 0)
+                r = seccomp_load(ctx);
         seccomp_release(ctx);
-        return r;
+        return r < 0 ? fail_step(step, "install the seccomp filter", r) : 0;
+}
+
+int ctl_sandbox_enter(const struct ctl_sandbox *sb, const char **step) {
+        int r = ctl_sandbox_confine(sb, step);
+
+        return r < 0 ? r : ctl_sandbox_filter(sb, step);
+}
+
+/* Tell the owner something. The pipe is empty (lock-step) and the message
+ * under PIPE_BUF: one write that does not block. */
+static int send_msg(int fd, enum ctl_msg_kind kind, const struct request *req, const char *reason) {
+        static struct ctl_msg m;
+        size_t i;
+
+        memset(&m, 0, sizeof m);
+        m.kind = kind;
+        if (kind == CTL_MSG_REQUEST)
+                m.req = *req;
+        else if (req)
+                memcpy(m.req.reply, req->reply, sizeof m.req.reply);
+        for (i = 0; reason && reason[i] && i < sizeof m.reason - 1; i++)
+                m.reason[i] = (reason[i] >= 0x20 && reason[i] <= 0x7e) ? reason[i] : '?';
+        return write_all(fd, &m, sizeof m);
+}
+
+/* Wait until fd is readable, at most timeout_ms (< 0: no limit), with
+ * SIGTERM let in. 1 readable, 0 timeout, -EINTR, or -errno. */
+static int wait_readable(int fd, int timeout_ms) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        struct timespec ts = { .tv_sec = timeout_ms / 1000, .tv_nsec = (long) (timeout_ms % 1000) * 1000000L };
+        int r = ppoll(&p, 1, timeout_ms < 0 ? NULL : &ts, &wait_mask);
+
+        return r < 0 ? -errno : r;
+}
+
+static int remaining_ms(uint64_t deadline) {
+        uint64_t now = now_ms();
+
+        if (now >= deadline)
+                return 0;
+        return deadline - now > INT_MAX ? INT_MAX : (int) (deadline - now);
+}
+
+/* Read one line, a byte at a time so that we never take more than one
+ * request out of the FIFO: what we have not read stays for the next owner.
+ * Returns the line's length (NUL-terminated, cut to cap - 1; *total is the
+ * real length), -EINTR when asked to stop between lines, -ETIMEDOUT when an
+ * unfinished line of *total bytes was dropped, or -errno. */
+static ssize_t read_line(int fd, char *line, size_t cap, size_t *total) {
+        uint64_t deadline = 0;
+        size_t n = 0;
+
+        *total = 0;
+        for (;;) {
+                char ch;
+                ssize_t r;
+
+                if (stop_requested && *total == 0)
+                        return -EINTR;
+                r = read(fd, &ch, 1);
+                if (r == 1) {
+                        if (ch == '\n')
+                                break;
+                        if ((*total)++ == 0)
+                                deadline = now_ms() + PARTIAL_LINE_MS;
+                        if (n + 1 < cap)
+                                line[n++] = ch;
+                        continue;
+                }
+                /* r == 0 cannot be: we hold the FIFO open for writing too. */
+                if (r < 0 && errno != EAGAIN && errno != EINTR)
+                        return -errno;
+                /* Mid-line and nothing more: not a client's request, which
+                 * arrives whole. Let it go, rather than wait on its writer. */
+                if (*total > 0 && (stop_requested || remaining_ms(deadline) == 0))
+                        return -ETIMEDOUT;
+                r = wait_readable(fd, *total > 0 ? remaining_ms(deadline) : -1);
+                if (r < 0 && r != -EINTR)
+                        return r;
+        }
+        line[n] = '\0';
+        return (ssize_t) n;
+}
+
+/* The owner's ack: it has dealt with our message. -EINTR when asked to
+ * stop (a request handed over is the owner's to answer), -EPIPE when the
+ * owner closed its end. */
+static int wait_ack(int fd) {
+        uint64_t deadline = now_ms() + ACK_TIMEOUT_MS;
+
+        for (;;) {
+                char a;
+                ssize_t r;
+
+                if (stop_requested)
+                        return -EINTR;
+                r = read(fd, &a, 1);
+                if (r == 1)
+                        return a == CTL_ACK ? 0 : -EBADMSG;
+                if (r == 0)
+                        return -EPIPE;
+                if (errno != EAGAIN && errno != EINTR)
+                        return -errno;
+                if (remaining_ms(deadline) == 0)
+                        return -ETIMEDOUT;
+                r = wait_readable(fd, remaining_ms(deadline));
+                if (r < 0 && r != -EINTR)
+                        return r;
+        }
+}
+
+static int tell_owner(int msg_fd, int ack_fd, enum ctl_msg_kind kind, const struct request *req, const char *why) {
+        int r = send_msg(msg_fd, kind, req, why);
+
+        return r < 0 ? r : wait_ack(ack_fd);
+}
+
+/* One complete line: hand it over as a request, a refusal or a log line. */
+static int handle_line(int msg_fd, int ack_fd, const char *line, size_t len) {
+        static struct request req;
+        char err[160], why[200];
+        int r = request_parse(line, len, &req, err, sizeof err);
+
+        if (r == 0)
+                return tell_owner(msg_fd, ack_fd, CTL_MSG_REQUEST, &req, NULL);
+        if (req.reply[0])
+                return tell_owner(msg_fd, ack_fd, CTL_MSG_REFUSED, &req, err);
+        /* Nobody to answer. */
+        snprintf(why, sizeof why, "refused request: %s", err);
+        return tell_owner(msg_fd, ack_fd, CTL_MSG_LOG, NULL, why);
+}
+
+static int handle_unfinished_line(int msg_fd, int ack_fd, size_t len) {
+        char why[160];
+
+        snprintf(why, sizeof why, "dropped an unfinished line of %zu bytes (no newline within %d ms: not a request)",
+                 len, PARTIAL_LINE_MS);
+        return tell_owner(msg_fd, ack_fd, CTL_MSG_LOG, NULL, why);
+}
+
+static void __attribute__((noreturn)) serve(int fifo, int msg_fd, int ack_fd) {
+        static char line[PROTO_LINE_MAX + 1];
+
+        for (;;) {
+                size_t total;
+                ssize_t n = read_line(fifo, line, sizeof line, &total);
+                int r = 0;
+
+                if (n == -EINTR)
+                        _exit(0);
+                if (n == -ETIMEDOUT)
+                        r = handle_unfinished_line(msg_fd, ack_fd, total);
+                else if (n < 0) {
+                        (void) send_msg(msg_fd, CTL_MSG_LOG, NULL, "parser cannot read " CONTROL_FIFO);
+                        _exit(5);
+                } else if (total == 0)
+                        continue; /* the newline a client sends first */
+                else
+                        r = handle_line(msg_fd, ack_fd, line, (size_t) n);
+                /* Stopped, or the owner went away: what we handed over is its own. */
+                if (r == -EINTR || r == -EPIPE)
+                        _exit(0);
+                if (r < 0)
+                        _exit(r == -ETIMEDOUT ? 7 : 6);
+        }
 }
 
 /* Open the FIFO and verify it is the one we made (not a symlink, a FIFO,
@@ -67,182 +323,73 @@ static int open_fifo(void) {
         return fd;
 }
 
-/* Read one line, a byte at a time so that we never take more than one
- * request out of the FIFO: what we have not read stays for the next owner.
- * Returns the line length (line NUL-terminated, truncated to cap), -EINTR
- * when asked to stop between requests, or -errno. *too_long reports a cut. */
-static ssize_t read_line(int fd, char *line, size_t cap, bool *too_long) {
-        size_t n = 0, total = 0;
-
-        *too_long = false;
-        for (;;) {
-                char ch;
-                ssize_t r;
-
-                if (stop_requested && total == 0)
-                        return -EINTR;
-                struct pollfd p = { .fd = fd, .events = POLLIN };
-                if (total == 0 && poll(&p, 1, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                r = read(fd, &ch, 1);
-                if (r < 0) {
-                        if (errno == EINTR || errno == EAGAIN) {
-                                /* Mid-line: the writer wrote the whole line at once,
-                                 * so the rest is already there; keep going. */
-                                if (total > 0 && errno == EAGAIN) {
-                                        struct pollfd q = { .fd = fd, .events = POLLIN };
-                                        if (poll(&q, 1, 1000) == 0)
-                                                break; /* truncated garbage */
-                                }
-                                continue;
-                        }
-                        return -errno;
-                }
-                if (r == 0)
-                        continue;
-                if (ch == '\n')
-                        break;
-                total++;
-                if (n + 1 < cap)
-                        line[n++] = ch;
-                else
-                        *too_long = true;
-        }
-        line[n] = '\0';
-        if (total >= PROTO_LINE_MAX)
-                *too_long = true;
-        return (ssize_t) n;
-}
-
-static void answer_client(int reply_dir, const char *name, const char *text, size_t len) {
+/* Exactly one reader: wait here until the previous owner's parser is gone.
+ * We already hold the FIFO open, so nothing written meanwhile is lost. */
+static int take_lock(void) {
         struct stat st;
-        int fd;
+        int fd = open(CONTROL_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 
-        /* Non-blocking: a client that gave up must not wedge us. */
-        fd = openat(reply_dir, name, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                log_warning("control: cannot answer '%s': %s", name, strerror(errno));
-                return;
-        }
-        if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != 0) {
-                log_warning("control: reply path '%s' is not a root-owned FIFO, not answering", name);
+        if (fd < 0)
+                return log_errno(-errno, LOG_ERR, "control: cannot open " CONTROL_LOCK);
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0) {
                 close(fd);
-                return;
+                log_error("control: " CONTROL_LOCK " is not a root-owned file, not serving");
+                return -EPERM;
         }
-        if (write_all(fd, text, len) < 0)
-                log_warning("control: client '%s' went away before the answer", name);
-        close(fd);
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR || stop_requested)
+                        _exit(0);
+        return fd;
 }
 
-static int wait_answer(int rep_r, struct reply *rep) {
-        size_t got = 0, want = sizeof rep->len;
-
-        while (got < want) {
-                struct pollfd p = { .fd = rep_r, .events = POLLIN };
-                int r = poll(&p, 1, ANSWER_TIMEOUT_MS);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r <= 0)
-                        return r == 0 ? -ETIMEDOUT : -errno;
-                ssize_t n = read(rep_r, (char *) rep + got, want - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return n == 0 ? -EPIPE : -errno;
-                got += (size_t) n;
-                if (got == sizeof rep->len) {
-                        if (rep->len > sizeof rep->text)
-                                return -EBADMSG;
-                        want += rep->len;
-                }
-        }
-        return 0;
-}
-
-void ctl_parser_main(int req_w, int rep_r) {
-        static char line[PROTO_LINE_MAX + 1];
-        static struct request req;
-        static struct reply rep;
+/* Leave the owner's signal set-up and fds behind. */
+static void leave_owner_state(int req_w, int rep_r) {
         struct sigaction sa = { .sa_handler = on_term };
-        sigset_t all;
-        int fifo, reply_dir, lock, keep[3];
-        char err[160];
+        const int keep[] = { req_w, rep_r };
+        sigset_t none;
 
-        /* Leave the owner's signal set-up and fds behind. */
-        sigemptyset(&all);
-        (void) sigprocmask(SIG_SETMASK, &all, NULL);
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
         for (int sig = 1; sig < NSIG; sig++)
                 (void) signal(sig, SIG_DFL);
-        (void) sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: reads return EINTR */
+        (void) sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: waits return EINTR */
         (void) signal(SIGPIPE, SIG_IGN);
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
         (void) prctl(PR_SET_NAME, "initshim-ctl");
+        log_close();
+        close_fds_from(3, keep, ELEMENTSOF(keep));
         log_open("initshim-ctl");
         log_set_console(false);
-        keep[0] = req_w, keep[1] = rep_r, keep[2] = -1;
-        close_fds_from(3, keep, 2);
-        log_close();
-        log_open(NULL);
+}
 
-        fifo = open_fifo();
-        if (fifo < 0)
+void ctl_parser_main(int req_w, int rep_r) {
+        pid_t owner = getppid();
+        struct ctl_sandbox sb = { .root = CTL_EMPTY_DIR, .uid = CTL_PARSER_UID, .gid = CTL_PARSER_GID,
+                                  .ack_fd = rep_r, .msg_fd = req_w };
+        const char *step = "?";
+        char why[160];
+        sigset_t term;
+        int r;
+
+        leave_owner_state(req_w, rep_r);
+        if ((sb.fifo_fd = open_fifo()) < 0 || (sb.lock_fd = take_lock()) < 0)
                 _exit(3);
-        reply_dir = open(REPLY_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (reply_dir < 0)
-                _exit(3);
-        lock = open(CONTROL_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (lock < 0) {
-                log_errno(-errno, LOG_ERR, "control: cannot open " CONTROL_LOCK);
-                _exit(3);
-        }
-        /* Exactly one reader: wait here until the previous owner's parser is
-         * gone. We already hold the FIFO open, so nothing written meanwhile is
-         * lost. */
-        while (flock(lock, LOCK_EX) < 0) {
-                if (errno != EINTR || stop_requested)
-                        _exit(0);
-        }
-        if (ctl_parser_sandbox() < 0) {
-                log_error("control: cannot install the parser's seccomp filter, not serving");
+        /* From here on SIGTERM comes in only while we wait (wait_mask). */
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        (void) sigprocmask(SIG_BLOCK, &term, &wait_mask);
+        /* Logging needs a file: the log's fd goes with the rest, and the
+         * owner logs for us from now on. */
+        log_close();
+        r = ctl_sandbox_confine(&sb, &step);
+        if (r == 0 && getppid() != owner)
+                _exit(0); /* the owner died before the parent-death signal was set again */
+        if (r == 0)
+                r = ctl_sandbox_filter(&sb, &step);
+        if (r < 0) {
+                snprintf(why, sizeof why, "parser cannot %s (%s), not serving", step, strerror(-r));
+                (void) send_msg(req_w, CTL_MSG_LOG, NULL, why);
                 _exit(4);
         }
-
-        for (;;) {
-                bool too_long;
-                ssize_t n = read_line(fifo, line, sizeof line, &too_long);
-                if (n == -EINTR)
-                        _exit(0);
-                if (n < 0)
-                        _exit(5);
-                int r = request_parse(line, (size_t) n, &req, err, sizeof err);
-                if (r == 0 && too_long) {
-                        r = -E2BIG;
-                        snprintf(err, sizeof err, "request longer than %d bytes", PROTO_LINE_MAX - 1);
-                }
-                if (r < 0) {
-                        log_warning("control: refused request: %s", err);
-                        if (req.reply[0]) {
-                                int l = snprintf(rep.text, sizeof rep.text, "error: %s\n", err);
-                                answer_client(reply_dir, req.reply, rep.text, (size_t) l);
-                        }
-                        continue;
-                }
-                /* The owner answers every request it reads before it lets go of
-                 * the control role; so if it closed the pipe without an answer it
-                 * never saw this one, and the client may safely send it again. */
-                r = write_all(req_w, &req, sizeof req);
-                if (r == 0)
-                        r = wait_answer(rep_r, &rep);
-                if (r < 0) {
-                        int l = r == -ETIMEDOUT
-                                        ? snprintf(rep.text, sizeof rep.text, "error: initshim did not answer in time\n")
-                                        : snprintf(rep.text, sizeof rep.text, PROTO_RETRY "control is changing hands\n");
-                        answer_client(reply_dir, req.reply, rep.text, (size_t) l);
-                        _exit(r == -ETIMEDOUT ? 7 : 0);
-                }
-                answer_client(reply_dir, req.reply, rep.text, rep.len);
-        }
+        serve(sb.fifo_fd, req_w, rep_r);
 }

@@ -114,9 +114,10 @@ int request_parse(const char *line, size_t len, struct request *req, char *err, 
 }
 
 int request_format(char *buf, size_t n, const char *reply, const char *verb, const char *arg) {
-        int l = arg && arg[0] ? snprintf(buf, n, "%s %s %s\n", reply, verb, arg)
-                              : snprintf(buf, n, "%s %s\n", reply, verb);
-        if (l < 0 || (size_t) l >= n || l > PROTO_LINE_MAX)
+        int l = arg && arg[0] ? snprintf(buf, n, "\n%s %s %s\n", reply, verb, arg)
+                              : snprintf(buf, n, "\n%s %s\n", reply, verb);
+        /* The leading newline does not count against the line's limit. */
+        if (l < 0 || (size_t) l >= n || l > PROTO_LINE_MAX + 1)
                 return -E2BIG;
         return l;
 }

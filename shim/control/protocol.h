@@ -3,12 +3,15 @@
  * A client creates a FIFO /run/initshim/reply/NAME (0600), opens it for
  * reading, and writes one line to /run/initshim/control in a single write():
  *
- *     NAME VERB [ARGUMENT]\n
+ *     \nNAME VERB [ARGUMENT]\n
  *
- * At most PROTO_LINE_MAX bytes including the newline (less than PIPE_BUF, so
- * the kernel delivers it whole and never interleaves two clients). The server
- * answers on the reply FIFO with "ok" or "error: REASON" on the first line,
- * then the body, then closes it. */
+ * At most PROTO_LINE_MAX bytes including the final newline (less than
+ * PIPE_BUF, so the kernel delivers it whole and never interleaves two
+ * clients). The leading newline ends whatever unfinished bytes another writer
+ * left in the pipe: they become a line of their own, which is dropped, instead
+ * of being glued to this request. Empty lines are ignored. The server answers
+ * on the reply FIFO with "ok" or "error: REASON" on the first line, then the
+ * body, then closes it. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,6 +29,8 @@
 #define BOOT_VERSION_FILE RUN_DIR "/boot-version"
 #define LAST_TAKEOVER_FILE RUN_DIR "/last-takeover"
 #define LAST_SWITCH_FILE RUN_DIR "/last-switch"
+/* The parser's root: an empty root-owned directory it is chrooted into. */
+#define CTL_EMPTY_DIR RUN_DIR "/empty"
 
 #define PROTO_LINE_MAX 512
 #define PROTO_NAME_MAX 64
@@ -63,7 +68,10 @@ const char *verb_to_string(enum verb v);
 bool reply_name_valid(const char *name, size_t len);
 /* Parse one line (without its newline). On error returns negative errno,
  * writes a reason to err, and fills req->reply when the name was valid so the
- * caller can still answer. */
+ * caller can still answer. A pure function of its input (no I/O, no global
+ * state): the fuzzing harnesses call it as it is. */
 int request_parse(const char *line, size_t len, struct request *req, char *err, size_t errlen);
-/* Format a request line for the client; returns its length or -E2BIG. */
+/* Format a request for the client, "\nNAME VERB [ARG]\n", to be sent with
+ * one write(); returns its length or -E2BIG. buf needs PROTO_LINE_MAX + 2
+ * bytes for the longest request. */
 int request_format(char *buf, size_t n, const char *reply, const char *verb, const char *arg);

@@ -40,7 +40,7 @@ static int usage(FILE *f) {
 /* One request/answer. Returns the process exit code: 0 ok, 1 refused,
  * 2 usage, 3 no server/timeout, -1 "send it again". */
 static int transact(const char *verb, const char *arg, uint64_t deadline, int timeout_s) {
-        char name[PROTO_NAME_MAX + 1], line[PROTO_LINE_MAX + 1], buf[PROTO_REPLY_MAX + 1];
+        char name[PROTO_NAME_MAX + 1], line[PROTO_LINE_MAX + 2], buf[PROTO_REPLY_MAX + 1];
         size_t got = 0;
         int rfd, cfd, l;
 
@@ -71,7 +71,8 @@ static int transact(const char *verb, const char *arg, uint64_t deadline, int ti
                 fprintf(stderr, "initshimctl: request too long\n");
                 return 2;
         }
-        /* One write of less than PIPE_BUF: delivered whole, never interleaved. */
+        /* One write of less than PIPE_BUF, starting with a newline: delivered
+         * whole, never interleaved, never glued to another writer's bytes. */
         if (write(cfd, line, (size_t) l) != l) {
                 fprintf(stderr, "initshimctl: cannot write the request: %s\n", strerror(errno));
                 return 3;

@@ -91,3 +91,95 @@ default = fake"
         to_rescue
         ctl versions | grep -q "^fake .* ok:" || fail "not in rescue mode"
 }
+
+# The parser PID 1 (rescue mode) or the guard (normal mode) runs.
+parser_of() { in_ns pgrep -P "$1" -x initshim-ctl | head -n1; }
+guard_pid() { in_ns pgrep -x initshim-guard | head -n1; }
+has_parser() { [ -n "$(parser_of "$1")" ]; }
+no_guard() { [ -z "$(guard_pid)" ]; }
+
+# What the kernel says about the real parser: nobody, no capabilities, no
+# new privileges, seccomp, chrooted into the empty root, four fds.
+assert_parser_sandboxed() {
+        local p=$1 s
+        s=$(in_ns cat "/proc/$p/status") || fail "no parser $p"
+        echo "$s" | grep -qP '^Uid:\t65534\t65534\t65534\t65534$' || fail "parser $p uid: $(echo "$s" | grep ^Uid)"
+        echo "$s" | grep -qP '^Gid:\t65534\t65534\t65534\t65534$' || fail "parser $p gid: $(echo "$s" | grep ^Gid)"
+        for f in CapEff CapPrm CapBnd CapAmb; do
+                echo "$s" | grep -qP "^$f:\t0+$" || fail "parser $p: $(echo "$s" | grep "^$f")"
+        done
+        echo "$s" | grep -qP '^NoNewPrivs:\t1$' || fail "parser $p may gain privileges"
+        echo "$s" | grep -qP '^Seccomp:\t2$' || fail "parser $p has no seccomp filter"
+        [ "$(in_ns readlink "/proc/$p/root")" = /run/initshim/empty ] || fail "parser $p root: $(in_ns readlink "/proc/$p/root")"
+        [ "$(in_ns ls "/proc/$p/fd" | wc -l)" = 4 ] || fail "parser $p fds: $(in_ns ls -l "/proc/$p/fd")"
+}
+
+test_parser_runs_sandboxed() {
+        boot_fake
+        wait_until 5 mode_is normal || fail "no server"
+        g=$(guard_pid)
+        wait_until 5 has_parser "$g" || fail "the guard runs no parser"
+        assert_parser_sandboxed "$(parser_of "$g")"
+        to_rescue
+        wait_until 5 has_parser 1 || fail "PID 1 runs no parser"
+        assert_parser_sandboxed "$(parser_of 1)"
+}
+
+# A parser taken over (here by ptrace) tries to create a file: it is killed
+# for it, creates nothing, is replaced, and PID 1 answers the next status.
+test_hijacked_parser_is_killed_and_replaced() {
+        boot_fake
+        to_rescue
+        wait_until 5 has_parser 1 || fail "no parser"
+        p=$(parser_of 1)
+        in_ns "$B/tests/hijack" "$p" /run/initshim/pwned || fail "could not hijack the parser"
+        wait_until 5 grep -q "parser $p killed by SIGSYS" "$T/log" || fail "hijacked parser not killed"
+        [ ! -e "/proc/$NS/root/run/initshim/pwned" ] || fail "the hijacked parser created a file"
+        ns_alive || fail "PID 1 died"
+        replaced() { has_parser 1 && [ "$(parser_of 1)" != "$p" ]; }
+        wait_until 5 replaced || fail "not replaced"
+        ctl status | grep -qx "mode: rescue" || fail "no status after the parser's death"
+}
+
+# A writer that never ends its line (a byte every 0.5 s) must not cost any
+# client its answer: each request arrives whole, after a newline of its own.
+test_slow_writer_does_not_starve_clients() {
+        boot_fake
+        to_rescue
+        in_ns sh -c 'exec 3>/run/initshim/control; printf x >&3; : > /run/dribbling
+                     while :; do sleep 0.5; printf x >&3; done' &
+        wait_until 5 test -e "/proc/$NS/root/run/dribbling" || fail "the slow writer did not start"
+        pids=
+        for i in 1 2 3 4; do
+                in_ns "$CTL" --timeout 5 status > "$T/status.$i" 2>&1 &
+                pids="$pids $!"
+        done
+        i=0
+        for c in $pids; do
+                i=$((i + 1))
+                wait "$c" || fail "status $i failed while a slow writer ran: $(cat "$T/status.$i")"
+                grep -qx "mode: rescue" "$T/status.$i" || fail "status $i: $(cat "$T/status.$i")"
+        done
+        wait_until 5 grep -q "dropped an unfinished line" "$T/log" || fail "unfinished line not dropped"
+        ns_alive || fail "PID 1 died"
+}
+
+# A guard forked by rescue-mode PID 1 (initshimctl guard start) holds none of
+# PID 1's fds: not its signalfd, not its parser's pipes, not its FIFO.
+test_guard_started_in_rescue_holds_no_pid1_fds() {
+        boot_fake
+        to_rescue
+        wait_until 5 has_parser 1 || fail "no parser"
+        ctl guard stop > /dev/null || fail "guard stop"
+        wait_until 5 no_guard || fail "guard did not stop"
+        ctl guard start | grep -q "started a guard" || fail "guard start"
+        g=$(guard_pid); [ -n "$g" ] || fail "no guard"
+        pipes() { in_ns ls -l "/proc/$1/fd" | grep -o 'pipe:\[[0-9]*\]' | sort -u; }
+        shared=$(comm -12 <(pipes 1) <(pipes "$g"))
+        [ -z "$shared" ] || fail "guard holds PID 1's pipes: $shared; $(in_ns ls -l "/proc/$g/fd")"
+        n=$(in_ns ls -l "/proc/$g/fd" | grep -c 'signalfd')
+        [ "$n" = 1 ] || fail "guard holds $n signalfds: $(in_ns ls -l "/proc/$g/fd")"
+        n=$(in_ns ls -l "/proc/$g/fd" | grep -c '/run/initshim/control$')
+        [ "$n" -le 1 ] || fail "guard holds $n fds of the FIFO: $(in_ns ls -l "/proc/$g/fd")"
+        ctl status | grep -q "^guard: running (pid $g)" || fail "status: $(ctl status)"
+}
