@@ -58,8 +58,10 @@ test_crash_reboot_is_let_through() {
 
 test_second_crash_is_taken_over_again() {
         crash_and_expect_rescue freeze segv
+        # The crashed fake's ready file would satisfy the wait below at once.
+        in_ns rm -f /run/fake-systemd.ready
         ctl exec >/dev/null || fail "exec refused"
-        wait_until 10 fake_ready 1 || fail "fake not back"
+        wait_until 20 fake_ready 1 || fail "fake not back"
         wait_until 5 sh -c "[ \$(awk '/^TracerPid/ {print \$2}' /proc/$NS/status) != 0 ]" || fail "not traced after return"
         fake crash-mode container
         fake segv
