@@ -32,7 +32,7 @@ SHIM_SRC  := $(foreach d,$(SHIM_DIRS),$(wildcard shim/$(d)/*.c))
 INIT_SRC  := $(wildcard init/*.c)
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(B)/obj/%.o)
 INIT_OBJ  := $(INIT_SRC:%.c=$(B)/obj/%.o)
-CTL_OBJ   := $(B)/obj/shim/ctl/initshimctl.o
+CTL_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(wildcard shim/ctl/*.c))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 ITEST_SRC := $(wildcard tests/integration/*.c)
