@@ -10,6 +10,7 @@ PREFIX   ?= /usr
 DESTDIR  ?=
 SBINDIR  ?= /sbin
 MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
 UNITDIR  ?= /lib/systemd/system
 # Where initramfs-tools and dracut look for hooks and modules.
 ITOOLSDIR ?= /usr/share/initramfs-tools
@@ -113,6 +114,11 @@ install: all
 	install -D -m 0755 initramfs/initramfs-tools/hooks/initshim $(DESTDIR)$(ITOOLSDIR)/hooks/initshim
 	install -D -m 0755 initramfs/dracut/90initshim/module-setup.sh \
 		$(DESTDIR)$(DRACUTDIR)/modules.d/90initshim/module-setup.sh
+	@# The commented default; an existing configuration is kept.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/initshim.conf ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/initshim.conf"; else \
+		echo "install -D -m 0644 shim/config/initshim.conf $(DESTDIR)$(SYSCONFDIR)/initshim.conf"; \
+		install -D -m 0644 shim/config/initshim.conf $(DESTDIR)$(SYSCONFDIR)/initshim.conf; fi
 
 clean:
 	rm -rf $(B)
