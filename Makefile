@@ -123,20 +123,23 @@ install: all
 		install -D -m 0644 shim/config/initshim.conf $(DESTDIR)$(SYSCONFDIR)/initshim.conf; fi
 
 # The Debian package (debian/, docs/packaging.md), built in a copy of the
-# tree so that dpkg-buildpackage writes nothing outside build/:
+# tree so that dpkg-buildpackage writes nothing outside DEB_DIR:
 # build/deb/initshim_VERSION_ARCH.deb and initshim-dbgsym_VERSION_ARCH.deb.
 # DEB_ARCH=arm64 cross-builds (needs crossbuild-essential-arm64 and
 # libseccomp-dev:arm64); DEB_BUILD_OPTIONS=nocheck skips the unit tests.
+# The copy's build starts without this make's variables (MAKEFLAGS): its
+# own `make clean` must not see a B= given here.
+DEB_DIR ?= $(B)/deb
 DEB_ARCH ?=
 comma := ,
 DEB_CROSS := $(if $(DEB_ARCH),-a$(DEB_ARCH) -Pcross$(comma)nocheck)
 DEB_CROSS_ENV := $(if $(DEB_ARCH),DEB_BUILD_OPTIONS="nocheck $(DEB_BUILD_OPTIONS)" \
 	CC=$$(dpkg-architecture -a$(DEB_ARCH) -qDEB_HOST_GNU_TYPE 2>/dev/null)-gcc)
 deb:
-	rm -rf $(B)/deb && mkdir -p $(B)/deb/src
-	tar -c --exclude=./build --exclude=./.git --exclude=./results -f - . | tar -x -C $(B)/deb/src
-	cd $(B)/deb/src && $(DEB_CROSS_ENV) dpkg-buildpackage -b -uc -us $(DEB_CROSS)
-	@ls -1 $(B)/deb/*.deb
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	tar -c --exclude=./build --exclude=./.git --exclude=./results -f - . | tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(DEB_CROSS_ENV) dpkg-buildpackage -b -uc -us $(DEB_CROSS)
+	@ls -1 $(DEB_DIR)/*.deb
 
 # `make check`'s package step, after the unit tests (not run again):
 # the package builds and lintian finds no error and no warning.
@@ -144,7 +147,7 @@ deb-check:
 	@mkdir -p $(B)
 	@DEB_BUILD_OPTIONS=nocheck $(MAKE) --no-print-directory deb >$(B)/deb.log 2>&1 || \
 		{ tail -n 30 $(B)/deb.log; echo "deb-check: make deb failed (log: $(B)/deb.log)"; exit 1; }
-	@lintian --fail-on error,warning --display-info $(B)/deb/*.changes && echo "deb-check: package built, lintian clean"
+	@lintian --fail-on error,warning --display-info $(DEB_DIR)/*.changes && echo "deb-check: package built, lintian clean"
 
 clean:
 	rm -rf $(B)
