@@ -332,17 +332,17 @@ static int boot_enable(enum boot_state want) {
         return 0;
 }
 
-/* Keeps somebody's edit of the drop-in beside it, where update-grub does
- * not read it (only *.cfg). */
-static int set_aside(const char *text) {
-        char path[BOOT_PATH_MAX];
+/* Keeps somebody's edit of the drop-in, whole, beside it, where update-grub
+ * does not read it (only *.cfg). */
+static int set_aside(void) {
+        char path[BOOT_PATH_MAX], aside[BOOT_PATH_MAX];
 
-        if (!boot_path(path, sizeof path, BOOT_DROPIN ".edited"))
+        if (!boot_path(path, sizeof path, BOOT_DROPIN) || !boot_path(aside, sizeof aside, BOOT_DROPIN ".edited"))
                 return -ENAMETOOLONG;
-        int r = write_file_atomic(path, text, strlen(text), 0644);
-        if (r == 0)
-                printf("the hand-edited %s is kept as %s.edited\n", BOOT_DROPIN, BOOT_DROPIN);
-        return r;
+        if (rename(path, aside) < 0)
+                return -errno;
+        printf("the hand-edited %s is kept as %s.edited\n", BOOT_DROPIN, BOOT_DROPIN);
+        return 0;
 }
 
 static int boot_disable(void) {
@@ -354,7 +354,7 @@ static int boot_disable(void) {
                 fprintf(stderr, "initshimctl: cannot read %s: %s\n", BOOT_DROPIN, strerror(-r));
                 return 1;
         }
-        if (was == BOOT_HAND_EDITED && set_aside(old) < 0) {
+        if (was == BOOT_HAND_EDITED && set_aside() < 0) {
                 fprintf(stderr, "initshimctl: cannot keep a copy of the hand-edited %s: nothing changed\n", BOOT_DROPIN);
                 return 1;
         }
