@@ -3,6 +3,7 @@
 #   make            static build/initshim and build/initshimctl
 #   make check      unit + integration + end-to-end tests (root)
 #   make unit | integration | e2e | demo | bench | install
+#   make deb        build/deb/initshim_VERSION_ARCH.deb (docs/packaging.md)
 
 CC       ?= gcc
 AR       ?= ar
@@ -10,6 +11,7 @@ PREFIX   ?= /usr
 DESTDIR  ?=
 SBINDIR  ?= /sbin
 MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
 UNITDIR  ?= /lib/systemd/system
 # Where initramfs-tools and dracut look for hooks and modules.
 ITOOLSDIR ?= /usr/share/initramfs-tools
@@ -32,7 +34,7 @@ SHIM_SRC  := $(foreach d,$(SHIM_DIRS),$(wildcard shim/$(d)/*.c))
 INIT_SRC  := $(wildcard init/*.c)
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(B)/obj/%.o)
 INIT_OBJ  := $(INIT_SRC:%.c=$(B)/obj/%.o)
-CTL_OBJ   := $(B)/obj/shim/ctl/initshimctl.o
+CTL_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(wildcard shim/ctl/*.c))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 ITEST_SRC := $(wildcard tests/integration/*.c)
@@ -99,6 +101,7 @@ check:
 	@tests/deps.sh
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory deb-check
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory cross-aarch64
 	@$(MAKE) --no-print-directory e2e
@@ -113,6 +116,38 @@ install: all
 	install -D -m 0755 initramfs/initramfs-tools/hooks/initshim $(DESTDIR)$(ITOOLSDIR)/hooks/initshim
 	install -D -m 0755 initramfs/dracut/90initshim/module-setup.sh \
 		$(DESTDIR)$(DRACUTDIR)/modules.d/90initshim/module-setup.sh
+	@# The commented default; an existing configuration is kept.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/initshim.conf ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/initshim.conf"; else \
+		echo "install -D -m 0644 shim/config/initshim.conf $(DESTDIR)$(SYSCONFDIR)/initshim.conf"; \
+		install -D -m 0644 shim/config/initshim.conf $(DESTDIR)$(SYSCONFDIR)/initshim.conf; fi
+
+# The Debian package (debian/, docs/packaging.md), built in a copy of the
+# tree so that dpkg-buildpackage writes nothing outside DEB_DIR:
+# build/deb/initshim_VERSION_ARCH.deb and initshim-dbgsym_VERSION_ARCH.deb.
+# DEB_ARCH=arm64 cross-builds (needs crossbuild-essential-arm64 and
+# libseccomp-dev:arm64); DEB_BUILD_OPTIONS=nocheck skips the unit tests.
+# The copy's build starts without this make's variables (MAKEFLAGS): its
+# own `make clean` must not see a B= given here.
+DEB_DIR ?= $(B)/deb
+DEB_ARCH ?=
+comma := ,
+DEB_CROSS := $(if $(DEB_ARCH),-a$(DEB_ARCH) -Pcross$(comma)nocheck)
+DEB_CROSS_ENV := $(if $(DEB_ARCH),DEB_BUILD_OPTIONS="nocheck $(DEB_BUILD_OPTIONS)" \
+	CC=$$(dpkg-architecture -a$(DEB_ARCH) -qDEB_HOST_GNU_TYPE 2>/dev/null)-gcc)
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	tar -c --exclude=./build --exclude=./.git --exclude=./results -f - . | tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(DEB_CROSS_ENV) dpkg-buildpackage -b -uc -us $(DEB_CROSS)
+	@ls -1 $(DEB_DIR)/*.deb
+
+# `make check`'s package step, after the unit tests (not run again):
+# the package builds and lintian finds no error and no warning.
+deb-check:
+	@mkdir -p $(B)
+	@DEB_BUILD_OPTIONS=nocheck $(MAKE) --no-print-directory deb >$(B)/deb.log 2>&1 || \
+		{ tail -n 30 $(B)/deb.log; echo "deb-check: make deb failed (log: $(B)/deb.log)"; exit 1; }
+	@lintian --fail-on error,warning --display-info $(DEB_DIR)/*.changes && echo "deb-check: package built, lintian clean"
 
 clean:
 	rm -rf $(B)
@@ -125,5 +160,5 @@ cross-aarch64:
 	  aarch64-linux-gnu-gcc $(ALL_CFLAGS) -c $$f -o $(B)/aarch64/$$(basename $$f .c).o || exit 1; done
 	@echo "aarch64 cross-compile: ok ($(words $(CROSS_SRC)) files)"
 
-.PHONY: deps cross-aarch64 all unit integration e2e demo bench check install clean
+.PHONY: deps cross-aarch64 all unit integration e2e demo bench check install deb deb-check clean
 .DELETE_ON_ERROR:

@@ -1,6 +1,7 @@
 /* initshimctl: talk to initshim over its control FIFO. See initshimctl(8).
  * Works when D-Bus and systemd are dead: it needs only /run/initshim. */
 #include "control/protocol.h"
+#include "ctl/boot.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -33,6 +34,7 @@ static int usage(FILE *f) {
                 "  versions            configured systemd binaries and their preflight verdict\n"
                 "  takeover            take a hung systemd over into rescue mode\n"
                 "  guard start|stop    attach a guard to PID 1 / detach it (for strace, gdb)\n"
+                "  boot enable [init|rdinit] | disable | status   boot through initshim or not (GRUB)\n"
                 "  reboot | poweroff | halt\n");
         return f == stderr ? 2 : 0;
 }
@@ -151,6 +153,8 @@ int main(int argc, char **argv) {
         }
         if (optind >= argc)
                 return usage(stderr);
+        if (strcmp(argv[optind], "boot") == 0) /* local: no FIFO involved */
+                return boot_command(argc - optind - 1, argv + optind + 1);
         const char *verb = argv[optind++];
         const char *arg = NULL;
         if (optind < argc && strcmp(argv[optind], "--json") == 0) {

@@ -21,6 +21,10 @@
 # generated initramfs; `# e2e-boots: N` boots it up to N times (QEMU once per
 # boot, the image kept between boots).
 #
+# `# e2e-install: deb` (disk_image_deb below): initshim comes from the Debian
+# package instead, installed with dpkg -i in the scenario's tree, and the bed
+# stands in for GRUB: each boot's initramfs and init= come from the disk.
+#
 # Sourced after common.sh, image.sh and beds.sh. Entry points: disk_prepare
 # (run.sh), run_disk (beds.sh).
 # shellcheck shell=bash
@@ -289,25 +293,38 @@ disk_generate() {
 # disk_prepare NAME...: the trees and initramfs images the disk scenarios
 # among NAME... need, once per run.
 disk_prepare() {
-	local n s gen
+	local n s gen deb=
 	local -A need=()
 	for n in "$@"; do
 		s=$E2E_DIR/scenarios/$n.sh
 		[ "$(scenario_meta1 "$s" bed)" = disk ] || continue
 		gen=$(disk_generator "$s")
 		[ -n "${E2E_DISK_PACKAGES[$gen]:-}" ] || e2e_die "$n: unknown e2e-initramfs '$gen' (initramfs-tools or dracut)"
-		need[$gen]=1
+		case $(disk_install_method "$s") in
+		make) need[$gen]=1 ;;
+		# The package's update-initramfs trigger runs dracut without
+		# the bed's --add-drivers: initramfs-tools only.
+		deb) [ "$gen" = initramfs-tools ] || e2e_die "$n: e2e-install: deb needs e2e-initramfs: initramfs-tools"; deb=1 ;;
+		*) e2e_die "$n: unknown e2e-install '$(disk_install_method "$s")' (make or deb)" ;;
+		esac
 	done
-	[ ${#need[@]} -gt 0 ] || return 0
+	[ ${#need[@]} -gt 0 ] || [ -n "$deb" ] || return 0
 	command -v mkfs.ext4 >/dev/null || e2e_die "mkfs.ext4 missing (e2fsprogs)"
 	disk_ensure
 	for gen in "${!need[@]}"; do disk_generate "$gen"; done
+	[ -z "$deb" ] || disk_deb_build
 }
 
 disk_generator() {
 	local g
 	g=$(scenario_meta1 "$1" initramfs)
 	echo "${g:-initramfs-tools}"
+}
+
+disk_install_method() {
+	local m
+	m=$(scenario_meta1 "$1" install)
+	echo "${m:-make}"
 }
 
 # --- per scenario ------------------------------------------------------------
@@ -325,25 +342,110 @@ disk_cmdline() {
 # disk_image WORK GEN: WORK/disk.img, an ext4 file system holding
 # overlay_stage's files over the run's installed files over the cached tree.
 disk_image() {
-	local work=$1 gen=$2 used
+	local work=$1 gen=$2
 	mkdir -p "$work/root"
 	mount -t overlay "e2e-$E2E_CURRENT" -o "lowerdir=$work/overlay:$E2E_WORK/disk-$gen/upper:$E2E_DISK_CACHE/$gen" \
 		"$work/root"
+	disk_mkfs "$work"
+	umount "$work/root" || umount -l "$work/root"
+}
+
+# disk_mkfs WORK: WORK/disk.img from the tree mounted on WORK/root.
+disk_mkfs() {
+	local work=$1 used
 	used=$(du -sxm "$work/root" | cut -f1)
 	rm -f "$work/disk.img"
 	# Sparse: only what mkfs writes takes space.
 	truncate -s "$((used + used / 4 + E2E_DISK_SLACK_MB))M" "$work/disk.img"
 	mkfs.ext4 -q -F -L e2e-root -d "$work/root" "$work/disk.img" >"$work/mkfs.log" 2>&1 ||
 		E2E_BED_ERROR="mkfs.ext4 -d failed: $(last_words "$work/mkfs.log")"
-	umount "$work/root" || umount -l "$work/root"
+}
+
+# --- the Debian package (# e2e-install: deb) ---------------------------------
+
+# The package under test, once per run: E2E_DEB, or `make deb` of this tree
+# built under the run's work directory.
+disk_deb_build() {
+	local t0
+	t0=$(e2e_now)
+	if [ -n "${E2E_DEB:-}" ]; then
+		cp "$E2E_DEB" "$E2E_WORK/initshim.deb" || e2e_die "cannot read E2E_DEB=$E2E_DEB"
+		return 0
+	fi
+	DEB_BUILD_OPTIONS=nocheck make -C "$E2E_REPO" --no-print-directory deb DEB_DIR="$E2E_WORK/debbuild" \
+		>"$E2E_WORK/deb-build.log" 2>&1 || e2e_die "make deb failed: $(last_words "$E2E_WORK/deb-build.log")"
+	cp "$E2E_WORK"/debbuild/initshim_*_amd64.deb "$E2E_WORK/initshim.deb"
+	rm -rf "$E2E_WORK/debbuild"
+	# shellcheck disable=SC2016 # a dpkg-deb format
+	e2e_say "disk: $(dpkg-deb -W --showformat '${Package} ${Version}' "$E2E_WORK/initshim.deb") built in $(e2e_elapsed "$t0")s"
+}
+
+# disk_image_deb WORK SCRIPT: WORK/disk.img, a Debian host with a kernel in
+# /boot and an initramfs made by update-initramfs, on which the package is
+# installed with dpkg -i (its trigger regenerates the initramfs with the
+# hook), then the scenario's /etc/initshim.conf written (an operator's edit of
+# the conffile), then each `# e2e-prepare: COMMAND` run in the tree. No
+# files of make install: the stage's binaries go. Log: WORK/install.log.
+disk_image_deb() {
+	local work=$1 script=$2 root=$1/root kver rc=0
+	kver=$(disk_kver)
+	rm -f "$work/overlay/usr/sbin/initshim" "$work/overlay/usr/sbin/initshimctl"
+	mv "$work/overlay/etc/initshim.conf" "$work/initshim.conf"
+	mkdir -p "$root" "$work/upper" "$work/ovl-work"
+	mount -t overlay "e2e-$E2E_CURRENT" \
+		-o "lowerdir=$work/overlay:$E2E_DISK_CACHE/initramfs-tools,upperdir=$work/upper,workdir=$work/ovl-work" "$root"
+	disk_chroot_mounts "$root" up
+	# (set -e does not hold in a subshell left of ||: each step is checked.)
+	(
+		cp "$E2E_CACHE/vmlinuz" "$root/boot/vmlinuz-$kver" &&
+			chroot "$root" update-initramfs -c -k "$kver" &&
+			cp "$E2E_WORK/initshim.deb" "$root/var/tmp/initshim.deb" &&
+			chroot "$root" dpkg -i /var/tmp/initshim.deb &&
+			rm "$root/var/tmp/initshim.deb" &&
+			install -m 0644 "$work/initshim.conf" "$root/etc/initshim.conf" || exit 1
+		while IFS= read -r cmd; do
+			echo "+ $cmd"
+			chroot "$root" sh -c "$cmd" || exit 1
+		done < <(scenario_meta "$script" prepare)
+	) >"$work/install.log" 2>&1 || rc=$?
+	disk_chroot_mounts "$root" down
+	if [ "$rc" -ne 0 ]; then
+		E2E_BED_ERROR="installing the package in the tree failed: $(last_words "$work/install.log")"
+	else
+		disk_mkfs "$work"
+	fi
+	umount "$root" || umount -l "$root"
+}
+
+# disk_boot_loader WORK: stands in for GRUB before each boot of a deb
+# scenario, from the disk as the last boot (or the preparation) left it:
+# WORK/initrd is the image's /boot/initrd.img-KVER, WORK/grub-words the words
+# /etc/default/grub.d/initshim.cfg appends to GRUB_CMDLINE_LINUX_DEFAULT,
+# as update-grub would put them on GRUB's normal entry (none when the file
+# is absent or its line commented out). debugfs reads the image unmounted.
+disk_boot_loader() {
+	local work=$1 kver
+	kver=$(disk_kver)
+	rm -f "$work/initrd"
+	debugfs -R "dump /boot/initrd.img-$kver $work/initrd" "$work/disk.img" >/dev/null 2>&1
+	if [ ! -s "$work/initrd" ]; then
+		E2E_BED_ERROR="boot loader stand-in: no /boot/initrd.img-$kver on the disk"
+		return 1
+	fi
+	# shellcheck disable=SC2016 # the file's literal $GRUB_CMDLINE_LINUX_DEFAULT
+	debugfs -R "cat /etc/default/grub.d/initshim.cfg" "$work/disk.img" 2>/dev/null |
+		sed -n 's/^GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT \(.*\)"$/\1/p' |
+		tr '\n' ' ' | sed 's/ *$//' >"$work/grub-words"
 }
 
 run_disk() {
-	local name=$1 script=$2 work=$3 gen timeout boots b start off cmdline initrd
+	local name=$1 script=$2 work=$3 gen timeout boots b start off cmdline initrd deb words
 	gen=$(disk_generator "$script")
+	deb=
+	[ "$(disk_install_method "$script")" = deb ] && deb=1
 	# shellcheck disable=SC2034 # judge (beds.sh) names it
 	E2E_BED_PROGRAM=qemu
-	if [ -s "$E2E_WORK/disk-$gen/error" ]; then
+	if [ -z "$deb" ] && [ -s "$E2E_WORK/disk-$gen/error" ]; then
 		E2E_BED_ERROR=$(cat "$E2E_WORK/disk-$gen/error")
 		return
 	fi
@@ -353,7 +455,11 @@ run_disk() {
 	boots=$(scenario_meta1 "$script" boots)
 	boots=${boots:-1}
 	overlay_stage "$work/overlay" "$name" "$script"
-	disk_image "$work" "$gen"
+	if [ -n "$deb" ]; then
+		disk_image_deb "$work" "$script"
+	else
+		disk_image "$work" "$gen"
+	fi
 	[ -z "${E2E_BED_ERROR:-}" ] || return
 	scenario_meta "$script" host-action >"$work/actions"
 	cmdline=$(disk_cmdline "$script" "$name")
@@ -362,9 +468,17 @@ run_disk() {
 	for ((b = 1; b <= boots; b++)); do
 		off=$(stat -c %s "$work/console.log")
 		[ "$b" -eq 1 ] || e2e_say "$name: boot $b of $boots"
+		words=
+		if [ -n "$deb" ]; then
+			disk_boot_loader "$work" || break
+			initrd=$work/initrd
+			words=$(cat "$work/grub-words")
+			e2e_say "$name: boot $b: the disk's GRUB drop-in adds '${words}'"
+		fi
 		# cache=unsafe: the guest's flushes cost nothing; its writes are in
 		# the host's page cache, which the next boot of the image reads.
-		qemu_boot "$work" "$cmdline" "$initrd" -drive "file=$work/disk.img,if=virtio,format=raw,cache=unsafe"
+		qemu_boot "$work" "$cmdline${words:+ $words}" "$initrd" \
+			-drive "file=$work/disk.img,if=virtio,format=raw,cache=unsafe"
 		watch_guest "$QEMU_PID" "$work/console.log" $((timeout - ($(date +%s) - start))) "$work" qemu
 		kill "$QEMU_MON_CAT" 2>/dev/null || true
 		wait "$QEMU_MON_CAT" 2>/dev/null || true

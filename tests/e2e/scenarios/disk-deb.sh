@@ -1,0 +1,82 @@
+#!/bin/bash
+# e2e-description: the Debian package on a disk root (initramfs-tools): dpkg -i and `initshimctl boot enable` at image preparation; boot 1 gets init=/sbin/initshim from the GRUB drop-in, the guard traces PID 1, kill -SEGV 1 is taken over and systemd restarted; then `dpkg -r initshim` under that chain and a reboot; boot 2 is plain systemd from an initramfs without initshim
+# e2e-bed: disk
+# e2e-initramfs: initramfs-tools
+# e2e-install: deb
+# e2e-prepare: initshimctl boot enable
+# e2e-boots: 2
+# Two boots, a restart and two initramfs regenerations (install, remove)
+# under TCG.
+# e2e-timeout: 700
+# e2e-config: on-failure = restart
+# e2e-config: stop-timeout = 5s
+# e2e-expect-log: initshim\[1\]: executing /lib/systemd/systemd
+# e2e-expect-log: initshim-guard\[[0-9]+\]: PID 1 is initshim in rescue mode, [0-9]+ us after SIG
+# e2e-expect-log: on-failure=restart: bringing up
+# e2e-expect-log: reboot: Restarting system
+# e2e-expect-log: E2E-PASS disk-deb
+# shellcheck source=../lib/e2e.sh
+. /usr/lib/initshim-e2e/lib/e2e.sh
+# On the disk: boot 2 finds it. In /run: this boot only.
+removed=/var/lib/initshim-e2e/deb-removed
+crashed=$E2E_STATE/deb-crashed
+
+initramfs_has_initshim() { lsinitramfs "/boot/initrd.img-$(uname -r)" | grep -q -E '(^|/)sbin/initshim$'; }
+
+if [ -e "$removed" ]; then
+	# Boot 2: the bed's GRUB stand-in found no drop-in, and booted the
+	# initramfs that the removal regenerated.
+	e2e_expect "init= on the kernel command line" "" "$(e2e_cmdline_value init)"
+	e2e_boot_checks 252 /usr/lib/systemd/systemd
+	e2e_expect "initshim processes" 0 "$(e2e_count_procs initshim)"
+	e2e_expect "initshim-guard processes" 0 "$(e2e_count_procs initshim-guard)"
+	e2e_expect "PID 1's tracer" 0 "$(awk '$1 == "TracerPid:" { print $2 }' /proc/1/status)"
+	[ -e /run/initshim ] && e2e_fail "/run/initshim exists: initshim ran"
+	initramfs_has_initshim && e2e_fail "the initramfs still has initshim"
+	e2e_pass "after dpkg -r initshim, plain systemd boots"
+fi
+
+if [ ! -e "$crashed" ]; then
+	# Boot 1: what the package and `initshimctl boot enable` set up.
+	e2e_expect "root file system" "/dev/vda ext4" "$(findmnt -n -o SOURCE,FSTYPE /)"
+	# shellcheck disable=SC2016 # a dpkg-query format
+	e2e_expect "package initshim" "install ok installed" "$(dpkg-query -W -f '${Status}' initshim)"
+	e2e_expect "init= from the GRUB drop-in" /sbin/initshim "$(e2e_cmdline_value init)"
+	initshimctl boot status | grep -q '^config: enabled (init=/sbin/initshim)' ||
+		e2e_fail "initshimctl boot status: $(initshimctl boot status)"
+	initramfs_has_initshim || e2e_fail "the package's update-initramfs trigger did not put initshim in the initramfs"
+	e2e_log "ok: the initramfs has the hook's initshim"
+	e2e_boot_checks 252 /usr/lib/systemd/systemd
+	e2e_guard_traces_pid1
+	touch "$crashed"
+	e2e_hold # carried on by the fresh systemd's run of this script
+	e2e_log "sending SIGSEGV to PID 1"
+	kill -SEGV 1
+	exit 0
+fi
+
+# Boot 1, after the takeover: rescue mode stopped the left-overs and
+# started systemd fresh (on-failure=restart), still guarded.
+e2e_wait_running 200
+e2e_expect "PID 1 executable" /usr/lib/systemd/systemd "$(e2e_pid1_exe)"
+e2e_initshim_checks normal
+e2e_guard_traces_pid1
+[[ $(e2e_status_field last-takeover) == *"crash: SIGSEGV"* ]] ||
+	e2e_fail "last takeover: $(e2e_status_field last-takeover)"
+
+# Remove the package under the running initshim chain.
+out=$(dpkg -r initshim 2>&1) || e2e_fail "dpkg -r initshim: $out"
+printf '%s\n' "$out" | sed 's/^/  dpkg: /'
+# shellcheck disable=SC2016 # a dpkg-query format
+e2e_expect "package initshim" "deinstall ok config-files" "$(dpkg-query -W -f '${Status}' initshim)"
+[ -e /usr/sbin/initshim ] && e2e_fail "/usr/sbin/initshim is still there"
+[ -e /etc/default/grub.d/initshim.cfg ] && e2e_fail "the GRUB drop-in is still there"
+initramfs_has_initshim && e2e_fail "the removal did not regenerate the initramfs without initshim"
+e2e_log "ok: binaries, GRUB drop-in and the initramfs's copy gone"
+# Until the reboot, the guard works on from its open copy of the binary.
+e2e_guard_traces_pid1
+mkdir -p "${removed%/*}"
+touch "$removed"
+sync
+e2e_hold # the verdict comes from boot 2
+systemctl --no-block reboot
