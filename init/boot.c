@@ -4,7 +4,8 @@
  * kernel's argv and environment untouched. Never returns: if no systemd can
  * be executed, PID 1 stays here in rescue mode. */
 #include "control/server.h"
-#include "guard/guard.h"
+#include "guard/spawn.h"
+#include "config/load.h"
 #include "common/log.h"
 #include "pid1.h"
 #include "control/protocol.h"
@@ -72,27 +73,6 @@ void ensure_api_filesystems(void) {
         mount_missing(ELEMENTSOF(api_mounts));
 }
 
-static void report_config_problem(const char *source, unsigned line, const char *msg) {
-        /* Always on the console too: a typo must be visible, never fatal. */
-        log_set_console(true);
-        if (line)
-                log_warning("%s:%u: %s (using defaults)", source, line, msg);
-        else
-                log_warning("%s: %s (using defaults)", source, msg);
-        log_set_console(false);
-}
-
-void load_config(struct config *c) {
-        static char cmdline[4096];
-        const char *path = getenv("INITSHIM_CONF");
-
-        config_init(c);
-        (void) config_load_file(c, path && path[0] ? path : CONFIG_FILE_DEFAULT, report_config_problem);
-        if (read_file("/proc/cmdline", cmdline, sizeof cmdline) >= 0)
-                (void) config_apply_cmdline(c, cmdline, report_config_problem);
-        log_set_console(c->console);
-}
-
 /* NUL-separated list, for rescue mode to start systemd again as the kernel did. */
 static void save_list(const char *path, char **list) {
         static char buf[65536];
@@ -108,42 +88,6 @@ static void save_list(const char *path, char **list) {
         int r = write_file_atomic(path, buf, len, 0600);
         if (r < 0)
                 log_errno(r, LOG_WARNING, "cannot save %s", path);
-}
-
-pid_t start_guard(const struct config *c, bool serve) {
-        return start_guard_with(c, &(struct guard_options){ .ready_fd = -1, .serve = serve });
-}
-
-pid_t start_guard_with(const struct config *c, const struct guard_options *opts) {
-        struct guard_options o = *opts;
-        int p[2];
-        pid_t pid;
-
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return log_errno(-errno, LOG_ERR, "cannot start the guard; PID 1 runs unguarded");
-        pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                close(p[0]), close(p[1]);
-                return log_errno(r, LOG_ERR, "cannot fork the guard; PID 1 runs unguarded");
-        }
-        if (pid == 0) {
-                close(p[0]);
-                o.ready_fd = p[1];
-                guard_main(c, &o);
-        }
-        close(p[1]);
-        /* Wait (bounded) until the guard traces us, so that it follows systemd
-         * from its first instruction. */
-        struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-        char b;
-        int r;
-        while ((r = poll(&pfd, 1, 2000)) < 0 && errno == EINTR)
-                ;
-        if (r <= 0 || read(p[0], &b, 1) != 1)
-                log_warning("guard did not report in time; going on without waiting");
-        close(p[0]);
-        return pid;
 }
 
 /* Is / still the initramfs (rootfs is a ramfs or a tmpfs)? */

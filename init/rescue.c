@@ -4,14 +4,16 @@
  * operator (or policy) to bring systemd back or shut down.
  * From here on we must not die: every error is logged and temporized. */
 #include "control/server.h"
-#include "guard/guard.h"
+#include "guard/spawn.h"
+#include "config/load.h"
 #include "common/log.h"
+#include "common/proc.h"
 #include "pid1.h"
 #include "versions/preflight.h"
 #include "control/protocol.h"
 #include "control/status.h"
 #include "common/util.h"
-#include "versions/versions.h"
+#include "control/verbs.h"
 #include "config/vstate.h"
 
 #include <errno.h>
@@ -86,7 +88,9 @@ static void signal_guard(int sig) {
                 log_errno(-errno, LOG_WARNING, "cannot signal the guard");
 }
 
-void rescue_reap_children(void) {
+/* Reap every child that has exited, noting the guard, the control parser
+ * and the rescue command among them. */
+static void rescue_reap_children(void) {
         int st;
         pid_t pid;
 
@@ -195,7 +199,7 @@ static void exec_systemd(const char *path) {
         /* The parser first: it exits once it has delivered the last answer. */
         ctl_server_stop(&server, 2000);
         spare[1] = 0;
-        stop_leftover_services(cfg, spare, ELEMENTSOF(spare));
+        stop_leftover_services(cfg, spare, ELEMENTSOF(spare), rescue_reap_children);
         signal_guard(SIGNAL_GUARD_RESUME);
         boot_argv[0] = (char *) path;
         sigemptyset(&none);

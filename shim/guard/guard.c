@@ -1,14 +1,15 @@
-#include "guard/guard.h"
+#include "guard/spawn.h"
 #include "control/server.h"
 #include "guard/switch.h"
 #include "ptrace/tracer.h"
 #include "guard/watch.h"
 #include "common/log.h"
+#include "common/proc.h"
 #include "versions/preflight.h"
 #include "control/protocol.h"
 #include "control/status.h"
 #include "common/util.h"
-#include "versions/versions.h"
+#include "control/verbs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,39 +41,6 @@ static bool in_initrd;
 static int proc_fd = -1;
 static struct config own_cfg;
 static void (*reload_config)(struct config *c);
-
-int guard_find(void) {
-        char buf[32], path[64], stat[512], *p;
-        long pid, ppid;
-        char state;
-
-        if (read_file(GUARD_PID_FILE, buf, sizeof buf) <= 0)
-                return -ESRCH;
-        pid = strtol(buf, NULL, 10);
-        if (pid <= 1)
-                return -ESRCH;
-        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-        if (read_file(path, stat, sizeof stat) < 0 || !strstr(stat, "(" GUARD_COMM ")"))
-                return -ESRCH;
-        p = strrchr(stat, ')');
-        if (!p || sscanf(p + 1, " %c %ld", &state, &ppid) != 2 || ppid != 1 || state == 'Z')
-                return -ESRCH;
-        return (int) pid;
-}
-
-void guard_describe(char *buf, size_t n) {
-        char state[160];
-        int pid = guard_find();
-
-        if (pid <= 0) {
-                snprintf(buf, n, "not running: PID 1 is unguarded");
-                return;
-        }
-        if (read_first_line(GUARD_STATE_FILE, state, sizeof state) > 0) {
-                snprintf(buf, n, "running (pid %d), %s", pid, state);
-        } else
-                snprintf(buf, n, "running (pid %d)", pid);
-}
 
 /* What rescue-mode PID 1 shows about us: tracing or not, and why. */
 static void publish_state(void) {
