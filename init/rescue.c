@@ -234,69 +234,80 @@ static void do_action(enum pid1_action a) {
         server.next_spawn_ms = 0;
 }
 
-static void handle_request(const struct request *req) {
-        static char text[PROTO_REPLY_MAX];
-        enum pid1_action after = ACTION_IGNORE;
+/* What an accepted request asks of PID 1 once its answer went out. */
+static enum pid1_action pending_action = ACTION_IGNORE;
+static const char *pending_path;
+
+static enum verb_result exec_op(const char *arg, char *text, size_t n) {
         const char *path = NULL;
         char version[128], why[256];
 
-        if (answer_common(req, fill_status, cfg, text, sizeof text)) {
-                (void) ctl_server_answer(&server, text);
-                return;
+        if (resolve_target(arg, &path, version, sizeof version, why, sizeof why) < 0) {
+                log_warning("control: refusing exec %s: %s", arg, why);
+                snprintf(text, n, "error: refused: %s\n", why);
+                return VERB_ANSWERED;
         }
-        switch (req->verb) {
-        case VERB_EXEC:
-                if (resolve_target(req->arg, &path, version, sizeof version, why, sizeof why) < 0) {
-                        log_warning("control: refusing exec %s: %s", req->arg, why);
-                        snprintf(text, sizeof text, "error: refused: %s\n", why);
-                        break;
-                }
-                snprintf(text, sizeof text, "ok\nexecuting %s (%s), started fresh\n", path, version);
-                after = ACTION_REEXEC;
-                break;
-        case VERB_REBOOT:
-                after = ACTION_REBOOT;
-                break;
-        case VERB_POWEROFF:
-                after = ACTION_POWEROFF;
-                break;
-        case VERB_HALT:
-                after = ACTION_HALT;
-                break;
-        case VERB_TAKEOVER:
-                snprintf(text, sizeof text, "error: PID 1 is already initshim (rescue mode)\n");
-                break;
-        case VERB_GUARD: {
-                int g = guard_find();
-                if (strcmp(req->arg, "start") == 0) {
-                        if (g > 0)
-                                snprintf(text, sizeof text, "ok\nguard already running (pid %d)\n", g);
-                        else if ((g = start_guard(cfg, false)) > 0) {
-                                guard_pid_seen = g;
-                                snprintf(text, sizeof text, "ok\nstarted a guard (pid %d)\n", g);
-                        }
-                        else
-                                snprintf(text, sizeof text, "error: cannot start a guard: %s\n", strerror(-g));
-                } else if (strcmp(req->arg, "stop") == 0) {
-                        if (g > 0 && kill(g, SIGTERM) == 0)
-                                snprintf(text, sizeof text, "ok\nstopping the guard (pid %d)\n", g);
-                        else
-                                snprintf(text, sizeof text, "ok\nno guard running\n");
-                } else
-                        snprintf(text, sizeof text, "error: 'guard' takes start or stop\n");
-                break;
-        }
-        default:
-                snprintf(text, sizeof text, "error: unsupported\n");
-        }
-        if (after != ACTION_IGNORE && after != ACTION_REEXEC)
-                snprintf(text, sizeof text, "ok\n%s\n", action_to_string(after));
-        (void) ctl_server_answer(&server, text);
-        if (after == ACTION_REEXEC)
-                exec_systemd(path);
-        else if (after != ACTION_IGNORE)
-                do_action(after);
+        snprintf(text, n, "ok\nexecuting %s (%s), started fresh\n", path, version);
+        pending_action = ACTION_REEXEC;
+        pending_path = path;
+        return VERB_ANSWERED;
 }
+
+static void shutdown_op(enum verb v, char *text, size_t n) {
+        pending_action = v == VERB_REBOOT ? ACTION_REBOOT : v == VERB_POWEROFF ? ACTION_POWEROFF : ACTION_HALT;
+        snprintf(text, n, "ok\n%s\n", action_to_string(pending_action));
+}
+
+static void takeover_op(char *text, size_t n) {
+        snprintf(text, n, "error: PID 1 is already initshim (rescue mode)\n");
+}
+
+static void guard_start_op(char *text, size_t n) {
+        int g = guard_find();
+
+        if (g > 0)
+                snprintf(text, n, "ok\nguard already running (pid %d)\n", g);
+        else if ((g = start_guard(cfg, false)) > 0) {
+                guard_pid_seen = g;
+                snprintf(text, n, "ok\nstarted a guard (pid %d)\n", g);
+        } else
+                snprintf(text, n, "error: cannot start a guard: %s\n", strerror(-g));
+}
+
+static void guard_stop_op(char *text, size_t n) {
+        int g = guard_find();
+
+        if (g > 0 && kill(g, SIGTERM) == 0)
+                snprintf(text, n, "ok\nstopping the guard (pid %d)\n", g);
+        else
+                snprintf(text, n, "ok\nno guard running\n");
+}
+
+static int answer_op(const char *text) {
+        return ctl_server_answer(&server, text);
+}
+
+static void after_answer_op(void) {
+        enum pid1_action a = pending_action;
+
+        pending_action = ACTION_IGNORE;
+        if (a == ACTION_REEXEC)
+                exec_systemd(pending_path);
+        else if (a != ACTION_IGNORE)
+                do_action(a);
+}
+
+/* The verbs as rescue-mode PID 1 carries them out. */
+static const struct verb_ops rescue_verbs = {
+        .fill_status = fill_status,
+        .exec = exec_op,
+        .shutdown = shutdown_op,
+        .takeover = takeover_op,
+        .guard_start = guard_start_op,
+        .guard_stop = guard_stop_op,
+        .answer = answer_op,
+        .after_answer = after_answer_op,
+};
 
 /* on-failure: what happens right after a takeover, without an operator. */
 static void apply_policy(const char *reason) {
@@ -420,7 +431,7 @@ void rescue_main(const char *reason, const struct config *c) {
                 if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
                         struct request req;
                         if (ctl_server_receive(&server, &req) == 0)
-                                handle_request(&req);
+                                verbs_handle(&rescue_verbs, cfg, &req);
                 }
         }
 }

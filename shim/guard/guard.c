@@ -109,79 +109,83 @@ static void fill_status(struct status *s) {
         (void) watch_format(s->health, sizeof s->health);
 }
 
-static void handle_request(const struct request *req) {
-        static char text[PROTO_REPLY_MAX];
-        int sig = 0;
-
-        if (answer_common(req, fill_status, cfg, text, sizeof text)) {
-                (void) ctl_server_answer(&server, text);
-                return;
-        }
-        switch (req->verb) {
-        case VERB_EXEC:
-                if (req->arg[0]) {
-                        if (switch_pending()) {
-                                snprintf(text, sizeof text, "error: a switch is already under way\n");
-                                break;
-                        }
-                        if (switch_begin(req->arg, text, sizeof text))
-                                return; /* answered when confirmed or undone */
-                        break;
-                }
-                sig = SIGTERM; /* systemd serializes its state and re-executes itself */
-                snprintf(text, sizeof text, "ok\nasked PID 1 to re-execute itself (SIGTERM)\n");
-                break;
-        case VERB_REBOOT:
-                sig = SIGRTMIN + 5; /* systemd: start reboot.target */
-                snprintf(text, sizeof text, "ok\nasked PID 1 to reboot (SIGRTMIN+5)\n");
-                break;
-        case VERB_POWEROFF:
-                sig = SIGRTMIN + 4;
-                snprintf(text, sizeof text, "ok\nasked PID 1 to power off (SIGRTMIN+4)\n");
-                break;
-        case VERB_HALT:
-                sig = SIGRTMIN + 3;
-                snprintf(text, sizeof text, "ok\nasked PID 1 to halt (SIGRTMIN+3)\n");
-                break;
-        case VERB_TAKEOVER: {
-                int r = tracer_takeover(&tracer, "takeover requested by the operator");
-                if (r < 0)
-                        snprintf(text, sizeof text, "error: cannot take over: %s\n",
-                                 r == -ENOTCONN ? "the guard is not tracing PID 1" : strerror(-r));
-                else
-                        snprintf(text, sizeof text, "ok\ntaking PID 1 over\n");
-                break;
-        }
-        case VERB_GUARD:
-                if (strcmp(req->arg, "stop") == 0) {
-                        tracer_detach(&tracer);
-                        (void) copy_string(tracer.last_error, sizeof tracer.last_error, "detached on request");
-                        detached_on_request = true;
-                        log_notice("guard: detached from PID 1 on request (strace/gdb can attach now)");
-                        snprintf(text, sizeof text, "ok\ndetached from PID 1; 'initshimctl guard start' re-attaches\n");
-                } else if (strcmp(req->arg, "start") == 0) {
-                        if (tracer.state != TRACER_DETACHED)
-                                snprintf(text, sizeof text, "ok\nalready tracing PID 1\n");
-                        else if (tracer_attach(&tracer, 1) < 0)
-                                snprintf(text, sizeof text, "error: %s\n", tracer.last_error);
-                        else {
-                                detached_on_request = false;
-                                log_notice("guard: attached to PID 1 on request");
-                                snprintf(text, sizeof text, "ok\ntracing PID 1\n");
-                        }
-                } else
-                        snprintf(text, sizeof text, "error: 'guard' takes start or stop\n");
-                break;
-        default:
-                snprintf(text, sizeof text, "error: unsupported\n");
-        }
-        if (sig) {
-                log_notice("control: %s: sending %s to PID 1", verb_to_string(req->verb), signal_name(sig));
-                if (kill(1, sig) < 0)
-                        snprintf(text, sizeof text, "error: cannot signal PID 1: %s\n", strerror(errno));
-        }
-        (void) ctl_server_answer(&server, text);
+/* systemd's own signals for what the operator asked (systemd(1) "SIGNALS"). */
+static void signal_pid1(enum verb v, int sig, const char *accepted, char *text, size_t n) {
+        snprintf(text, n, "%s", accepted);
+        log_notice("control: %s: sending %s to PID 1", verb_to_string(v), signal_name(sig));
+        if (kill(1, sig) < 0)
+                snprintf(text, n, "error: cannot signal PID 1: %s\n", strerror(errno));
 }
+
+static enum verb_result exec_op(const char *arg, char *text, size_t n) {
+        if (!arg[0]) {
+                /* systemd serializes its state and re-executes itself */
+                signal_pid1(VERB_EXEC, SIGTERM, "ok\nasked PID 1 to re-execute itself (SIGTERM)\n", text, n);
+                return VERB_ANSWERED;
+        }
+        if (switch_pending()) {
+                snprintf(text, n, "error: a switch is already under way\n");
+                return VERB_ANSWERED;
+        }
+        /* Pending: answered when confirmed or undone. */
+        return switch_begin(arg, text, n) ? VERB_LATER : VERB_ANSWERED;
+}
+
+static void shutdown_op(enum verb v, char *text, size_t n) {
+        /* systemd: start reboot.target, poweroff.target, halt.target */
+        if (v == VERB_REBOOT)
+                signal_pid1(v, SIGRTMIN + 5, "ok\nasked PID 1 to reboot (SIGRTMIN+5)\n", text, n);
+        else if (v == VERB_POWEROFF)
+                signal_pid1(v, SIGRTMIN + 4, "ok\nasked PID 1 to power off (SIGRTMIN+4)\n", text, n);
+        else
+                signal_pid1(v, SIGRTMIN + 3, "ok\nasked PID 1 to halt (SIGRTMIN+3)\n", text, n);
+}
+
+static void takeover_op(char *text, size_t n) {
+        int r = tracer_takeover(&tracer, "takeover requested by the operator");
+
+        if (r < 0)
+                snprintf(text, n, "error: cannot take over: %s\n",
+                         r == -ENOTCONN ? "the guard is not tracing PID 1" : strerror(-r));
+        else
+                snprintf(text, n, "ok\ntaking PID 1 over\n");
+}
+
+/* `guard stop`: detach, so that strace or gdb can attach to PID 1. */
+static void guard_stop_op(char *text, size_t n) {
+        tracer_detach(&tracer);
+        (void) copy_string(tracer.last_error, sizeof tracer.last_error, "detached on request");
+        detached_on_request = true;
+        log_notice("guard: detached from PID 1 on request (strace/gdb can attach now)");
+        snprintf(text, n, "ok\ndetached from PID 1; 'initshimctl guard start' re-attaches\n");
+}
+
+static void guard_start_op(char *text, size_t n) {
+        if (tracer.state != TRACER_DETACHED)
+                snprintf(text, n, "ok\nalready tracing PID 1\n");
+        else if (tracer_attach(&tracer, 1) < 0)
+                snprintf(text, n, "error: %s\n", tracer.last_error);
+        else {
+                detached_on_request = false;
+                log_notice("guard: attached to PID 1 on request");
+                snprintf(text, n, "ok\ntracing PID 1\n");
+        }
+}
+
+static int answer_op(const char *text) {
+        return ctl_server_answer(&server, text);
+}
+
+/* The verbs as the guard carries them out, while systemd is PID 1. */
+static const struct verb_ops guard_verbs = {
+        .fill_status = fill_status,
+        .exec = exec_op,
+        .shutdown = shutdown_op,
+        .takeover = takeover_op,
+        .guard_start = guard_start_op,
+        .guard_stop = guard_stop_op,
+        .answer = answer_op,
+};
 
 static void write_pid_file(void) {
         char buf[32];
@@ -460,7 +464,7 @@ void guard_main(const struct config *c, const struct guard_options *o) {
                 if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
                         struct request req;
                         if (ctl_server_receive(&server, &req) == 0)
-                                handle_request(&req);
+                                verbs_handle(&guard_verbs, cfg, &req);
                 }
         }
 }
