@@ -137,10 +137,8 @@ static void initrd_stage(const struct config *c, char **argv, char **envp) {
                 log_warning("initrd stage: executing %s unguarded", c->initrd_init);
         argv[0] = (char *) c->initrd_init;
         execve(c->initrd_init, argv, envp);
-        log_set_console(true);
-        log_errno(-errno, LOG_ERR, "initrd stage: cannot execute %s; booting systemd from the initramfs",
-                  c->initrd_init);
-        log_set_console(c->console);
+        log_console_errno(-errno, LOG_ERR, "initrd stage: cannot execute %s; booting systemd from the initramfs",
+                          c->initrd_init);
         /* That guard waits for a switch-root that will not come: replace it
          * with one that serves at once (killing a tracer detaches it). */
         if (g > 0 && kill(g, SIGKILL) == 0)
@@ -188,10 +186,8 @@ void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
                  * last boot-tries boots is skipped (unless forced, or last). */
                 if (cfg.boot_tries && !cfg.forced_version[0] && i + 1 < n &&
                     (fails = vstate_boot_failures(cand[i].path)) >= cfg.boot_tries) {
-                        log_set_console(true);
-                        log_warning("skipping %s (%s): it did not become healthy in its last %u boots", cand[i].path,
-                                    cand[i].why, fails);
-                        log_set_console(cfg.console);
+                        log_console(LOG_WARNING, "skipping %s (%s): it did not become healthy in its last %u boots",
+                                    cand[i].path, cand[i].why, fails);
                         continue;
                 }
                 uint64_t t = (now_ns() - start_ns) / 1000;
@@ -200,10 +196,8 @@ void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
                 if (access(cand[i].path, X_OK) < 0) {
                         /* On the console: the operator must see why the boot
                          * took a fallback. */
-                        log_set_console(true);
-                        log_errno(-errno, LOG_ERR, "cannot execute %s (%s)%s", cand[i].path, cand[i].why,
-                                  i + 1 < n ? ", trying the next candidate" : "");
-                        log_set_console(cfg.console);
+                        log_console_errno(-errno, LOG_ERR, "cannot execute %s (%s)%s", cand[i].path, cand[i].why,
+                                          i + 1 < n ? ", trying the next candidate" : "");
                         continue;
                 }
                 (void) write_file_atomic(RUN_DIR "/boot-exec-us", us, (size_t) l, 0600);
@@ -214,6 +208,8 @@ void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
                 execve(cand[i].path, argv, envp);
                 log_errno(-errno, LOG_ERR, "cannot execute %s (%s)", cand[i].path, cand[i].why);
         }
+        /* Everything from here to rescue mode's start on the console too:
+         * the operator must see why this boot did not reach systemd. */
         log_set_console(true);
         log_crit("no systemd could be executed; staying PID 1 in rescue mode");
         rescue_main("boot: no systemd could be executed", &cfg);

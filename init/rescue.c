@@ -326,10 +326,9 @@ static void apply_policy(const char *reason) {
                 return;
         case ON_FAILURE_RESTART:
                 if (!restart_allowed(cfg)) {
-                        log_set_console(true);
-                        log_crit("on-failure=restart: %u restarts within %llu s already; holding in rescue mode",
-                                 cfg->restart_limit, (unsigned long long) (cfg->restart_interval_ms / 1000));
-                        log_set_console(cfg->console);
+                        log_console(LOG_CRIT,
+                                    "on-failure=restart: %u restarts within %llu s already; holding in rescue mode",
+                                    cfg->restart_limit, (unsigned long long) (cfg->restart_interval_ms / 1000));
                         return;
                 }
                 if (resolve_target(NULL, &path, version, sizeof version, why, sizeof why) < 0) {
@@ -376,8 +375,8 @@ void rescue_main(const char *reason, const struct config *c) {
         vstate_set_dirs(cfg->state_dir, VSTATE_DIR_VOLATILE);
         mode_since = now_ms();
         (void) copy_string(rescue_reason, sizeof rescue_reason, reason);
-        log_set_console(true);
-        log_crit("rescue mode: %s", reason);
+        log_console(LOG_CRIT, "rescue mode: %s", reason);
+        /* From here on as configured (boot left it on when it fell through). */
         log_set_console(cfg->console);
         (void) write_file_atomic(LAST_TAKEOVER_FILE, rescue_reason, strlen(rescue_reason), 0644);
         restore_core_pattern();

@@ -31,18 +31,6 @@ void config_init(struct config *c) {
         (void) copy_string(c->state_dir, sizeof c->state_dir, "/var/lib/initshim");
 }
 
-const char *on_failure_to_string(enum on_failure f) {
-        switch (f) {
-        case ON_FAILURE_HOLD:
-                return "hold";
-        case ON_FAILURE_RESTART:
-                return "restart";
-        case ON_FAILURE_REBOOT:
-                return "reboot";
-        }
-        return "?";
-}
-
 static bool valid_name(const char *s) {
         if (*s == '\0' || strlen(s) >= CONFIG_NAME_MAX)
                 return false;

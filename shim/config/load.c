@@ -6,12 +6,10 @@
 
 static void report_config_problem(const char *source, unsigned line, const char *msg) {
         /* Always on the console too: a typo must be visible, never fatal. */
-        log_set_console(true);
         if (line)
-                log_warning("%s:%u: %s (using defaults)", source, line, msg);
+                log_console(LOG_WARNING, "%s:%u: %s (using defaults)", source, line, msg);
         else
-                log_warning("%s: %s (using defaults)", source, msg);
-        log_set_console(false);
+                log_console(LOG_WARNING, "%s: %s (using defaults)", source, msg);
 }
 
 void load_config(struct config *c) {

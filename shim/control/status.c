@@ -15,8 +15,6 @@
 
 const char *mode_to_string(enum mode m) {
         switch (m) {
-        case MODE_BOOT:
-                return "boot";
         case MODE_NORMAL:
                 return "normal";
         case MODE_RESCUE:

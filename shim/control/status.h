@@ -10,7 +10,6 @@
 #include "common/proc.h"
 
 enum mode {
-        MODE_BOOT,
         MODE_NORMAL, /* systemd (or another init) is PID 1, the guard serves */
         MODE_RESCUE, /* initshim is PID 1 again */
 };
