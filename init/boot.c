@@ -147,11 +147,47 @@ static void initrd_stage(const struct config *c, char **argv, char **envp) {
         mount_missing(ELEMENTSOF(api_mounts));
 }
 
+/* Try each boot candidate in turn; returns only if none could be executed. */
+static void exec_systemd_candidates(const struct config *cfg, char **argv, char **envp, uint64_t start_ns) {
+        struct candidate cand[CONFIG_CANDIDATES_MAX];
+        size_t n = config_boot_candidates(cfg, cand, ELEMENTSOF(cand));
+
+        vstate_set_dirs(cfg->state_dir, VSTATE_DIR_VOLATILE);
+        for (size_t i = 0; i < n; i++) {
+                char us[32];
+                unsigned fails;
+
+                /* Boot counting: a version that did not become healthy in its
+                 * last boot-tries boots is skipped (unless forced, or last). */
+                if (cfg->boot_tries && !cfg->forced_version[0] && i + 1 < n &&
+                    (fails = vstate_boot_failures(cand[i].path)) >= cfg->boot_tries) {
+                        log_console(LOG_WARNING, "skipping %s (%s): it did not become healthy in its last %u boots",
+                                    cand[i].path, cand[i].why, fails);
+                        continue;
+                }
+                uint64_t t = (now_ns() - start_ns) / 1000;
+                int l = snprintf(us, sizeof us, "%llu\n", (unsigned long long) t);
+
+                if (access(cand[i].path, X_OK) < 0) {
+                        /* On the console: the operator must see why the boot
+                         * took a fallback. */
+                        log_console_errno(-errno, LOG_ERR, "cannot execute %s (%s)%s", cand[i].path, cand[i].why,
+                                          i + 1 < n ? ", trying the next candidate" : "");
+                        continue;
+                }
+                (void) write_file_atomic(RUN_DIR "/boot-exec-us", us, (size_t) l, 0600);
+                (void) write_file_atomic(BOOT_VERSION_FILE, cand[i].path, strlen(cand[i].path), 0644);
+                log_info("executing %s (%s), %llu us after start", cand[i].path, cand[i].why,
+                         (unsigned long long) t);
+                argv[0] = (char *) cand[i].path;
+                execve(cand[i].path, argv, envp);
+                log_errno(-errno, LOG_ERR, "cannot execute %s (%s)", cand[i].path, cand[i].why);
+        }
+}
+
 void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
         static struct config cfg;
-        struct candidate cand[CONFIG_CANDIDATES_MAX];
         bool guarded;
-        size_t n;
         (void) argc;
 
         /* /proc and /dev first: the config may come from the kernel command
@@ -175,39 +211,7 @@ void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
                 log_info("the guard started in the initramfs traces PID 1 already");
         else if (cfg.guard)
                 (void) start_guard(&cfg, true);
-
-        n = config_boot_candidates(&cfg, cand, ELEMENTSOF(cand));
-        vstate_set_dirs(cfg.state_dir, VSTATE_DIR_VOLATILE);
-        for (size_t i = 0; i < n; i++) {
-                char us[32];
-                unsigned fails;
-
-                /* Boot counting: a version that did not become healthy in its
-                 * last boot-tries boots is skipped (unless forced, or last). */
-                if (cfg.boot_tries && !cfg.forced_version[0] && i + 1 < n &&
-                    (fails = vstate_boot_failures(cand[i].path)) >= cfg.boot_tries) {
-                        log_console(LOG_WARNING, "skipping %s (%s): it did not become healthy in its last %u boots",
-                                    cand[i].path, cand[i].why, fails);
-                        continue;
-                }
-                uint64_t t = (now_ns() - start_ns) / 1000;
-                int l = snprintf(us, sizeof us, "%llu\n", (unsigned long long) t);
-
-                if (access(cand[i].path, X_OK) < 0) {
-                        /* On the console: the operator must see why the boot
-                         * took a fallback. */
-                        log_console_errno(-errno, LOG_ERR, "cannot execute %s (%s)%s", cand[i].path, cand[i].why,
-                                          i + 1 < n ? ", trying the next candidate" : "");
-                        continue;
-                }
-                (void) write_file_atomic(RUN_DIR "/boot-exec-us", us, (size_t) l, 0600);
-                (void) write_file_atomic(BOOT_VERSION_FILE, cand[i].path, strlen(cand[i].path), 0644);
-                log_info("executing %s (%s), %llu us after start", cand[i].path, cand[i].why,
-                         (unsigned long long) t);
-                argv[0] = (char *) cand[i].path;
-                execve(cand[i].path, argv, envp);
-                log_errno(-errno, LOG_ERR, "cannot execute %s (%s)", cand[i].path, cand[i].why);
-        }
+        exec_systemd_candidates(&cfg, argv, envp, start_ns);
         /* Everything from here to rescue mode's start on the console too:
          * the operator must see why this boot did not reach systemd. */
         log_set_console(true);

@@ -355,10 +355,8 @@ static void handle_signal(const struct signalfd_siginfo *si) {
         do_action(a);
 }
 
-void rescue_main(const char *reason, const struct config *c) {
-        static struct config own;
-        sigset_t mask;
-
+/* A clean process: nothing systemd left (fds, name, state) is ours. */
+static void become_rescue_pid1(void) {
         reset_inherited_state();
         /* Whatever systemd left open is not ours; our own log fd (when boot
          * fell through to here) is reopened below. */
@@ -367,24 +365,26 @@ void rescue_main(const char *reason, const struct config *c) {
         /* Exec'd through /proc/<guard>/fd/N, our comm would be "N". */
         (void) prctl(PR_SET_NAME, "initshim");
         log_open("initshim");
-        if (!c) {
-                load_config(&own);
-                c = &own;
-        }
-        cfg = c;
-        vstate_set_dirs(cfg->state_dir, VSTATE_DIR_VOLATILE);
+}
+
+/* Say why we are here, where the operator and `initshimctl status` see it. */
+static void announce(const char *reason) {
         mode_since = now_ms();
         (void) copy_string(rescue_reason, sizeof rescue_reason, reason);
         log_console(LOG_CRIT, "rescue mode: %s", reason);
         /* From here on as configured (boot left it on when it fell through). */
         log_set_console(cfg->console);
         (void) write_file_atomic(LAST_TAKEOVER_FILE, rescue_reason, strlen(rescue_reason), 0644);
-        restore_core_pattern();
+}
+
+/* Signals through a signalfd; retried until it works (EMFILE, ENOMEM). */
+static void open_signalfd(void) {
+        sigset_t mask;
+
         /* Ctrl-Alt-Del then arrives as SIGINT, as with systemd, instead of an
          * immediate hard reboot. EINVAL in a PID namespace: nothing to do. */
         if (reboot(RB_DISABLE_CAD) < 0 && errno != EINVAL)
                 log_errno(-errno, LOG_WARNING, "cannot disable the kernel's Ctrl-Alt-Del");
-
         pid1_signal_set(&mask);
         (void) sigprocmask(SIG_SETMASK, &mask, NULL);
         while ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
@@ -392,8 +392,10 @@ void rescue_main(const char *reason, const struct config *c) {
                 rescue_reap_children();
                 (void) poll(NULL, 0, 1000);
         }
-        load_list(BOOT_ARGV_FILE, boot_argv_buf, sizeof boot_argv_buf, boot_argv, MAX_ARGS + 1, 1);
-        load_list(BOOT_ENV_FILE, boot_env_buf, sizeof boot_env_buf, boot_env, MAX_ARGS, 0);
+}
+
+/* Take the control FIFO over from the guard. */
+static void take_control(void) {
         if (ctl_setup_paths() < 0)
                 log_error("control FIFO unavailable in rescue mode");
         signal_guard(SIGNAL_GUARD_YIELD);
@@ -402,10 +404,10 @@ void rescue_main(const char *reason, const struct config *c) {
         int g = guard_find();
         guard_pid_seen = g > 0 ? g : 0;
         ctl_server_init(&server);
-        apply_policy(reason);
-        /* Still here: rescue mode holds, and an operator may need a shell. */
-        start_rescue_command();
+}
 
+static void rescue_loop(void) __attribute__((noreturn));
+static void rescue_loop(void) {
         for (;;) {
                 struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
                 int timeout = 1000, t;
@@ -433,4 +435,26 @@ void rescue_main(const char *reason, const struct config *c) {
                                 verbs_handle(&rescue_verbs, cfg, &req);
                 }
         }
+}
+
+void rescue_main(const char *reason, const struct config *c) {
+        static struct config own;
+
+        become_rescue_pid1();
+        if (!c) {
+                load_config(&own);
+                c = &own;
+        }
+        cfg = c;
+        vstate_set_dirs(cfg->state_dir, VSTATE_DIR_VOLATILE);
+        announce(reason);
+        restore_core_pattern();
+        open_signalfd();
+        load_list(BOOT_ARGV_FILE, boot_argv_buf, sizeof boot_argv_buf, boot_argv, MAX_ARGS + 1, 1);
+        load_list(BOOT_ENV_FILE, boot_env_buf, sizeof boot_env_buf, boot_env, MAX_ARGS, 0);
+        take_control();
+        apply_policy(reason);
+        /* Still here: rescue mode holds, and an operator may need a shell. */
+        start_rescue_command();
+        rescue_loop();
 }

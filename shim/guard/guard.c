@@ -335,8 +335,138 @@ static void reap_and_trace(void) {
         }
 }
 
-void guard_main(const struct config *c, const struct guard_options *o) {
+/* The signals the guard acts on arrive through a signalfd. */
+static int block_guard_signals(void) {
         sigset_t mask;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGNAL_GUARD_YIELD);
+        sigaddset(&mask, SIGNAL_GUARD_RESUME);
+        sigaddset(&mask, SIGPIPE);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Started in the initramfs: hold what we need through the switch-root. */
+static void prepare_initrd(const struct guard_options *o) {
+        /* Before PID 1 goes on and unmounts /proc. */
+        proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (proc_fd < 0)
+                log_errno(-errno, LOG_ERR, "guard: cannot hold /proc; it will not follow the switch-root");
+        set_oom_score_adj();
+        trim_resident_set();
+        /* systemd kills what the initramfs left running when it switches
+         * root, except processes whose argv[0] starts with '@'
+         * (src/shared/killall.c, systemd.io/ROOT_STORAGE_DAEMONS). */
+        if (o->argv0 && o->argv0[0])
+                o->argv0[0] = '@';
+}
+
+/* Attach to PID 1 first of all, then tell PID 1 (waiting in start_guard)
+ * that it may go on. */
+static void attach_and_report(const struct guard_options *o) {
+        /* At boot PID 1 waits for this before it execs systemd, so we see
+         * systemd from its first instruction. */
+        if (tracer_init(&tracer, environ) == 0)
+                (void) tracer_attach(&tracer, 1);
+        in_initrd = o->initrd;
+        reload_config = o->reload_config;
+        if (in_initrd)
+                prepare_initrd(o);
+        else
+                /* Findable before PID 1 goes on: if boot falls through to rescue
+                 * mode at once, rescue mode must find us to take the FIFO over. */
+                write_pid_file();
+        if (o->ready_fd >= 0) {
+                (void) !write(o->ready_fd, "1", 1);
+                close(o->ready_fd);
+        }
+}
+
+static void stop_guard(int sig) __attribute__((noreturn));
+static void stop_guard(int sig) {
+        log_notice("guard stopping on %s", signal_name(sig));
+        tracer_detach(&tracer);
+        ctl_server_stop(&server, 2000);
+        (void) unlink(GUARD_PID_FILE);
+        (void) unlink(GUARD_STATE_FILE);
+        _exit(0);
+}
+
+static void handle_guard_signal(int sig) {
+        if (sig == SIGNAL_GUARD_YIELD) {
+                log_info("PID 1 is initshim: handing the control FIFO to it");
+                ctl_server_stop(&server, 2000);
+                /* Rescue mode without a takeover (a boot that found no
+                 * systemd): nothing to health-check either. */
+                watch_pid1_exec(true);
+        } else if (sig == SIGNAL_GUARD_RESUME && !in_initrd) {
+                log_info("PID 1 is systemd again: serving the control FIFO");
+                mode_since = now_ms();
+                server.wanted = true;
+                server.next_spawn_ms = 0;
+        } else if (sig == SIGHUP)
+                log_info("guard: ignoring SIGHUP");
+        else if (sig == SIGTERM || sig == SIGINT)
+                stop_guard(sig);
+}
+
+/* The nearest deadline of the parser respawn, the tracer, the health
+ * checks and a version switch; -1 if none. */
+static int next_timeout_ms(void) {
+        int t[4];
+
+        /* In this order: tracer_tick() may act on the tracer's timers. */
+        t[0] = ctl_server_timeout_ms(&server);
+        t[1] = tracer_tick(&tracer);
+        t[2] = watch_timeout_ms();
+        t[3] = switch_timeout_ms();
+        for (size_t i = 1; i < ELEMENTSOF(t); i++)
+                if (t[i] >= 0 && (t[0] < 0 || t[i] < t[0]))
+                        t[0] = t[i];
+        return t[0];
+}
+
+static void guard_loop(int sfd) __attribute__((noreturn));
+static void guard_loop(int sfd) {
+        for (;;) {
+                struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
+                                       { .fd = -1, .events = POLLIN },
+                                       { .fd = -1, .events = POLLIN } };
+
+                (void) ctl_server_start(&server);
+                p[1].fd = server.req_fd;
+                p[2].fd = watch_fd();
+                if (poll(p, 3, next_timeout_ms()) < 0 && errno != EINTR) {
+                        log_errno(-errno, LOG_WARNING, "guard: poll");
+                        (void) poll(NULL, 0, 100); /* temporize, s6 style */
+                        continue;
+                }
+                if (p[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        while (read(sfd, &si, sizeof si) == sizeof si)
+                                handle_guard_signal((int) si.ssi_signo);
+                }
+                /* Always: a tracee stop may come without a fresh SIGCHLD. */
+                reap_and_trace();
+                if (in_initrd)
+                        continue;
+                watch_run(p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)));
+                switch_run();
+                publish_state();
+                if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+                        struct request req;
+                        if (ctl_server_receive(&server, &req) == 0)
+                                verbs_handle(&guard_verbs, cfg, &req);
+                }
+        }
+}
+
+void guard_main(const struct config *c, const struct guard_options *o) {
         int sfd;
 
         cfg = c;
@@ -347,43 +477,8 @@ void guard_main(const struct config *c, const struct guard_options *o) {
          * foreground process group, which would otherwise include us. */
         (void) setsid();
         log_open(GUARD_COMM);
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGNAL_GUARD_YIELD);
-        sigaddset(&mask, SIGNAL_GUARD_RESUME);
-        sigaddset(&mask, SIGPIPE);
-        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
-        sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-
-        /* Attach before anything else: at boot PID 1 waits for this before it
-         * execs systemd, so we see systemd from its first instruction. */
-        if (tracer_init(&tracer, environ) == 0)
-                (void) tracer_attach(&tracer, 1);
-        in_initrd = o->initrd;
-        reload_config = o->reload_config;
-        if (in_initrd) {
-                /* Before PID 1 goes on and unmounts /proc. */
-                proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (proc_fd < 0)
-                        log_errno(-errno, LOG_ERR, "guard: cannot hold /proc; it will not follow the switch-root");
-                set_oom_score_adj();
-                trim_resident_set();
-                /* systemd kills what the initramfs left running when it
-                 * switches root, except processes whose argv[0] starts with
-                 * '@' (src/shared/killall.c, systemd.io/ROOT_STORAGE_DAEMONS). */
-                if (o->argv0 && o->argv0[0])
-                        o->argv0[0] = '@';
-        } else
-                /* Findable before PID 1 goes on: if boot falls through to rescue
-                 * mode at once, rescue mode must find us to take the FIFO over. */
-                write_pid_file();
-        if (o->ready_fd >= 0) {
-                (void) !write(o->ready_fd, "1", 1);
-                close(o->ready_fd);
-        }
+        sfd = block_guard_signals();
+        attach_and_report(o);
         if (sfd < 0) {
                 log_errno(-errno, LOG_ERR, "guard: signalfd failed, guard exits");
                 tracer_detach(&tracer);
@@ -401,70 +496,5 @@ void guard_main(const struct config *c, const struct guard_options *o) {
         switch_init(c, &tracer, &server);
         watch_pid1_exec(pid1_is_initshim());
         log_info("guard started, %s PID 1", tracer.state == TRACER_DETACHED ? "NOT tracing" : "tracing");
-
-        for (;;) {
-                struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
-                                       { .fd = -1, .events = POLLIN },
-                                       { .fd = -1, .events = POLLIN } };
-                int timeout, t2;
-
-                (void) ctl_server_start(&server);
-                p[1].fd = server.req_fd;
-                p[2].fd = watch_fd();
-                timeout = ctl_server_timeout_ms(&server);
-                t2 = tracer_tick(&tracer);
-                if (t2 >= 0 && (timeout < 0 || t2 < timeout))
-                        timeout = t2;
-                t2 = watch_timeout_ms();
-                if (t2 >= 0 && (timeout < 0 || t2 < timeout))
-                        timeout = t2;
-                t2 = switch_timeout_ms();
-                if (t2 >= 0 && (timeout < 0 || t2 < timeout))
-                        timeout = t2;
-                int r = poll(p, 3, timeout);
-                if (r < 0 && errno != EINTR) {
-                        log_errno(-errno, LOG_WARNING, "guard: poll");
-                        (void) poll(NULL, 0, 100); /* temporize, s6 style */
-                        continue;
-                }
-                if (p[0].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        while (read(sfd, &si, sizeof si) == sizeof si) {
-                                int sig = (int) si.ssi_signo;
-                                if (sig == SIGNAL_GUARD_YIELD) {
-                                        log_info("PID 1 is initshim: handing the control FIFO to it");
-                                        ctl_server_stop(&server, 2000);
-                                        /* Rescue mode without a takeover (a boot that found
-                                         * no systemd): nothing to health-check either. */
-                                        watch_pid1_exec(true);
-                                } else if (sig == SIGNAL_GUARD_RESUME && !in_initrd) {
-                                        log_info("PID 1 is systemd again: serving the control FIFO");
-                                        mode_since = now_ms();
-                                        server.wanted = true;
-                                        server.next_spawn_ms = 0;
-                                } else if (sig == SIGHUP) {
-                                        log_info("guard: ignoring SIGHUP");
-                                } else if (sig == SIGTERM || sig == SIGINT) {
-                                        log_notice("guard stopping on %s", signal_name(sig));
-                                        tracer_detach(&tracer);
-                                        ctl_server_stop(&server, 2000);
-                                        (void) unlink(GUARD_PID_FILE);
-                                        (void) unlink(GUARD_STATE_FILE);
-                                        _exit(0);
-                                }
-                        }
-                }
-                /* Always: a tracee stop may come without a fresh SIGCHLD. */
-                reap_and_trace();
-                if (in_initrd)
-                        continue;
-                watch_run(p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)));
-                switch_run();
-                publish_state();
-                if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
-                        struct request req;
-                        if (ctl_server_receive(&server, &req) == 0)
-                                verbs_handle(&guard_verbs, cfg, &req);
-                }
-        }
+        guard_loop(sfd);
 }
