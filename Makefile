@@ -29,6 +29,10 @@ STATIC   := -static
 LIBS     := -lseccomp
 
 # One directory per role (docs/design.md, "Where does my change go").
+# Dependencies go one way, lower to higher; no file includes a higher layer:
+#   common <- config <- {ptrace, health, versions} <- control <- guard <- init/ (PID 1)
+# (ctl/, the client, uses common and control only.) PID 1 reaches the guard
+# only through guard/spawn.h.
 SHIM_DIRS := common config ptrace ptrace/arch health versions control guard
 SHIM_SRC  := $(foreach d,$(SHIM_DIRS),$(wildcard shim/$(d)/*.c))
 INIT_SRC  := $(wildcard init/*.c)

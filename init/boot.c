@@ -4,7 +4,8 @@
  * kernel's argv and environment untouched. Never returns: if no systemd can
  * be executed, PID 1 stays here in rescue mode. */
 #include "control/server.h"
-#include "guard/guard.h"
+#include "guard/spawn.h"
+#include "config/load.h"
 #include "common/log.h"
 #include "pid1.h"
 #include "control/protocol.h"
@@ -72,27 +73,6 @@ void ensure_api_filesystems(void) {
         mount_missing(ELEMENTSOF(api_mounts));
 }
 
-static void report_config_problem(const char *source, unsigned line, const char *msg) {
-        /* Always on the console too: a typo must be visible, never fatal. */
-        log_set_console(true);
-        if (line)
-                log_warning("%s:%u: %s (using defaults)", source, line, msg);
-        else
-                log_warning("%s: %s (using defaults)", source, msg);
-        log_set_console(false);
-}
-
-void load_config(struct config *c) {
-        static char cmdline[4096];
-        const char *path = getenv("INITSHIM_CONF");
-
-        config_init(c);
-        (void) config_load_file(c, path && path[0] ? path : CONFIG_FILE_DEFAULT, report_config_problem);
-        if (read_file("/proc/cmdline", cmdline, sizeof cmdline) >= 0)
-                (void) config_apply_cmdline(c, cmdline, report_config_problem);
-        log_set_console(c->console);
-}
-
 /* NUL-separated list, for rescue mode to start systemd again as the kernel did. */
 static void save_list(const char *path, char **list) {
         static char buf[65536];
@@ -108,44 +88,6 @@ static void save_list(const char *path, char **list) {
         int r = write_file_atomic(path, buf, len, 0600);
         if (r < 0)
                 log_errno(r, LOG_WARNING, "cannot save %s", path);
-}
-
-pid_t start_guard(const struct config *c, bool serve) {
-        return start_guard_with(c, &(struct guard_options){ .ready_fd = -1, .serve = serve });
-}
-
-pid_t start_guard_with(const struct config *c, const struct guard_options *opts) {
-        struct guard_options o = *opts;
-        int p[2];
-        pid_t pid;
-
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return log_errno(-errno, LOG_ERR, "cannot start the guard; PID 1 runs unguarded");
-        pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                close(p[0]), close(p[1]);
-                return log_errno(r, LOG_ERR, "cannot fork the guard; PID 1 runs unguarded");
-        }
-        if (pid == 0) {
-                close(p[0]);
-                /* Forked from rescue mode: PID 1's signalfd, FIFO and parser pipes are not ours. */
-                ctl_forget_inherited_fds(p[1]);
-                o.ready_fd = p[1];
-                guard_main(c, &o);
-        }
-        close(p[1]);
-        /* Wait (bounded) until the guard traces us, so that it follows systemd
-         * from its first instruction. */
-        struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-        char b;
-        int r;
-        while ((r = poll(&pfd, 1, 2000)) < 0 && errno == EINTR)
-                ;
-        if (r <= 0 || read(p[0], &b, 1) != 1)
-                log_warning("guard did not report in time; going on without waiting");
-        close(p[0]);
-        return pid;
 }
 
 /* Is / still the initramfs (rootfs is a ramfs or a tmpfs)? */
@@ -195,10 +137,8 @@ static void initrd_stage(const struct config *c, char **argv, char **envp) {
                 log_warning("initrd stage: executing %s unguarded", c->initrd_init);
         argv[0] = (char *) c->initrd_init;
         execve(c->initrd_init, argv, envp);
-        log_set_console(true);
-        log_errno(-errno, LOG_ERR, "initrd stage: cannot execute %s; booting systemd from the initramfs",
-                  c->initrd_init);
-        log_set_console(c->console);
+        log_console_errno(-errno, LOG_ERR, "initrd stage: cannot execute %s; booting systemd from the initramfs",
+                          c->initrd_init);
         /* That guard waits for a switch-root that will not come: replace it
          * with one that serves at once (killing a tracer detaches it). */
         if (g > 0 && kill(g, SIGKILL) == 0)
@@ -207,11 +147,47 @@ static void initrd_stage(const struct config *c, char **argv, char **envp) {
         mount_missing(ELEMENTSOF(api_mounts));
 }
 
+/* Try each boot candidate in turn; returns only if none could be executed. */
+static void exec_systemd_candidates(const struct config *cfg, char **argv, char **envp, uint64_t start_ns) {
+        struct candidate cand[CONFIG_CANDIDATES_MAX];
+        size_t n = config_boot_candidates(cfg, cand, ELEMENTSOF(cand));
+
+        vstate_set_dirs(cfg->state_dir, VSTATE_DIR_VOLATILE);
+        for (size_t i = 0; i < n; i++) {
+                char us[32];
+                unsigned fails;
+
+                /* Boot counting: a version that did not become healthy in its
+                 * last boot-tries boots is skipped (unless forced, or last). */
+                if (cfg->boot_tries && !cfg->forced_version[0] && i + 1 < n &&
+                    (fails = vstate_boot_failures(cand[i].path)) >= cfg->boot_tries) {
+                        log_console(LOG_WARNING, "skipping %s (%s): it did not become healthy in its last %u boots",
+                                    cand[i].path, cand[i].why, fails);
+                        continue;
+                }
+                uint64_t t = (now_ns() - start_ns) / 1000;
+                int l = snprintf(us, sizeof us, "%llu\n", (unsigned long long) t);
+
+                if (access(cand[i].path, X_OK) < 0) {
+                        /* On the console: the operator must see why the boot
+                         * took a fallback. */
+                        log_console_errno(-errno, LOG_ERR, "cannot execute %s (%s)%s", cand[i].path, cand[i].why,
+                                          i + 1 < n ? ", trying the next candidate" : "");
+                        continue;
+                }
+                (void) write_file_atomic(RUN_DIR "/boot-exec-us", us, (size_t) l, 0600);
+                (void) write_file_atomic(BOOT_VERSION_FILE, cand[i].path, strlen(cand[i].path), 0644);
+                log_info("executing %s (%s), %llu us after start", cand[i].path, cand[i].why,
+                         (unsigned long long) t);
+                argv[0] = (char *) cand[i].path;
+                execve(cand[i].path, argv, envp);
+                log_errno(-errno, LOG_ERR, "cannot execute %s (%s)", cand[i].path, cand[i].why);
+        }
+}
+
 void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
         static struct config cfg;
-        struct candidate cand[CONFIG_CANDIDATES_MAX];
         bool guarded;
-        size_t n;
         (void) argc;
 
         /* /proc and /dev first: the config may come from the kernel command
@@ -235,43 +211,9 @@ void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
                 log_info("the guard started in the initramfs traces PID 1 already");
         else if (cfg.guard)
                 (void) start_guard(&cfg, true);
-
-        n = config_boot_candidates(&cfg, cand, ELEMENTSOF(cand));
-        vstate_set_dirs(cfg.state_dir, VSTATE_DIR_VOLATILE);
-        for (size_t i = 0; i < n; i++) {
-                char us[32];
-                unsigned fails;
-
-                /* Boot counting: a version that did not become healthy in its
-                 * last boot-tries boots is skipped (unless forced, or last). */
-                if (cfg.boot_tries && !cfg.forced_version[0] && i + 1 < n &&
-                    (fails = vstate_boot_failures(cand[i].path)) >= cfg.boot_tries) {
-                        log_set_console(true);
-                        log_warning("skipping %s (%s): it did not become healthy in its last %u boots", cand[i].path,
-                                    cand[i].why, fails);
-                        log_set_console(cfg.console);
-                        continue;
-                }
-                uint64_t t = (now_ns() - start_ns) / 1000;
-                int l = snprintf(us, sizeof us, "%llu\n", (unsigned long long) t);
-
-                if (access(cand[i].path, X_OK) < 0) {
-                        /* On the console: the operator must see why the boot
-                         * took a fallback. */
-                        log_set_console(true);
-                        log_errno(-errno, LOG_ERR, "cannot execute %s (%s)%s", cand[i].path, cand[i].why,
-                                  i + 1 < n ? ", trying the next candidate" : "");
-                        log_set_console(cfg.console);
-                        continue;
-                }
-                (void) write_file_atomic(RUN_DIR "/boot-exec-us", us, (size_t) l, 0600);
-                (void) write_file_atomic(BOOT_VERSION_FILE, cand[i].path, strlen(cand[i].path), 0644);
-                log_info("executing %s (%s), %llu us after start", cand[i].path, cand[i].why,
-                         (unsigned long long) t);
-                argv[0] = (char *) cand[i].path;
-                execve(cand[i].path, argv, envp);
-                log_errno(-errno, LOG_ERR, "cannot execute %s (%s)", cand[i].path, cand[i].why);
-        }
+        exec_systemd_candidates(&cfg, argv, envp, start_ns);
+        /* Everything from here to rescue mode's start on the console too:
+         * the operator must see why this boot did not reach systemd. */
         log_set_console(true);
         log_crit("no systemd could be executed; staying PID 1 in rescue mode");
         rescue_main("boot: no systemd could be executed", &cfg);

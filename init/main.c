@@ -1,7 +1,9 @@
 /* initshim: a fault-tolerant PID 1 shim for systemd hosts. See initshim(8). */
 #include "control/server.h"
-#include "guard/guard.h"
+#include "guard/spawn.h"
+#include "config/load.h"
 #include "common/log.h"
+#include "common/proc.h"
 #include "control/status.h"
 #include "pid1.h"
 #include "common/util.h"

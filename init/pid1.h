@@ -7,7 +7,6 @@
 #include <sys/types.h>
 
 #include "config/config.h"
-#include "guard/guard.h"
 
 #define INITSHIM_VERSION "0.1"
 
@@ -32,14 +31,8 @@ const char *action_to_string(enum pid1_action a);
  * without a core) and the uncatchable ones. */
 void pid1_signal_set(sigset_t *set);
 
-/* Load config: defaults, file ($INITSHIM_CONF or /etc/initshim.conf), then
- * /proc/cmdline. Problems go to kmsg and the console. */
-void load_config(struct config *c);
-
 /* boot.c */
 void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) __attribute__((noreturn));
-pid_t start_guard(const struct config *c, bool serve);
-pid_t start_guard_with(const struct config *c, const struct guard_options *o);
 /* Mount /proc, /dev and /run when missing, as systemd would. */
 void ensure_api_filesystems(void);
 
@@ -58,7 +51,9 @@ bool in_container(void);
 void pid1_shutdown(enum pid1_action a, const struct config *c);
 
 /* recover.c */
-void stop_leftover_services(const struct config *c, const pid_t *spare, size_t n_spare);
+/* Stop every left-over process but the spared ones; reap() is called while
+ * waiting, so that the caller reaps (and notes) its own children. */
+void stop_leftover_services(const struct config *c, const pid_t *spare, size_t n_spare, void (*reap)(void));
 /* Pure sliding window: drops stamps older than interval, then allows (and
  * records now) if fewer than limit remain. */
 bool ratelimit_allow(uint64_t *stamps, size_t *n, size_t max, uint64_t now, uint64_t interval, unsigned limit);
@@ -66,7 +61,4 @@ bool ratelimit_allow(uint64_t *stamps, size_t *n, size_t max, uint64_t now, uint
 bool restart_allowed(const struct config *c);
 
 /* rescue.c */
-/* Reap every child that has exited, noting the guard, the control parser
- * and the rescue command among them. */
-void rescue_reap_children(void);
 void rescue_main(const char *reason, const struct config *c) __attribute__((noreturn));

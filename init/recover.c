@@ -77,14 +77,15 @@ static unsigned sweep(int sig, const struct config *c, const pid_t *spare, size_
         return w.alive;
 }
 
-static bool wait_gone(const struct config *c, const pid_t *spare, size_t n_spare, uint64_t timeout_ms) {
+static bool wait_gone(const struct config *c, const pid_t *spare, size_t n_spare, uint64_t timeout_ms,
+                      void (*reap)(void)) {
         uint64_t deadline = now_ms() + timeout_ms;
 
         for (;;) {
                 unsigned alive = sweep(0, c, spare, n_spare, false);
                 /* After the sweep: what it saw as zombies are reaped now, by
-                 * rescue mode's reaper, which notes its own children. */
-                rescue_reap_children();
+                 * the caller's reaper, which notes its own children. */
+                reap();
                 if (alive == 0)
                         return true;
                 if (now_ms() >= deadline)
@@ -93,16 +94,16 @@ static bool wait_gone(const struct config *c, const pid_t *spare, size_t n_spare
         }
 }
 
-void stop_leftover_services(const struct config *c, const pid_t *spare, size_t n_spare) {
+void stop_leftover_services(const struct config *c, const pid_t *spare, size_t n_spare, void (*reap)(void)) {
         unsigned n = sweep(SIGTERM, c, spare, n_spare, true);
 
         log_notice("stopping %u left-over processes (SIGTERM, up to %llu ms), keeping cgroups: init.scope %s", n,
                    (unsigned long long) c->stop_timeout_ms, c->keep_cgroups);
-        if (n == 0 || wait_gone(c, spare, n_spare, c->stop_timeout_ms))
+        if (n == 0 || wait_gone(c, spare, n_spare, c->stop_timeout_ms, reap))
                 return;
         n = sweep(SIGKILL, c, spare, n_spare, false);
         log_warning("%u left-over processes ignored SIGTERM: killed", n);
-        if (!wait_gone(c, spare, n_spare, 5000))
+        if (!wait_gone(c, spare, n_spare, 5000, reap))
                 log_warning("some left-over processes would not die (D state?)");
 }
 

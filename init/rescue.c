@@ -4,14 +4,16 @@
  * operator (or policy) to bring systemd back or shut down.
  * From here on we must not die: every error is logged and temporized. */
 #include "control/server.h"
-#include "guard/guard.h"
+#include "guard/spawn.h"
+#include "config/load.h"
 #include "common/log.h"
+#include "common/proc.h"
 #include "pid1.h"
 #include "versions/preflight.h"
 #include "control/protocol.h"
 #include "control/status.h"
 #include "common/util.h"
-#include "versions/versions.h"
+#include "control/verbs.h"
 #include "config/vstate.h"
 
 #include <errno.h>
@@ -86,7 +88,9 @@ static void signal_guard(int sig) {
                 log_errno(-errno, LOG_WARNING, "cannot signal the guard");
 }
 
-void rescue_reap_children(void) {
+/* Reap every child that has exited, noting the guard, the control parser
+ * and the rescue command among them. */
+static void rescue_reap_children(void) {
         int st;
         pid_t pid;
 
@@ -195,7 +199,7 @@ static void exec_systemd(const char *path) {
         /* The parser first: it exits once it has delivered the last answer. */
         ctl_server_stop(&server, 2000);
         spare[1] = 0;
-        stop_leftover_services(cfg, spare, ELEMENTSOF(spare));
+        stop_leftover_services(cfg, spare, ELEMENTSOF(spare), rescue_reap_children);
         signal_guard(SIGNAL_GUARD_RESUME);
         boot_argv[0] = (char *) path;
         sigemptyset(&none);
@@ -230,69 +234,80 @@ static void do_action(enum pid1_action a) {
         server.next_spawn_ms = 0;
 }
 
-static void handle_request(const struct request *req) {
-        static char text[PROTO_REPLY_MAX];
-        enum pid1_action after = ACTION_IGNORE;
+/* What an accepted request asks of PID 1 once its answer went out. */
+static enum pid1_action pending_action = ACTION_IGNORE;
+static const char *pending_path;
+
+static enum verb_result exec_op(const char *arg, char *text, size_t n) {
         const char *path = NULL;
         char version[128], why[256];
 
-        if (answer_common(req, fill_status, cfg, text, sizeof text)) {
-                (void) ctl_server_answer(&server, text);
-                return;
+        if (resolve_target(arg, &path, version, sizeof version, why, sizeof why) < 0) {
+                log_warning("control: refusing exec %s: %s", arg, why);
+                snprintf(text, n, "error: refused: %s\n", why);
+                return VERB_ANSWERED;
         }
-        switch (req->verb) {
-        case VERB_EXEC:
-                if (resolve_target(req->arg, &path, version, sizeof version, why, sizeof why) < 0) {
-                        log_warning("control: refusing exec %s: %s", req->arg, why);
-                        snprintf(text, sizeof text, "error: refused: %s\n", why);
-                        break;
-                }
-                snprintf(text, sizeof text, "ok\nexecuting %s (%s), started fresh\n", path, version);
-                after = ACTION_REEXEC;
-                break;
-        case VERB_REBOOT:
-                after = ACTION_REBOOT;
-                break;
-        case VERB_POWEROFF:
-                after = ACTION_POWEROFF;
-                break;
-        case VERB_HALT:
-                after = ACTION_HALT;
-                break;
-        case VERB_TAKEOVER:
-                snprintf(text, sizeof text, "error: PID 1 is already initshim (rescue mode)\n");
-                break;
-        case VERB_GUARD: {
-                int g = guard_find();
-                if (strcmp(req->arg, "start") == 0) {
-                        if (g > 0)
-                                snprintf(text, sizeof text, "ok\nguard already running (pid %d)\n", g);
-                        else if ((g = start_guard(cfg, false)) > 0) {
-                                guard_pid_seen = g;
-                                snprintf(text, sizeof text, "ok\nstarted a guard (pid %d)\n", g);
-                        }
-                        else
-                                snprintf(text, sizeof text, "error: cannot start a guard: %s\n", strerror(-g));
-                } else if (strcmp(req->arg, "stop") == 0) {
-                        if (g > 0 && kill(g, SIGTERM) == 0)
-                                snprintf(text, sizeof text, "ok\nstopping the guard (pid %d)\n", g);
-                        else
-                                snprintf(text, sizeof text, "ok\nno guard running\n");
-                } else
-                        snprintf(text, sizeof text, "error: 'guard' takes start or stop\n");
-                break;
-        }
-        default:
-                snprintf(text, sizeof text, "error: unsupported\n");
-        }
-        if (after != ACTION_IGNORE && after != ACTION_REEXEC)
-                snprintf(text, sizeof text, "ok\n%s\n", action_to_string(after));
-        (void) ctl_server_answer(&server, text);
-        if (after == ACTION_REEXEC)
-                exec_systemd(path);
-        else if (after != ACTION_IGNORE)
-                do_action(after);
+        snprintf(text, n, "ok\nexecuting %s (%s), started fresh\n", path, version);
+        pending_action = ACTION_REEXEC;
+        pending_path = path;
+        return VERB_ANSWERED;
 }
+
+static void shutdown_op(enum verb v, char *text, size_t n) {
+        pending_action = v == VERB_REBOOT ? ACTION_REBOOT : v == VERB_POWEROFF ? ACTION_POWEROFF : ACTION_HALT;
+        snprintf(text, n, "ok\n%s\n", action_to_string(pending_action));
+}
+
+static void takeover_op(char *text, size_t n) {
+        snprintf(text, n, "error: PID 1 is already initshim (rescue mode)\n");
+}
+
+static void guard_start_op(char *text, size_t n) {
+        int g = guard_find();
+
+        if (g > 0)
+                snprintf(text, n, "ok\nguard already running (pid %d)\n", g);
+        else if ((g = start_guard(cfg, false)) > 0) {
+                guard_pid_seen = g;
+                snprintf(text, n, "ok\nstarted a guard (pid %d)\n", g);
+        } else
+                snprintf(text, n, "error: cannot start a guard: %s\n", strerror(-g));
+}
+
+static void guard_stop_op(char *text, size_t n) {
+        int g = guard_find();
+
+        if (g > 0 && kill(g, SIGTERM) == 0)
+                snprintf(text, n, "ok\nstopping the guard (pid %d)\n", g);
+        else
+                snprintf(text, n, "ok\nno guard running\n");
+}
+
+static int answer_op(const char *text) {
+        return ctl_server_answer(&server, text);
+}
+
+static void after_answer_op(void) {
+        enum pid1_action a = pending_action;
+
+        pending_action = ACTION_IGNORE;
+        if (a == ACTION_REEXEC)
+                exec_systemd(pending_path);
+        else if (a != ACTION_IGNORE)
+                do_action(a);
+}
+
+/* The verbs as rescue-mode PID 1 carries them out. */
+static const struct verb_ops rescue_verbs = {
+        .fill_status = fill_status,
+        .exec = exec_op,
+        .shutdown = shutdown_op,
+        .takeover = takeover_op,
+        .guard_start = guard_start_op,
+        .guard_stop = guard_stop_op,
+        .answer = answer_op,
+        .after_answer = after_answer_op,
+};
 
 /* on-failure: what happens right after a takeover, without an operator. */
 static void apply_policy(const char *reason) {
@@ -311,10 +326,9 @@ static void apply_policy(const char *reason) {
                 return;
         case ON_FAILURE_RESTART:
                 if (!restart_allowed(cfg)) {
-                        log_set_console(true);
-                        log_crit("on-failure=restart: %u restarts within %llu s already; holding in rescue mode",
-                                 cfg->restart_limit, (unsigned long long) (cfg->restart_interval_ms / 1000));
-                        log_set_console(cfg->console);
+                        log_console(LOG_CRIT,
+                                    "on-failure=restart: %u restarts within %llu s already; holding in rescue mode",
+                                    cfg->restart_limit, (unsigned long long) (cfg->restart_interval_ms / 1000));
                         return;
                 }
                 if (resolve_target(NULL, &path, version, sizeof version, why, sizeof why) < 0) {
@@ -341,11 +355,10 @@ static void handle_signal(const struct signalfd_siginfo *si) {
         do_action(a);
 }
 
-void rescue_main(const char *reason, const struct config *c) {
-        static struct config own;
-        sigset_t mask, discarded;
-
-        reset_inherited_state(&discarded);
+/* A clean process: nothing systemd left (fds, name, state) is ours. The
+ * pending signals it drops are returned in discarded, to be logged later. */
+static void become_rescue_pid1(sigset_t *discarded) {
+        reset_inherited_state(discarded);
         /* Whatever systemd left open is not ours; our own log fd (when boot
          * fell through to here) is reopened below. */
         log_close();
@@ -353,25 +366,27 @@ void rescue_main(const char *reason, const struct config *c) {
         /* Exec'd through /proc/<guard>/fd/N, our comm would be "N". */
         (void) prctl(PR_SET_NAME, "initshim");
         log_open("initshim");
-        if (!c) {
-                load_config(&own);
-                c = &own;
-        }
-        cfg = c;
-        vstate_set_dirs(cfg->state_dir, VSTATE_DIR_VOLATILE);
+}
+
+/* Say why we are here, where the operator and `initshimctl status` see it. */
+static void announce(const char *reason, const sigset_t *discarded) {
         mode_since = now_ms();
         (void) copy_string(rescue_reason, sizeof rescue_reason, reason);
-        log_set_console(true);
-        log_crit("rescue mode: %s", reason);
-        log_discarded_signals(&discarded);
+        log_console(LOG_CRIT, "rescue mode: %s", reason);
+        log_discarded_signals(discarded);
+        /* From here on as configured (boot left it on when it fell through). */
         log_set_console(cfg->console);
         (void) write_file_atomic(LAST_TAKEOVER_FILE, rescue_reason, strlen(rescue_reason), 0644);
-        restore_core_pattern();
+}
+
+/* Signals through a signalfd; retried until it works (EMFILE, ENOMEM). */
+static void open_signalfd(void) {
+        sigset_t mask;
+
         /* Ctrl-Alt-Del then arrives as SIGINT, as with systemd, instead of an
          * immediate hard reboot. EINVAL in a PID namespace: nothing to do. */
         if (reboot(RB_DISABLE_CAD) < 0 && errno != EINVAL)
                 log_errno(-errno, LOG_WARNING, "cannot disable the kernel's Ctrl-Alt-Del");
-
         pid1_signal_set(&mask);
         (void) sigprocmask(SIG_SETMASK, &mask, NULL);
         while ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
@@ -379,8 +394,10 @@ void rescue_main(const char *reason, const struct config *c) {
                 rescue_reap_children();
                 (void) poll(NULL, 0, 1000);
         }
-        load_list(BOOT_ARGV_FILE, boot_argv_buf, sizeof boot_argv_buf, boot_argv, MAX_ARGS + 1, 1);
-        load_list(BOOT_ENV_FILE, boot_env_buf, sizeof boot_env_buf, boot_env, MAX_ARGS, 0);
+}
+
+/* Take the control FIFO over from the guard. */
+static void take_control(void) {
         if (ctl_setup_paths() < 0)
                 log_error("control FIFO unavailable in rescue mode");
         signal_guard(SIGNAL_GUARD_YIELD);
@@ -389,10 +406,10 @@ void rescue_main(const char *reason, const struct config *c) {
         int g = guard_find();
         guard_pid_seen = g > 0 ? g : 0;
         ctl_server_init(&server);
-        apply_policy(reason);
-        /* Still here: rescue mode holds, and an operator may need a shell. */
-        start_rescue_command();
+}
 
+static void rescue_loop(void) __attribute__((noreturn));
+static void rescue_loop(void) {
         for (;;) {
                 struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
                 int timeout = 1000, t;
@@ -417,7 +434,30 @@ void rescue_main(const char *reason, const struct config *c) {
                 if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
                         struct request req;
                         if (ctl_server_receive(&server, &req) == 0)
-                                handle_request(&req);
+                                verbs_handle(&rescue_verbs, cfg, &req);
                 }
         }
+}
+
+void rescue_main(const char *reason, const struct config *c) {
+        static struct config own;
+        sigset_t discarded;
+
+        become_rescue_pid1(&discarded);
+        if (!c) {
+                load_config(&own);
+                c = &own;
+        }
+        cfg = c;
+        vstate_set_dirs(cfg->state_dir, VSTATE_DIR_VOLATILE);
+        announce(reason, &discarded);
+        restore_core_pattern();
+        open_signalfd();
+        load_list(BOOT_ARGV_FILE, boot_argv_buf, sizeof boot_argv_buf, boot_argv, MAX_ARGS + 1, 1);
+        load_list(BOOT_ENV_FILE, boot_env_buf, sizeof boot_env_buf, boot_env, MAX_ARGS, 0);
+        take_control();
+        apply_policy(reason);
+        /* Still here: rescue mode holds, and an operator may need a shell. */
+        start_rescue_command();
+        rescue_loop();
 }

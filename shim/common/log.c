@@ -63,7 +63,7 @@ size_t log_format_line(char *buf, size_t size, int prio, const char *ident, int 
         return n;
 }
 
-static void emit(int prio, const char *fmt, va_list ap, int err) {
+static void emit(int prio, const char *fmt, va_list ap, int err, bool console) {
         /* Static buffer: no allocation, and one write per line keeps kmsg
          * records whole. Saves errno so logging never disturbs callers. */
         static char line[1024];
@@ -75,7 +75,7 @@ static void emit(int prio, const char *fmt, va_list ap, int err) {
         /* The "<N>" prefix is for kmsg only; humans get the rest. */
         const char *human = strchr(line, '>') + 1;
         size_t hl = n - (size_t) (human - line);
-        if (to_console) {
+        if (to_console || console) {
                 int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
                 if (fd >= 0) {
                         (void) !write(fd, human, hl);
@@ -91,7 +91,7 @@ void log_msg(int prio, const char *fmt, ...) {
         va_list ap;
 
         va_start(ap, fmt);
-        emit(prio, fmt, ap, 0);
+        emit(prio, fmt, ap, 0, false);
         va_end(ap);
 }
 
@@ -99,7 +99,24 @@ int log_errno(int err, int prio, const char *fmt, ...) {
         va_list ap;
 
         va_start(ap, fmt);
-        emit(prio, fmt, ap, err < 0 ? -err : err);
+        emit(prio, fmt, ap, err < 0 ? -err : err, false);
+        va_end(ap);
+        return err;
+}
+
+void log_console(int prio, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        emit(prio, fmt, ap, 0, true);
+        va_end(ap);
+}
+
+int log_console_errno(int err, int prio, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        emit(prio, fmt, ap, err < 0 ? -err : err, true);
         va_end(ap);
         return err;
 }

@@ -24,6 +24,11 @@ void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* Logs "...: strerror(-err)" and returns err, so callers can `return log_errno(r, ...)`. */
 int log_errno(int err, int prio, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* This one message also on the console, whatever log_set_console says: for
+ * what the operator must see (a config typo, a fallback, rescue mode). */
+void log_console(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int log_console_errno(int err, int prio, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)

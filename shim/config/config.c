@@ -31,18 +31,6 @@ void config_init(struct config *c) {
         (void) copy_string(c->state_dir, sizeof c->state_dir, "/var/lib/initshim");
 }
 
-const char *on_failure_to_string(enum on_failure f) {
-        switch (f) {
-        case ON_FAILURE_HOLD:
-                return "hold";
-        case ON_FAILURE_RESTART:
-                return "restart";
-        case ON_FAILURE_REBOOT:
-                return "reboot";
-        }
-        return "?";
-}
-
 static bool valid_name(const char *s) {
         if (*s == '\0' || strlen(s) >= CONFIG_NAME_MAX)
                 return false;
@@ -147,58 +135,60 @@ static int parse_auto_reexec(struct config *c, const char *value, char *err, siz
         return 0;
 }
 
-int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen) {
-        int r;
+static int set_on_failure(struct config *c, const char *value, char *err, size_t errlen) {
+        if (strcmp(value, "hold") == 0)
+                c->on_failure = ON_FAILURE_HOLD;
+        else if (strcmp(value, "restart") == 0)
+                c->on_failure = ON_FAILURE_RESTART;
+        else if (strcmp(value, "reboot") == 0)
+                c->on_failure = ON_FAILURE_REBOOT;
+        else {
+                snprintf(err, errlen, "'%s' is not one of hold, restart, reboot", value);
+                return -EINVAL;
+        }
+        return 0;
+}
 
-        err[0] = '\0';
-        if (strncmp(key, "version ", 8) == 0) {
-                char name[CONFIG_NAME_MAX * 2];
-                if (copy_string(name, sizeof name, key + 8) < 0) {
-                        snprintf(err, errlen, "version name too long");
-                        return -EINVAL;
-                }
-                return set_version(c, strip(name), value, err, errlen);
+static int set_bool(bool *out, const char *value, char *err, size_t errlen) {
+        bool b;
+
+        if (parse_bool(value, &b) < 0) {
+                snprintf(err, errlen, "'%s' is not a boolean", value);
+                return -EINVAL;
         }
-        if (strcmp(key, "systemd") == 0)
-                return set_path(c->systemd, value, err, errlen);
-        if (strcmp(key, "default") == 0)
-                return set_name(c->default_version, value, err, errlen);
-        if (strcmp(key, "fallback") == 0)
-                return set_name(c->fallback_version, value, err, errlen);
-        if (strcmp(key, "version") == 0)
-                return set_name(c->forced_version, value, err, errlen);
-        if (strcmp(key, "on-failure") == 0) {
-                if (strcmp(value, "hold") == 0)
-                        c->on_failure = ON_FAILURE_HOLD;
-                else if (strcmp(value, "restart") == 0)
-                        c->on_failure = ON_FAILURE_RESTART;
-                else if (strcmp(value, "reboot") == 0)
-                        c->on_failure = ON_FAILURE_REBOOT;
-                else {
-                        snprintf(err, errlen, "'%s' is not one of hold, restart, reboot", value);
-                        return -EINVAL;
-                }
-                return 0;
+        *out = b;
+        return 0;
+}
+
+static int set_command_line(char *out, size_t n, const char *value, char *err, size_t errlen) {
+        int r = copy_string(out, n, value);
+
+        if (r < 0)
+                snprintf(err, errlen, "longer than %d bytes", CONFIG_CMD_MAX - 1);
+        return r;
+}
+
+static int set_rescue_command(struct config *c, const char *value, char *err, size_t errlen) {
+        if (value[0] != '\0' && value[0] != '/') {
+                snprintf(err, errlen, "'%s' does not start with an absolute path", value);
+                return -EINVAL;
         }
-        if (strcmp(key, "console") == 0 || strcmp(key, "guard") == 0) {
-                bool b;
-                if (parse_bool(value, &b) < 0) {
-                        snprintf(err, errlen, "'%s' is not a boolean", value);
-                        return -EINVAL;
-                }
-                *(key[0] == 'c' ? &c->console : &c->guard) = b;
-                return 0;
+        return set_command_line(c->rescue_command, sizeof c->rescue_command, value, err, errlen);
+}
+
+static int set_memory_limit(struct config *c, const char *value, char *err, size_t errlen) {
+        uint64_t v;
+
+        if (parse_size(value, &v) < 0) {
+                snprintf(err, errlen, "'%s' is not a size (e.g. 2G, 512M, 0 = off)", value);
+                return -EINVAL;
         }
-        if (strcmp(key, "rescue-command") == 0) {
-                if (value[0] != '\0' && value[0] != '/') {
-                        snprintf(err, errlen, "'%s' does not start with an absolute path", value);
-                        return -EINVAL;
-                }
-                r = copy_string(c->rescue_command, sizeof c->rescue_command, value);
-                if (r < 0)
-                        snprintf(err, errlen, "longer than %d bytes", CONFIG_CMD_MAX - 1);
-                return r;
-        }
+        c->memory_limit = v;
+        return 0;
+}
+
+/* The keys of duration_keys[] and count_keys[]; 1 if key is none of them. */
+static int set_numeric_key(struct config *c, const char *key, const char *value, char *err, size_t errlen) {
         for (size_t i = 0; i < ELEMENTSOF(duration_keys); i++)
                 if (strcmp(key, duration_keys[i].key) == 0) {
                         uint64_t ms;
@@ -220,25 +210,53 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
                         *(unsigned *) ((char *) c + count_keys[i].offset) = (unsigned) v;
                         return 0;
                 }
-        if (strcmp(key, "memory-limit") == 0) {
-                uint64_t v;
-                if (parse_size(value, &v) < 0) {
-                        snprintf(err, errlen, "'%s' is not a size (e.g. 2G, 512M, 0 = off)", value);
-                        return -EINVAL;
-                }
-                c->memory_limit = v;
-                return 0;
+        return 1;
+}
+
+/* "version NAME = PATH" */
+static int set_named_version(struct config *c, const char *name_part, const char *value, char *err,
+                             size_t errlen) {
+        char name[CONFIG_NAME_MAX * 2];
+
+        if (copy_string(name, sizeof name, name_part) < 0) {
+                snprintf(err, errlen, "version name too long");
+                return -EINVAL;
         }
+        return set_version(c, strip(name), value, err, errlen);
+}
+
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen) {
+        int r;
+
+        err[0] = '\0';
+        if (strncmp(key, "version ", 8) == 0)
+                return set_named_version(c, key + 8, value, err, errlen);
+        if (strcmp(key, "systemd") == 0)
+                return set_path(c->systemd, value, err, errlen);
+        if (strcmp(key, "default") == 0)
+                return set_name(c->default_version, value, err, errlen);
+        if (strcmp(key, "fallback") == 0)
+                return set_name(c->fallback_version, value, err, errlen);
+        if (strcmp(key, "version") == 0)
+                return set_name(c->forced_version, value, err, errlen);
+        if (strcmp(key, "on-failure") == 0)
+                return set_on_failure(c, value, err, errlen);
+        if (strcmp(key, "console") == 0)
+                return set_bool(&c->console, value, err, errlen);
+        if (strcmp(key, "guard") == 0)
+                return set_bool(&c->guard, value, err, errlen);
+        if (strcmp(key, "rescue-command") == 0)
+                return set_rescue_command(c, value, err, errlen);
+        if ((r = set_numeric_key(c, key, value, err, errlen)) <= 0)
+                return r;
+        if (strcmp(key, "memory-limit") == 0)
+                return set_memory_limit(c, value, err, errlen);
         if (strcmp(key, "state-dir") == 0)
                 return set_path(c->state_dir, value, err, errlen);
         if (strcmp(key, "initrd-init") == 0)
                 return set_path(c->initrd_init, value, err, errlen);
-        if (strcmp(key, "keep-cgroups") == 0) {
-                r = copy_string(c->keep_cgroups, sizeof c->keep_cgroups, value);
-                if (r < 0)
-                        snprintf(err, errlen, "longer than %d bytes", CONFIG_CMD_MAX - 1);
-                return r;
-        }
+        if (strcmp(key, "keep-cgroups") == 0)
+                return set_command_line(c->keep_cgroups, sizeof c->keep_cgroups, value, err, errlen);
         if (strcmp(key, "auto-reexec") == 0)
                 return parse_auto_reexec(c, value, err, errlen);
         snprintf(err, errlen, "unknown key '%s'", key);

@@ -83,7 +83,6 @@ int config_load_file(struct config *c, const char *path, config_report_fn report
 unsigned config_apply_cmdline(struct config *c, char *cmdline, config_report_fn report);
 
 const struct version *config_find_version(const struct config *c, const char *name);
-const char *on_failure_to_string(enum on_failure f);
 
 struct candidate {
         const char *path;

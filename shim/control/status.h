@@ -5,8 +5,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* read_exe and the zombie counters moved to common/proc.h; still included
+ * here for ptrace/tracer.c until its rewrite includes common/proc.h. */
+#include "common/proc.h"
+
 enum mode {
-        MODE_BOOT,
         MODE_NORMAL, /* systemd (or another init) is PID 1, the guard serves */
         MODE_RESCUE, /* initshim is PID 1 again */
 };
@@ -31,10 +34,3 @@ void status_read_last_switch(struct status *s);
 /* Both return the length written, truncating safely. */
 size_t status_format_text(const struct status *s, char *buf, size_t n);
 size_t status_format_json(const struct status *s, char *buf, size_t n);
-
-/* Count zombie children of pid by scanning /proc (no allocation). */
-unsigned count_zombie_children(pid_t parent);
-/* The same, with their pids (at most max). */
-size_t list_zombie_children(pid_t parent, pid_t *out, size_t max);
-/* readlink /proc/PID/exe into buf ("" on error). */
-void read_exe(pid_t pid, char *buf, size_t n);

@@ -41,12 +41,8 @@ static int usage(FILE *f) {
 
 /* One request/answer. Returns the process exit code: 0 ok, 1 refused,
  * 2 usage, 3 no server/timeout, -1 "send it again". */
-static int transact(const char *verb, const char *arg, uint64_t deadline, int timeout_s) {
-        char name[PROTO_NAME_MAX + 1], line[PROTO_LINE_MAX + 2], buf[PROTO_REPLY_MAX + 1];
-        size_t got = 0;
-        int rfd, cfd, l;
-
-        snprintf(name, sizeof name, "ctl-%d-%llu", (int) getpid(), (unsigned long long) now_ns());
+/* Our reply FIFO, opened for reading; 0 or an exit status. */
+static int open_reply_fifo(const char *name, int *rfd) {
         snprintf(reply_path, sizeof reply_path, REPLY_DIR "/%s", name);
         if (mkfifo(reply_path, 0600) < 0) {
                 int e = errno;
@@ -57,11 +53,19 @@ static int transact(const char *verb, const char *arg, uint64_t deadline, int ti
         }
         /* Open our end first, non-blocking: the server opens it for writing
          * without blocking, and we see its EOF when it is done. */
-        rfd = open(reply_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (rfd < 0) {
+        *rfd = open(reply_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (*rfd < 0) {
                 fprintf(stderr, "initshimctl: %s: %s\n", reply_path, strerror(errno));
                 return 3;
         }
+        return 0;
+}
+
+/* 0 or an exit status. */
+static int send_request(const char *name, const char *verb, const char *arg) {
+        char line[PROTO_LINE_MAX + 2]; /* + the leading newline */
+        int cfd, l;
+
         cfd = open(CONTROL_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
         if (cfd < 0) {
                 fprintf(stderr, "initshimctl: nobody reads %s (%s): initshim's control server is not running\n",
@@ -71,16 +75,23 @@ static int transact(const char *verb, const char *arg, uint64_t deadline, int ti
         l = request_format(line, sizeof line, name, verb, arg);
         if (l < 0) {
                 fprintf(stderr, "initshimctl: request too long\n");
+                close(cfd);
                 return 2;
         }
         /* One write of less than PIPE_BUF, starting with a newline: delivered
          * whole, never interleaved, never glued to another writer's bytes. */
         if (write(cfd, line, (size_t) l) != l) {
                 fprintf(stderr, "initshimctl: cannot write the request: %s\n", strerror(errno));
+                close(cfd);
                 return 3;
         }
         close(cfd);
+        return 0;
+}
 
+/* Read until the server closes its end (or buf is full); 0, or 3 on timeout. */
+static int read_answer(int rfd, uint64_t deadline, int timeout_s, char *buf, size_t size, size_t *got) {
+        *got = 0;
         for (;;) {
                 uint64_t now = now_ms();
                 if (now >= deadline) {
@@ -96,19 +107,21 @@ static int transact(const char *verb, const char *arg, uint64_t deadline, int ti
                         continue;
                 if (r <= 0)
                         continue;
-                ssize_t n = read(rfd, buf + got, sizeof buf - 1 - got);
+                ssize_t n = read(rfd, buf + *got, size - 1 - *got);
                 if (n < 0 && (errno == EINTR || errno == EAGAIN))
                         continue;
                 if (n <= 0)
                         break; /* EOF: the server closed its end */
-                got += (size_t) n;
-                if (got == sizeof buf - 1)
+                *got += (size_t) n;
+                if (*got == size - 1)
                         break;
         }
-        buf[got] = '\0';
-        close(rfd);
-        cleanup();
-        reply_path[0] = '\0';
+        buf[*got] = '\0';
+        return 0;
+}
+
+/* -1: retry; otherwise the exit status. */
+static int print_answer(const char *buf, size_t got) {
         if (strncmp(buf, PROTO_RETRY, strlen(PROTO_RETRY)) == 0)
                 return -1;
         if (strncmp(buf, "ok\n", 3) == 0) {
@@ -119,6 +132,25 @@ static int transact(const char *verb, const char *arg, uint64_t deadline, int ti
         if (got && buf[got - 1] != '\n')
                 fputc('\n', stderr);
         return 1;
+}
+
+static int transact(const char *verb, const char *arg, uint64_t deadline, int timeout_s) {
+        char name[PROTO_NAME_MAX + 1], buf[PROTO_REPLY_MAX + 1];
+        size_t got;
+        int rfd, r;
+
+        snprintf(name, sizeof name, "ctl-%d-%llu", (int) getpid(), (unsigned long long) now_ns());
+        if ((r = open_reply_fifo(name, &rfd)) != 0)
+                return r;
+        if ((r = send_request(name, verb, arg)) != 0 ||
+            (r = read_answer(rfd, deadline, timeout_s, buf, sizeof buf, &got)) != 0) {
+                close(rfd);
+                return r;
+        }
+        close(rfd);
+        cleanup();
+        reply_path[0] = '\0';
+        return print_answer(buf, got);
 }
 
 static int run(const char *verb, const char *arg, int timeout);

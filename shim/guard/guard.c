@@ -1,14 +1,15 @@
-#include "guard/guard.h"
+#include "guard/spawn.h"
 #include "control/server.h"
 #include "guard/switch.h"
 #include "ptrace/tracer.h"
 #include "guard/watch.h"
 #include "common/log.h"
+#include "common/proc.h"
 #include "versions/preflight.h"
 #include "control/protocol.h"
 #include "control/status.h"
 #include "common/util.h"
-#include "versions/versions.h"
+#include "control/verbs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,39 +41,6 @@ static bool in_initrd;
 static int proc_fd = -1;
 static struct config own_cfg;
 static void (*reload_config)(struct config *c);
-
-int guard_find(void) {
-        char buf[32], path[64], stat[512], *p;
-        long pid, ppid;
-        char state;
-
-        if (read_file(GUARD_PID_FILE, buf, sizeof buf) <= 0)
-                return -ESRCH;
-        pid = strtol(buf, NULL, 10);
-        if (pid <= 1)
-                return -ESRCH;
-        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-        if (read_file(path, stat, sizeof stat) < 0 || !strstr(stat, "(" GUARD_COMM ")"))
-                return -ESRCH;
-        p = strrchr(stat, ')');
-        if (!p || sscanf(p + 1, " %c %ld", &state, &ppid) != 2 || ppid != 1 || state == 'Z')
-                return -ESRCH;
-        return (int) pid;
-}
-
-void guard_describe(char *buf, size_t n) {
-        char state[160];
-        int pid = guard_find();
-
-        if (pid <= 0) {
-                snprintf(buf, n, "not running: PID 1 is unguarded");
-                return;
-        }
-        if (read_first_line(GUARD_STATE_FILE, state, sizeof state) > 0) {
-                snprintf(buf, n, "running (pid %d), %s", pid, state);
-        } else
-                snprintf(buf, n, "running (pid %d)", pid);
-}
 
 /* What rescue-mode PID 1 shows about us: tracing or not, and why. */
 static void publish_state(void) {
@@ -141,79 +109,83 @@ static void fill_status(struct status *s) {
         (void) watch_format(s->health, sizeof s->health);
 }
 
-static void handle_request(const struct request *req) {
-        static char text[PROTO_REPLY_MAX];
-        int sig = 0;
-
-        if (answer_common(req, fill_status, cfg, text, sizeof text)) {
-                (void) ctl_server_answer(&server, text);
-                return;
-        }
-        switch (req->verb) {
-        case VERB_EXEC:
-                if (req->arg[0]) {
-                        if (switch_pending()) {
-                                snprintf(text, sizeof text, "error: a switch is already under way\n");
-                                break;
-                        }
-                        if (switch_begin(req->arg, text, sizeof text))
-                                return; /* answered when confirmed or undone */
-                        break;
-                }
-                sig = SIGTERM; /* systemd serializes its state and re-executes itself */
-                snprintf(text, sizeof text, "ok\nasked PID 1 to re-execute itself (SIGTERM)\n");
-                break;
-        case VERB_REBOOT:
-                sig = SIGRTMIN + 5; /* systemd: start reboot.target */
-                snprintf(text, sizeof text, "ok\nasked PID 1 to reboot (SIGRTMIN+5)\n");
-                break;
-        case VERB_POWEROFF:
-                sig = SIGRTMIN + 4;
-                snprintf(text, sizeof text, "ok\nasked PID 1 to power off (SIGRTMIN+4)\n");
-                break;
-        case VERB_HALT:
-                sig = SIGRTMIN + 3;
-                snprintf(text, sizeof text, "ok\nasked PID 1 to halt (SIGRTMIN+3)\n");
-                break;
-        case VERB_TAKEOVER: {
-                int r = tracer_takeover(&tracer, "takeover requested by the operator");
-                if (r < 0)
-                        snprintf(text, sizeof text, "error: cannot take over: %s\n",
-                                 r == -ENOTCONN ? "the guard is not tracing PID 1" : strerror(-r));
-                else
-                        snprintf(text, sizeof text, "ok\ntaking PID 1 over\n");
-                break;
-        }
-        case VERB_GUARD:
-                if (strcmp(req->arg, "stop") == 0) {
-                        tracer_detach(&tracer);
-                        (void) copy_string(tracer.last_error, sizeof tracer.last_error, "detached on request");
-                        detached_on_request = true;
-                        log_notice("guard: detached from PID 1 on request (strace/gdb can attach now)");
-                        snprintf(text, sizeof text, "ok\ndetached from PID 1; 'initshimctl guard start' re-attaches\n");
-                } else if (strcmp(req->arg, "start") == 0) {
-                        if (tracer.state != TRACER_DETACHED)
-                                snprintf(text, sizeof text, "ok\nalready tracing PID 1\n");
-                        else if (tracer_attach(&tracer, 1) < 0)
-                                snprintf(text, sizeof text, "error: %s\n", tracer.last_error);
-                        else {
-                                detached_on_request = false;
-                                log_notice("guard: attached to PID 1 on request");
-                                snprintf(text, sizeof text, "ok\ntracing PID 1\n");
-                        }
-                } else
-                        snprintf(text, sizeof text, "error: 'guard' takes start or stop\n");
-                break;
-        default:
-                snprintf(text, sizeof text, "error: unsupported\n");
-        }
-        if (sig) {
-                log_notice("control: %s: sending %s to PID 1", verb_to_string(req->verb), signal_name(sig));
-                if (kill(1, sig) < 0)
-                        snprintf(text, sizeof text, "error: cannot signal PID 1: %s\n", strerror(errno));
-        }
-        (void) ctl_server_answer(&server, text);
+/* systemd's own signals for what the operator asked (systemd(1) "SIGNALS"). */
+static void signal_pid1(enum verb v, int sig, const char *accepted, char *text, size_t n) {
+        snprintf(text, n, "%s", accepted);
+        log_notice("control: %s: sending %s to PID 1", verb_to_string(v), signal_name(sig));
+        if (kill(1, sig) < 0)
+                snprintf(text, n, "error: cannot signal PID 1: %s\n", strerror(errno));
 }
+
+static enum verb_result exec_op(const char *arg, char *text, size_t n) {
+        if (!arg[0]) {
+                /* systemd serializes its state and re-executes itself */
+                signal_pid1(VERB_EXEC, SIGTERM, "ok\nasked PID 1 to re-execute itself (SIGTERM)\n", text, n);
+                return VERB_ANSWERED;
+        }
+        if (switch_pending()) {
+                snprintf(text, n, "error: a switch is already under way\n");
+                return VERB_ANSWERED;
+        }
+        /* Pending: answered when confirmed or undone. */
+        return switch_begin(arg, text, n) ? VERB_LATER : VERB_ANSWERED;
+}
+
+static void shutdown_op(enum verb v, char *text, size_t n) {
+        /* systemd: start reboot.target, poweroff.target, halt.target */
+        if (v == VERB_REBOOT)
+                signal_pid1(v, SIGRTMIN + 5, "ok\nasked PID 1 to reboot (SIGRTMIN+5)\n", text, n);
+        else if (v == VERB_POWEROFF)
+                signal_pid1(v, SIGRTMIN + 4, "ok\nasked PID 1 to power off (SIGRTMIN+4)\n", text, n);
+        else
+                signal_pid1(v, SIGRTMIN + 3, "ok\nasked PID 1 to halt (SIGRTMIN+3)\n", text, n);
+}
+
+static void takeover_op(char *text, size_t n) {
+        int r = tracer_takeover(&tracer, "takeover requested by the operator");
+
+        if (r < 0)
+                snprintf(text, n, "error: cannot take over: %s\n",
+                         r == -ENOTCONN ? "the guard is not tracing PID 1" : strerror(-r));
+        else
+                snprintf(text, n, "ok\ntaking PID 1 over\n");
+}
+
+/* `guard stop`: detach, so that strace or gdb can attach to PID 1. */
+static void guard_stop_op(char *text, size_t n) {
+        tracer_detach(&tracer);
+        (void) copy_string(tracer.last_error, sizeof tracer.last_error, "detached on request");
+        detached_on_request = true;
+        log_notice("guard: detached from PID 1 on request (strace/gdb can attach now)");
+        snprintf(text, n, "ok\ndetached from PID 1; 'initshimctl guard start' re-attaches\n");
+}
+
+static void guard_start_op(char *text, size_t n) {
+        if (tracer.state != TRACER_DETACHED)
+                snprintf(text, n, "ok\nalready tracing PID 1\n");
+        else if (tracer_attach(&tracer, 1) < 0)
+                snprintf(text, n, "error: %s\n", tracer.last_error);
+        else {
+                detached_on_request = false;
+                log_notice("guard: attached to PID 1 on request");
+                snprintf(text, n, "ok\ntracing PID 1\n");
+        }
+}
+
+static int answer_op(const char *text) {
+        return ctl_server_answer(&server, text);
+}
+
+/* The verbs as the guard carries them out, while systemd is PID 1. */
+static const struct verb_ops guard_verbs = {
+        .fill_status = fill_status,
+        .exec = exec_op,
+        .shutdown = shutdown_op,
+        .takeover = takeover_op,
+        .guard_start = guard_start_op,
+        .guard_stop = guard_stop_op,
+        .answer = answer_op,
+};
 
 static void write_pid_file(void) {
         char buf[32];
@@ -363,8 +335,138 @@ static void reap_and_trace(void) {
         }
 }
 
-void guard_main(const struct config *c, const struct guard_options *o) {
+/* The signals the guard acts on arrive through a signalfd. */
+static int block_guard_signals(void) {
         sigset_t mask;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGNAL_GUARD_YIELD);
+        sigaddset(&mask, SIGNAL_GUARD_RESUME);
+        sigaddset(&mask, SIGPIPE);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Started in the initramfs: hold what we need through the switch-root. */
+static void prepare_initrd(const struct guard_options *o) {
+        /* Before PID 1 goes on and unmounts /proc. */
+        proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (proc_fd < 0)
+                log_errno(-errno, LOG_ERR, "guard: cannot hold /proc; it will not follow the switch-root");
+        set_oom_score_adj();
+        trim_resident_set();
+        /* systemd kills what the initramfs left running when it switches
+         * root, except processes whose argv[0] starts with '@'
+         * (src/shared/killall.c, systemd.io/ROOT_STORAGE_DAEMONS). */
+        if (o->argv0 && o->argv0[0])
+                o->argv0[0] = '@';
+}
+
+/* Attach to PID 1 first of all, then tell PID 1 (waiting in start_guard)
+ * that it may go on. */
+static void attach_and_report(const struct guard_options *o) {
+        /* At boot PID 1 waits for this before it execs systemd, so we see
+         * systemd from its first instruction. */
+        if (tracer_init(&tracer, environ) == 0)
+                (void) tracer_attach(&tracer, 1);
+        in_initrd = o->initrd;
+        reload_config = o->reload_config;
+        if (in_initrd)
+                prepare_initrd(o);
+        else
+                /* Findable before PID 1 goes on: if boot falls through to rescue
+                 * mode at once, rescue mode must find us to take the FIFO over. */
+                write_pid_file();
+        if (o->ready_fd >= 0) {
+                (void) !write(o->ready_fd, "1", 1);
+                close(o->ready_fd);
+        }
+}
+
+static void stop_guard(int sig) __attribute__((noreturn));
+static void stop_guard(int sig) {
+        log_notice("guard stopping on %s", signal_name(sig));
+        tracer_detach(&tracer);
+        ctl_server_stop(&server, 2000);
+        (void) unlink(GUARD_PID_FILE);
+        (void) unlink(GUARD_STATE_FILE);
+        _exit(0);
+}
+
+static void handle_guard_signal(int sig) {
+        if (sig == SIGNAL_GUARD_YIELD) {
+                log_info("PID 1 is initshim: handing the control FIFO to it");
+                ctl_server_stop(&server, 2000);
+                /* Rescue mode without a takeover (a boot that found no
+                 * systemd): nothing to health-check either. */
+                watch_pid1_exec(true);
+        } else if (sig == SIGNAL_GUARD_RESUME && !in_initrd) {
+                log_info("PID 1 is systemd again: serving the control FIFO");
+                mode_since = now_ms();
+                server.wanted = true;
+                server.next_spawn_ms = 0;
+        } else if (sig == SIGHUP)
+                log_info("guard: ignoring SIGHUP");
+        else if (sig == SIGTERM || sig == SIGINT)
+                stop_guard(sig);
+}
+
+/* The nearest deadline of the parser respawn, the tracer, the health
+ * checks and a version switch; -1 if none. */
+static int next_timeout_ms(void) {
+        int t[4];
+
+        /* In this order: tracer_tick() may act on the tracer's timers. */
+        t[0] = ctl_server_timeout_ms(&server);
+        t[1] = tracer_tick(&tracer);
+        t[2] = watch_timeout_ms();
+        t[3] = switch_timeout_ms();
+        for (size_t i = 1; i < ELEMENTSOF(t); i++)
+                if (t[i] >= 0 && (t[0] < 0 || t[i] < t[0]))
+                        t[0] = t[i];
+        return t[0];
+}
+
+static void guard_loop(int sfd) __attribute__((noreturn));
+static void guard_loop(int sfd) {
+        for (;;) {
+                struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
+                                       { .fd = -1, .events = POLLIN },
+                                       { .fd = -1, .events = POLLIN } };
+
+                (void) ctl_server_start(&server);
+                p[1].fd = server.req_fd;
+                p[2].fd = watch_fd();
+                if (poll(p, 3, next_timeout_ms()) < 0 && errno != EINTR) {
+                        log_errno(-errno, LOG_WARNING, "guard: poll");
+                        (void) poll(NULL, 0, 100); /* temporize, s6 style */
+                        continue;
+                }
+                if (p[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        while (read(sfd, &si, sizeof si) == sizeof si)
+                                handle_guard_signal((int) si.ssi_signo);
+                }
+                /* Always: a tracee stop may come without a fresh SIGCHLD. */
+                reap_and_trace();
+                if (in_initrd)
+                        continue;
+                watch_run(p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)));
+                switch_run();
+                publish_state();
+                if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+                        struct request req;
+                        if (ctl_server_receive(&server, &req) == 0)
+                                verbs_handle(&guard_verbs, cfg, &req);
+                }
+        }
+}
+
+void guard_main(const struct config *c, const struct guard_options *o) {
         int sfd;
 
         cfg = c;
@@ -375,43 +477,8 @@ void guard_main(const struct config *c, const struct guard_options *o) {
          * foreground process group, which would otherwise include us. */
         (void) setsid();
         log_open(GUARD_COMM);
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGNAL_GUARD_YIELD);
-        sigaddset(&mask, SIGNAL_GUARD_RESUME);
-        sigaddset(&mask, SIGPIPE);
-        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
-        sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-
-        /* Attach before anything else: at boot PID 1 waits for this before it
-         * execs systemd, so we see systemd from its first instruction. */
-        if (tracer_init(&tracer, environ) == 0)
-                (void) tracer_attach(&tracer, 1);
-        in_initrd = o->initrd;
-        reload_config = o->reload_config;
-        if (in_initrd) {
-                /* Before PID 1 goes on and unmounts /proc. */
-                proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (proc_fd < 0)
-                        log_errno(-errno, LOG_ERR, "guard: cannot hold /proc; it will not follow the switch-root");
-                set_oom_score_adj();
-                trim_resident_set();
-                /* systemd kills what the initramfs left running when it
-                 * switches root, except processes whose argv[0] starts with
-                 * '@' (src/shared/killall.c, systemd.io/ROOT_STORAGE_DAEMONS). */
-                if (o->argv0 && o->argv0[0])
-                        o->argv0[0] = '@';
-        } else
-                /* Findable before PID 1 goes on: if boot falls through to rescue
-                 * mode at once, rescue mode must find us to take the FIFO over. */
-                write_pid_file();
-        if (o->ready_fd >= 0) {
-                (void) !write(o->ready_fd, "1", 1);
-                close(o->ready_fd);
-        }
+        sfd = block_guard_signals();
+        attach_and_report(o);
         if (sfd < 0) {
                 log_errno(-errno, LOG_ERR, "guard: signalfd failed, guard exits");
                 tracer_detach(&tracer);
@@ -429,70 +496,5 @@ void guard_main(const struct config *c, const struct guard_options *o) {
         switch_init(c, &tracer, &server);
         watch_pid1_exec(pid1_is_initshim());
         log_info("guard started, %s PID 1", tracer.state == TRACER_DETACHED ? "NOT tracing" : "tracing");
-
-        for (;;) {
-                struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
-                                       { .fd = -1, .events = POLLIN },
-                                       { .fd = -1, .events = POLLIN } };
-                int timeout, t2;
-
-                (void) ctl_server_start(&server);
-                p[1].fd = server.req_fd;
-                p[2].fd = watch_fd();
-                timeout = ctl_server_timeout_ms(&server);
-                t2 = tracer_tick(&tracer);
-                if (t2 >= 0 && (timeout < 0 || t2 < timeout))
-                        timeout = t2;
-                t2 = watch_timeout_ms();
-                if (t2 >= 0 && (timeout < 0 || t2 < timeout))
-                        timeout = t2;
-                t2 = switch_timeout_ms();
-                if (t2 >= 0 && (timeout < 0 || t2 < timeout))
-                        timeout = t2;
-                int r = poll(p, 3, timeout);
-                if (r < 0 && errno != EINTR) {
-                        log_errno(-errno, LOG_WARNING, "guard: poll");
-                        (void) poll(NULL, 0, 100); /* temporize, s6 style */
-                        continue;
-                }
-                if (p[0].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        while (read(sfd, &si, sizeof si) == sizeof si) {
-                                int sig = (int) si.ssi_signo;
-                                if (sig == SIGNAL_GUARD_YIELD) {
-                                        log_info("PID 1 is initshim: handing the control FIFO to it");
-                                        ctl_server_stop(&server, 2000);
-                                        /* Rescue mode without a takeover (a boot that found
-                                         * no systemd): nothing to health-check either. */
-                                        watch_pid1_exec(true);
-                                } else if (sig == SIGNAL_GUARD_RESUME && !in_initrd) {
-                                        log_info("PID 1 is systemd again: serving the control FIFO");
-                                        mode_since = now_ms();
-                                        server.wanted = true;
-                                        server.next_spawn_ms = 0;
-                                } else if (sig == SIGHUP) {
-                                        log_info("guard: ignoring SIGHUP");
-                                } else if (sig == SIGTERM || sig == SIGINT) {
-                                        log_notice("guard stopping on %s", signal_name(sig));
-                                        tracer_detach(&tracer);
-                                        ctl_server_stop(&server, 2000);
-                                        (void) unlink(GUARD_PID_FILE);
-                                        (void) unlink(GUARD_STATE_FILE);
-                                        _exit(0);
-                                }
-                        }
-                }
-                /* Always: a tracee stop may come without a fresh SIGCHLD. */
-                reap_and_trace();
-                if (in_initrd)
-                        continue;
-                watch_run(p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)));
-                switch_run();
-                publish_state();
-                if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
-                        struct request req;
-                        if (ctl_server_receive(&server, &req) == 0)
-                                handle_request(&req);
-                }
-        }
+        guard_loop(sfd);
 }

@@ -1,5 +1,6 @@
 #include "guard/switch.h"
 #include "common/log.h"
+#include "common/proc.h"
 #include "versions/preflight.h"
 #include "control/status.h"
 #include "common/util.h"

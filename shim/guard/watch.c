@@ -3,6 +3,7 @@
 #include "health/dbusping.h"
 #include "health/health.h"
 #include "common/log.h"
+#include "common/proc.h"
 #include "control/status.h"
 #include "common/util.h"
 #include "config/vstate.h"

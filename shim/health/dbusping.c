@@ -380,17 +380,11 @@ static int expect_sig(const char *sig, uint8_t len, char type) {
         return len == 1 && sig[0] == type ? 0 : -EBADMSG;
 }
 
-int dbus_parse_header(const void *buf, size_t len, struct dbus_msg_info *info) {
-        const uint8_t *p = buf;
-        uint32_t fields;
+/* The 16 fixed bytes (and, from them, the sizes). Garbage is rejected as
+ * soon as its first bytes show it. */
+static int parse_fixed_header(const uint8_t *p, size_t len, struct dbus_msg_info *info, uint32_t *fields) {
         uint64_t header_len, total;
-        bool have_reply_serial = false, have_error_name = false;
 
-        if (!buf || !info)
-                return -EINVAL;
-        memset(info, 0, sizeof *info);
-
-        /* Reject garbage as soon as its first bytes show it. */
         if (len >= 1 && p[0] != 'l' && p[0] != 'B')
                 return -EBADMSG;
         if (len >= 2 && p[1] == 0)
@@ -406,11 +400,11 @@ int dbus_parse_header(const void *buf, size_t len, struct dbus_msg_info *info) {
         bool big = p[0] == 'B';
         info->body_len = get32(p + 4, big);
         info->serial = get32(p + 8, big);
-        fields = get32(p + 12, big);
+        *fields = get32(p + 12, big);
         if (info->serial == 0)
                 return -EBADMSG;
 
-        header_len = DBUS_FIXED_HEADER_SIZE + ALIGN_TO((uint64_t) fields, 8);
+        header_len = DBUS_FIXED_HEADER_SIZE + ALIGN_TO((uint64_t) *fields, 8);
         total = header_len + info->body_len;
         if (header_len > DBUS_HEADER_SIZE_MAX || total > DBUS_MSG_SIZE_MAX)
                 return -EMSGSIZE;
@@ -418,13 +412,85 @@ int dbus_parse_header(const void *buf, size_t len, struct dbus_msg_info *info) {
         info->total_len = (uint32_t) total;
         if (len < header_len)
                 return -EAGAIN;
+        return 0;
+}
 
-        struct rbuf r = { .p = p, .pos = DBUS_FIXED_HEADER_SIZE, .end = DBUS_FIXED_HEADER_SIZE + fields, .big = big };
+struct header_seen {
+        bool reply_serial, error_name;
+};
+
+/* One header field's value, of the type its code requires, into info. */
+static int parse_header_field(struct rbuf *r, uint8_t code, const char *sig, uint8_t siglen,
+                              struct dbus_msg_info *info, struct header_seen *seen) {
+        const char *s;
+        uint32_t slen;
+        int k;
+
+        switch (code) {
+        case DBUS_HEADER_PATH:
+                k = expect_sig(sig, siglen, 'o');
+                return k < 0 ? k : r_string(r, NULL, NULL);
+        case DBUS_HEADER_INTERFACE:
+        case DBUS_HEADER_MEMBER:
+        case DBUS_HEADER_DESTINATION:
+        case DBUS_HEADER_SENDER:
+                k = expect_sig(sig, siglen, 's');
+                return k < 0 ? k : r_string(r, NULL, NULL);
+        case DBUS_HEADER_ERROR_NAME:
+                k = expect_sig(sig, siglen, 's');
+                if (k == 0)
+                        k = r_string(r, &s, &slen);
+                if (k == 0) {
+                        size_t c = MIN((size_t) slen, sizeof info->error_name - 1);
+                        memcpy(info->error_name, s, c);
+                        info->error_name[c] = '\0';
+                        seen->error_name = true;
+                }
+                return k;
+        case DBUS_HEADER_REPLY_SERIAL:
+                k = expect_sig(sig, siglen, 'u');
+                if (k == 0)
+                        k = r_u32(r, &info->reply_serial);
+                if (k == 0 && info->reply_serial == 0)
+                        k = -EBADMSG;
+                seen->reply_serial = true;
+                return k;
+        case DBUS_HEADER_SIGNATURE:
+                k = expect_sig(sig, siglen, 'g');
+                if (k == 0)
+                        k = r_signature(r, &s, &siglen);
+                if (k == 0) /* fits: at most 255 bytes */
+                        memcpy(info->signature, s, (size_t) siglen + 1);
+                return k;
+        case DBUS_HEADER_UNIX_FDS:
+                k = expect_sig(sig, siglen, 'u');
+                return k < 0 ? k : r_u32(r, &slen);
+        case 0: /* INVALID: "error if it appears in a message" (spec) */
+                return -EBADMSG;
+        default: /* unknown codes must be ignored (spec) */
+                if (siglen == 0 || sig_single(sig, siglen, 0, false) != siglen)
+                        return -EBADMSG;
+                return skip_value(r, sig, siglen, 0);
+        }
+}
+
+int dbus_parse_header(const void *buf, size_t len, struct dbus_msg_info *info) {
+        const uint8_t *p = buf;
+        struct header_seen seen = {};
+        uint32_t fields;
+        int k;
+
+        if (!buf || !info)
+                return -EINVAL;
+        memset(info, 0, sizeof *info);
+        if ((k = parse_fixed_header(p, len, info, &fields)) < 0)
+                return k;
+
+        struct rbuf r = { .p = p, .pos = DBUS_FIXED_HEADER_SIZE, .end = DBUS_FIXED_HEADER_SIZE + fields,
+                          .big = p[0] == 'B' };
         while (r.pos < r.end) {
-                const char *sig, *s;
+                const char *sig;
                 uint8_t code, siglen;
-                uint32_t slen;
-                int k;
 
                 /* Every field (a struct) starts 8-aligned; the array length
                  * ends exactly after the last one. */
@@ -432,69 +498,14 @@ int dbus_parse_header(const void *buf, size_t len, struct dbus_msg_info *info) {
                         return -EBADMSG;
                 if ((k = r_u8(&r, &code)) < 0 || (k = r_signature(&r, &sig, &siglen)) < 0)
                         return -EBADMSG;
-                switch (code) {
-                case DBUS_HEADER_PATH:
-                        k = expect_sig(sig, siglen, 'o');
-                        if (k == 0)
-                                k = r_string(&r, NULL, NULL);
-                        break;
-                case DBUS_HEADER_INTERFACE:
-                case DBUS_HEADER_MEMBER:
-                case DBUS_HEADER_DESTINATION:
-                case DBUS_HEADER_SENDER:
-                        k = expect_sig(sig, siglen, 's');
-                        if (k == 0)
-                                k = r_string(&r, NULL, NULL);
-                        break;
-                case DBUS_HEADER_ERROR_NAME:
-                        k = expect_sig(sig, siglen, 's');
-                        if (k == 0)
-                                k = r_string(&r, &s, &slen);
-                        if (k == 0) {
-                                size_t c = MIN((size_t) slen, sizeof info->error_name - 1);
-                                memcpy(info->error_name, s, c);
-                                info->error_name[c] = '\0';
-                                have_error_name = true;
-                        }
-                        break;
-                case DBUS_HEADER_REPLY_SERIAL:
-                        k = expect_sig(sig, siglen, 'u');
-                        if (k == 0)
-                                k = r_u32(&r, &info->reply_serial);
-                        if (k == 0 && info->reply_serial == 0)
-                                k = -EBADMSG;
-                        have_reply_serial = true;
-                        break;
-                case DBUS_HEADER_SIGNATURE:
-                        k = expect_sig(sig, siglen, 'g');
-                        if (k == 0)
-                                k = r_signature(&r, &s, &siglen);
-                        if (k == 0) /* fits: at most 255 bytes */
-                                memcpy(info->signature, s, (size_t) siglen + 1);
-                        break;
-                case DBUS_HEADER_UNIX_FDS:
-                        k = expect_sig(sig, siglen, 'u');
-                        if (k == 0)
-                                k = r_u32(&r, &slen);
-                        break;
-                case 0: /* INVALID: "error if it appears in a message" (spec) */
-                        k = -EBADMSG;
-                        break;
-                default: /* unknown codes must be ignored (spec) */
-                        if (siglen == 0 || sig_single(sig, siglen, 0, false) != siglen)
-                                k = -EBADMSG;
-                        else
-                                k = skip_value(&r, sig, siglen, 0);
-                        break;
-                }
-                if (k < 0)
+                if (parse_header_field(&r, code, sig, siglen, info, &seen) < 0)
                         return -EBADMSG;
         }
 
         /* Required fields of replies (spec, "Message Types"). */
-        if ((info->type == DBUS_MESSAGE_METHOD_RETURN || info->type == DBUS_MESSAGE_ERROR) && !have_reply_serial)
+        if ((info->type == DBUS_MESSAGE_METHOD_RETURN || info->type == DBUS_MESSAGE_ERROR) && !seen.reply_serial)
                 return -EBADMSG;
-        if (info->type == DBUS_MESSAGE_ERROR && !have_error_name)
+        if (info->type == DBUS_MESSAGE_ERROR && !seen.error_name)
                 return -EBADMSG;
         return 0;
 }

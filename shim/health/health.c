@@ -23,10 +23,6 @@ const char *health_level_to_string(enum health_level l) {
         return l == HEALTH_OK ? "ok" : l == HEALTH_DEGRADED ? "degraded" : "failed";
 }
 
-const char *health_check_name(enum health_check_id id) {
-        return (unsigned) id < _CHECK_MAX ? check_names[id] : "?";
-}
-
 static void remember(struct health *h, uint64_t now, const char *text) {
         if (h->hist_n == HEALTH_HISTORY) {
                 memmove(h->history, h->history + 1, sizeof h->history[0] * (HEALTH_HISTORY - 1));

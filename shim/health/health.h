@@ -53,7 +53,6 @@ struct health {
 };
 
 const char *health_level_to_string(enum health_level l);
-const char *health_check_name(enum health_check_id id);
 void health_init(struct health *h, uint64_t now);
 /* PID 1 exec'd (re-exec, switch, takeover): a new process image to judge. */
 void health_pid1_exec(struct health *h, uint64_t now);

@@ -81,10 +81,57 @@ int regs_set(pid_t pid, const struct regs *r) {
 /* stop classification                                                      */
 /* ------------------------------------------------------------------------ */
 
+/* PTRACE_GET_SYSCALL_INFO (Linux 5.3): exact. */
+static void stop_from_syscall_info(const struct sysinfo_raw *info, struct inject_syscall_stop *s) {
+        s->exact = true;
+        s->arch = info->arch;
+        s->ip = info->instruction_pointer;
+        s->sp = info->stack_pointer;
+        switch (info->op) {
+        case SYSINFO_ENTRY:
+                s->kind = INJECT_STOP_SYSCALL_ENTRY;
+                s->nr = (long) info->entry.nr;
+                memcpy(s->args, info->entry.args, sizeof(s->args));
+                break;
+        case SYSINFO_SECCOMP:
+                s->kind = INJECT_STOP_SECCOMP;
+                s->nr = (long) info->seccomp.nr;
+                memcpy(s->args, info->seccomp.args, sizeof(s->args));
+                break;
+        case SYSINFO_EXIT:
+                s->kind = INJECT_STOP_SYSCALL_EXIT;
+                s->ret = (long) info->exit.rval;
+                break;
+        default:
+                s->kind = INJECT_STOP_NONE;
+                break;
+        }
+}
+
+/* Older kernels: the architecture's hint from the registers. */
+static void stop_from_regs(const struct regs *r, struct inject_syscall_stop *s) {
+        s->ip = regs_ip(r);
+        s->sp = regs_sp(r);
+        switch (ARCH_FN(syscall_dir_hint)(&r->a)) {
+        case ARCH_SYSDIR_ENTRY:
+                s->kind = INJECT_STOP_SYSCALL_ENTRY;
+                s->nr = regs_syscall_nr(r);
+                for (unsigned i = 0; i < 6; i++)
+                        s->args[i] = regs_arg(r, i);
+                break;
+        case ARCH_SYSDIR_EXIT:
+                s->kind = INJECT_STOP_SYSCALL_EXIT;
+                s->ret = regs_retval(r);
+                break;
+        default:
+                s->kind = INJECT_STOP_NONE;
+                break;
+        }
+}
+
 int inject_syscall_stop(pid_t pid, struct inject_syscall_stop *s) {
         struct sysinfo_raw info;
         struct regs r;
-        long n;
         int ret;
 
         if (!s)
@@ -93,31 +140,8 @@ int inject_syscall_stop(pid_t pid, struct inject_syscall_stop *s) {
         s->nr = -1;
 
         memset(&info, 0, sizeof(info));
-        n = ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *) sizeof(info), &info);
-        if (n >= 0) {
-                s->exact = true;
-                s->arch = info.arch;
-                s->ip = info.instruction_pointer;
-                s->sp = info.stack_pointer;
-                switch (info.op) {
-                case SYSINFO_ENTRY:
-                        s->kind = INJECT_STOP_SYSCALL_ENTRY;
-                        s->nr = (long) info.entry.nr;
-                        memcpy(s->args, info.entry.args, sizeof(s->args));
-                        break;
-                case SYSINFO_SECCOMP:
-                        s->kind = INJECT_STOP_SECCOMP;
-                        s->nr = (long) info.seccomp.nr;
-                        memcpy(s->args, info.seccomp.args, sizeof(s->args));
-                        break;
-                case SYSINFO_EXIT:
-                        s->kind = INJECT_STOP_SYSCALL_EXIT;
-                        s->ret = (long) info.exit.rval;
-                        break;
-                default:
-                        s->kind = INJECT_STOP_NONE;
-                        break;
-                }
+        if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *) sizeof(info), &info) >= 0) {
+                stop_from_syscall_info(&info, s);
                 return 0;
         }
         /* Kernels before 5.3 answer an unknown request with EIO. */
@@ -127,23 +151,7 @@ int inject_syscall_stop(pid_t pid, struct inject_syscall_stop *s) {
         ret = regs_get(pid, &r);
         if (ret < 0)
                 return ret;
-        s->ip = regs_ip(&r);
-        s->sp = regs_sp(&r);
-        switch (ARCH_FN(syscall_dir_hint)(&r.a)) {
-        case ARCH_SYSDIR_ENTRY:
-                s->kind = INJECT_STOP_SYSCALL_ENTRY;
-                s->nr = regs_syscall_nr(&r);
-                for (unsigned i = 0; i < 6; i++)
-                        s->args[i] = regs_arg(&r, i);
-                break;
-        case ARCH_SYSDIR_EXIT:
-                s->kind = INJECT_STOP_SYSCALL_EXIT;
-                s->ret = regs_retval(&r);
-                break;
-        default:
-                s->kind = INJECT_STOP_NONE;
-                break;
-        }
+        stop_from_regs(&r, s);
         return 0;
 }
 
@@ -801,6 +809,70 @@ static int poke_insn(pid_t pid, uint64_t addr, struct inject_state *st) {
         return r;
 }
 
+/* A syscall instruction to run the execve with: at (or next to) the ip, or
+ * found in the tracee's text, or else an address to poke one at. */
+static int pick_syscall_insn(pid_t pid, const struct regs *s, unsigned flags, uint64_t *insn,
+                             enum inject_via *via) {
+        uint64_t cand[4];
+        int ret;
+
+        *insn = 0;
+        if (!(flags & INJECT_F_FORCE_POKETEXT)) {
+                size_t n = ARCH_FN(insn_candidates)(&s->a, cand, sizeof(cand) / sizeof(cand[0]));
+
+                for (size_t i = 0; i < n && !*insn; i++) {
+                        uint8_t bytes[ARCH_SYSCALL_INSN_LEN];
+
+                        if (!ARCH_FN(insn_addr_ok)(&s->a, cand[i]))
+                                continue;
+                        if (mem_read(pid, cand[i], bytes, sizeof(bytes), flags) < 0)
+                                continue;
+                        if (ARCH_FN(is_syscall_insn)(bytes)) {
+                                *insn = cand[i];
+                                *via = INJECT_VIA_INSN_AT_IP;
+                        }
+                }
+                if (!*insn) {
+                        ret = find_syscall_insn(pid, s, flags, insn);
+                        if (ret == 0)
+                                *via = INJECT_VIA_INSN_FOUND;
+                        else if (ret == -ESRCH)
+                                return ret;
+                        /* else: /proc unreadable or nothing found: poke */
+                }
+        }
+        if (!*insn) {
+                if (flags & INJECT_F_NO_POKETEXT)
+                        return -ENOEXEC;
+                ret = choose_poke_addr(pid, s, insn);
+                if (ret < 0)
+                        return ret;
+                *via = INJECT_VIA_INSN_POKED;
+        }
+        return 0;
+}
+
+/* path, argv and envp below the tracee's sp, or where there is room. */
+static int place_blob(pid_t pid, const struct regs *s, const char *path, char *const argv[], char *const envp[],
+                      unsigned flags, struct inject_state *st, struct inject_layout *lay) {
+        int ret = write_blob(pid, inject_stack_top(regs_sp(s), ARCH_RED_ZONE), path, argv, envp, flags, st, lay);
+
+        if (ret == -EFAULT || ret == -EIO || ret == -ENOSPC) {
+                /* No memory below sp: a stack overflow (sp in the guard gap)
+                 * or a wild sp.  Use the bottom of the nearest writable
+                 * mapping at or above sp: the deepest, dead, frames. */
+                uint64_t top;
+
+                if (blob_fallback_top(pid, regs_sp(s), &top) == 0) {
+                        st->mem_fallback = false;
+                        ret = write_blob(pid, top, path, argv, envp, flags, st, lay);
+                        if (ret == 0)
+                                st->blob_fallback = true;
+                }
+        }
+        return ret;
+}
+
 int inject_execve_at_stop(pid_t pid, const char *path,
                           char *const argv[], char *const envp[],
                           unsigned flags, struct inject_state *st) {
@@ -808,7 +880,7 @@ int inject_execve_at_stop(pid_t pid, const char *path,
         struct inject_syscall_stop ss;
         struct inject_layout lay;
         struct regs s, r, r0;
-        uint64_t cand[4], insn = 0;
+        uint64_t insn = 0;
         enum inject_via via = INJECT_VIA_NONE;
         int ret;
 
@@ -842,57 +914,10 @@ int inject_execve_at_stop(pid_t pid, const char *path,
         r0 = s;
         (void) ARCH_FN(restart_fixup)(&r0.a, NULL);
 
-        if (!(flags & INJECT_F_FORCE_POKETEXT)) {
-                size_t n = ARCH_FN(insn_candidates)(&s.a, cand, sizeof(cand) / sizeof(cand[0]));
-
-                for (size_t i = 0; i < n && !insn; i++) {
-                        uint8_t bytes[ARCH_SYSCALL_INSN_LEN];
-
-                        if (!ARCH_FN(insn_addr_ok)(&s.a, cand[i]))
-                                continue;
-                        if (mem_read(pid, cand[i], bytes, sizeof(bytes), flags) < 0)
-                                continue;
-                        if (ARCH_FN(is_syscall_insn)(bytes)) {
-                                insn = cand[i];
-                                via = INJECT_VIA_INSN_AT_IP;
-                        }
-                }
-                if (!insn) {
-                        ret = find_syscall_insn(pid, &s, flags, &insn);
-                        if (ret == 0)
-                                via = INJECT_VIA_INSN_FOUND;
-                        else if (ret == -ESRCH)
-                                return ret;
-                        /* else: /proc unreadable or nothing found: poke */
-                }
-        }
-        if (!insn) {
-                if (flags & INJECT_F_NO_POKETEXT)
-                        return -ENOEXEC;
-                ret = choose_poke_addr(pid, &s, &insn);
-                if (ret < 0)
-                        return ret;
-                via = INJECT_VIA_INSN_POKED;
-        }
-
-        ret = write_blob(pid, inject_stack_top(regs_sp(&s), ARCH_RED_ZONE), path, argv, envp,
-                         flags, st, &lay);
-        if (ret == -EFAULT || ret == -EIO || ret == -ENOSPC) {
-                /* No memory below sp: a stack overflow (sp in the guard gap)
-                 * or a wild sp.  Use the bottom of the nearest writable
-                 * mapping at or above sp: the deepest, dead, frames. */
-                uint64_t top;
-
-                if (blob_fallback_top(pid, regs_sp(&s), &top) == 0) {
-                        st->mem_fallback = false;
-                        ret = write_blob(pid, top, path, argv, envp, flags, st, &lay);
-                        if (ret == 0)
-                                st->blob_fallback = true;
-                }
-        }
-        if (ret < 0)
+        if ((ret = pick_syscall_insn(pid, &s, flags, &insn, &via)) < 0)
                 return ret;
-
+        if ((ret = place_blob(pid, &s, path, argv, envp, flags, st, &lay)) < 0)
+                return ret;
         if (via == INJECT_VIA_INSN_POKED) {
                 ret = poke_insn(pid, insn, st);
                 if (ret < 0)

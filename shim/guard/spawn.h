@@ -1,10 +1,16 @@
-/* The guard: a child of PID 1 that outlives every systemd. It traces PID 1
- * (tracer.h) to take it over when systemd crashes or hangs, and owns the
- * control FIFO while systemd is PID 1. When PID 1 becomes initshim again it
- * yields the FIFO on SIGUSR1 and takes it back on SIGUSR2. */
+/* The guard as the rest of initshim sees it: how to start one, find the one
+ * running, describe it, and signal it. PID 1 (init/) reaches the guard only
+ * through this header.
+ *
+ * The guard is a child of PID 1 that outlives every systemd. It traces PID 1
+ * to take it over when systemd crashes or hangs, and owns the control FIFO
+ * while systemd is PID 1. When PID 1 becomes initshim again it yields the
+ * FIFO on SIGNAL_GUARD_YIELD and takes it back on SIGNAL_GUARD_RESUME. */
 #pragma once
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "config/config.h"
 
@@ -20,6 +26,11 @@ struct guard_options {
         void (*reload_config)(struct config *c); /* initrd: read the real root's config */
 };
 
+/* Fork a guard and wait (bounded) until it traces us. Returns its pid or a
+ * negative errno (logged: PID 1 then runs unguarded). */
+pid_t start_guard(const struct config *c, bool serve);
+pid_t start_guard_with(const struct config *c, const struct guard_options *o);
+/* Become the guard in this process (`initshim --guard`). */
 void guard_main(const struct config *c, const struct guard_options *o) __attribute__((noreturn));
 /* PID of a live guard that is a child of PID 1, or -ESRCH. */
 int guard_find(void);

@@ -1,0 +1,12 @@
+/* Small readers of /proc/PID: what a process runs, which children are
+ * zombies. No allocation. */
+#pragma once
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Count zombie children of parent by scanning /proc. */
+unsigned count_zombie_children(pid_t parent);
+/* The same, with their pids (at most max). */
+size_t list_zombie_children(pid_t parent, pid_t *out, size_t max);
+/* readlink /proc/PID/exe into buf ("" on error). */
+void read_exe(pid_t pid, char *buf, size_t n);

@@ -1,0 +1,116 @@
+#include "control/verbs.h"
+#include "versions/versions.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef enum verb_result (*verb_handler)(const struct verb_ops *ops, const struct config *c,
+                                         const struct request *req, char *text, size_t n);
+
+static enum verb_result unsupported(char *text, size_t n) {
+        snprintf(text, n, "error: unsupported\n");
+        return VERB_ANSWERED;
+}
+
+static enum verb_result verb_ping(const struct verb_ops *ops, const struct config *c, const struct request *req,
+                                  char *text, size_t n) {
+        (void) ops, (void) c, (void) req;
+        snprintf(text, n, "ok\npong\n");
+        return VERB_ANSWERED;
+}
+
+static enum verb_result verb_status(const struct verb_ops *ops, const struct config *c, const struct request *req,
+                                    char *text, size_t n) {
+        static struct status st;
+        (void) c;
+
+        if (req->arg[0] && strcmp(req->arg, "json") != 0) {
+                snprintf(text, n, "error: status takes no argument but 'json'\n");
+                return VERB_ANSWERED;
+        }
+        if (!ops->fill_status)
+                return unsupported(text, n);
+        ops->fill_status(&st);
+        memcpy(text, "ok\n", 3);
+        if (req->arg[0])
+                status_format_json(&st, text + 3, n - 3);
+        else
+                status_format_text(&st, text + 3, n - 3);
+        return VERB_ANSWERED;
+}
+
+static enum verb_result verb_versions(const struct verb_ops *ops, const struct config *c, const struct request *req,
+                                      char *text, size_t n) {
+        (void) ops, (void) req;
+        memcpy(text, "ok\n", 3);
+        versions_report(c, text + 3, n - 3);
+        return VERB_ANSWERED;
+}
+
+static enum verb_result verb_exec(const struct verb_ops *ops, const struct config *c, const struct request *req,
+                                  char *text, size_t n) {
+        (void) c;
+        if (!ops->exec)
+                return unsupported(text, n);
+        return ops->exec(req->arg, text, n);
+}
+
+static enum verb_result verb_shutdown(const struct verb_ops *ops, const struct config *c, const struct request *req,
+                                      char *text, size_t n) {
+        (void) c;
+        if (!ops->shutdown)
+                return unsupported(text, n);
+        ops->shutdown(req->verb, text, n);
+        return VERB_ANSWERED;
+}
+
+static enum verb_result verb_takeover(const struct verb_ops *ops, const struct config *c, const struct request *req,
+                                      char *text, size_t n) {
+        (void) c, (void) req;
+        if (!ops->takeover)
+                return unsupported(text, n);
+        ops->takeover(text, n);
+        return VERB_ANSWERED;
+}
+
+static enum verb_result verb_guard(const struct verb_ops *ops, const struct config *c, const struct request *req,
+                                   char *text, size_t n) {
+        void (*op)(char *, size_t) = NULL;
+        (void) c;
+
+        if (strcmp(req->arg, "start") == 0)
+                op = ops->guard_start;
+        else if (strcmp(req->arg, "stop") == 0)
+                op = ops->guard_stop;
+        else {
+                snprintf(text, n, "error: 'guard' takes start or stop\n");
+                return VERB_ANSWERED;
+        }
+        if (!op)
+                return unsupported(text, n);
+        op(text, n);
+        return VERB_ANSWERED;
+}
+
+static const verb_handler handlers[_VERB_MAX] = {
+        [VERB_PING] = verb_ping,         [VERB_STATUS] = verb_status,     [VERB_VERSIONS] = verb_versions,
+        [VERB_EXEC] = verb_exec,         [VERB_REBOOT] = verb_shutdown,   [VERB_POWEROFF] = verb_shutdown,
+        [VERB_HALT] = verb_shutdown,     [VERB_TAKEOVER] = verb_takeover, [VERB_GUARD] = verb_guard,
+};
+
+enum verb_result verbs_answer(const struct verb_ops *ops, const struct config *c, const struct request *req,
+                              char *text, size_t n) {
+        if ((unsigned) req->verb >= _VERB_MAX || !handlers[req->verb])
+                return unsupported(text, n);
+        return handlers[req->verb](ops, c, req, text, n);
+}
+
+void verbs_handle(const struct verb_ops *ops, const struct config *c, const struct request *req) {
+        static char text[PROTO_REPLY_MAX];
+
+        if (verbs_answer(ops, c, req, text, sizeof text) == VERB_LATER)
+                return;
+        (void) ops->answer(text);
+        if (ops->after_answer)
+                ops->after_answer();
+}
