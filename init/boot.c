@@ -142,8 +142,8 @@ static void initrd_stage(const struct config *c, char **argv, char **envp) {
         /* That guard waits for a switch-root that will not come: replace it
          * with one that serves at once (killing a tracer detaches it). */
         if (g > 0 && kill(g, SIGKILL) == 0)
-                while (waitpid(g, NULL, 0) < 0 && errno == EINTR)
-                        ;
+                for (int tick = 0; tick < 100 && waitpid(g, NULL, WNOHANG) == 0; tick++)
+                        (void) poll(NULL, 0, 10); /* at most 1 s: a tracer in D state must not stall boot */
         mount_missing(ELEMENTSOF(api_mounts));
 }
 
