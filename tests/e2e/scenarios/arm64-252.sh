@@ -1,7 +1,7 @@
 #!/bin/bash
 # e2e-description: arm64 guest (TCG), one boot: systemd 252 under initshim with the guard attached; test_inject passes; kill -STOP 1 harmless; kill -SEGV 1 taken over with services alive; back to a fresh systemd; a frozen PID 1 taken over (initshimctl takeover); rescue-mode reboot
 # e2e-bed: arm64
-# e2e-timeout: 900
+# e2e-timeout: 600
 # e2e-config: on-failure = hold
 # e2e-result: host
 # e2e-expect-log: E2E-MARK arm64-252 step 1: boot, test_inject, kill -STOP 1
