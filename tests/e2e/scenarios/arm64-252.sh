@@ -32,7 +32,7 @@ pid1_state() {
 
 # The injection integration test, natively on arm64: every case passes.
 run_test_inject() {
-	local out rc
+	local out rc t0=$SECONDS
 	e2e_log "running test_inject"
 	out=$("$test_inject" 2>&1)
 	rc=$?
@@ -40,7 +40,7 @@ run_test_inject() {
 	[ "$rc" -eq 0 ] || e2e_fail "test_inject exited with status $rc: $(printf '%s\n' "$out" | grep -m3 '^not ok' | tr '\n' ' ')"
 	printf '%s\n' "$out" | grep -q -E '^[1-9][0-9]* passed, 0 failed$' ||
 		e2e_fail "test_inject did not report all passed: $(printf '%s\n' "$out" | tail -n 1)"
-	e2e_log "ok: test_inject: $(printf '%s\n' "$out" | tail -n 1)"
+	e2e_log "ok: test_inject: $(printf '%s\n' "$out" | tail -n 1) (in $((SECONDS - t0)) s)"
 }
 
 # kill -STOP 1 must change nothing. PID 1 handles the signal before it runs
