@@ -4,14 +4,20 @@
 set -euo pipefail
 pkgs=(gcc make libc6-dev libseccomp-dev libcmocka-dev util-linux procps
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross systemd-container dbus-daemon python3
-      debhelper lintian)
+      debhelper lintian libseccomp-dev:arm64)
+export DEBIAN_FRONTEND=noninteractive
+# make aarch64 links the arm64 libseccomp.a of Debian's multiarch package
+# (it coexists with the amd64 one): apt needs the arm64 architecture.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        dpkg --add-architecture arm64
+        apt-get update -q
+fi
 missing=()
 for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
         echo "installing: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
         apt-get update -q
         apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

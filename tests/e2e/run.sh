@@ -12,7 +12,8 @@
 # results/e2e/NAME.log. Environment: E2E_KEEP=1 keeps the work directory,
 # E2E_JOBS=N runs N QEMU guests at once, E2E_REBUILD=1 rebuilds the cached
 # image, E2E_ACCEL=tcg|kvm skips the KVM probe, E2E_BIN=DIR takes initshim
-# and initshimctl from DIR (default build/). See docs/testing.md.
+# and initshimctl from DIR (default build/), E2E_BIN_ARM64=DIR the arm64 bed's
+# (default build/aarch64/, from make aarch64). See docs/testing.md.
 set -euo pipefail
 
 # shellcheck source=host/common.sh
@@ -23,6 +24,8 @@ set -euo pipefail
 . "$E2E_DIR/host/beds.sh"
 # shellcheck source=host/disk.sh
 . "$E2E_DIR/host/disk.sh"
+# shellcheck source=host/image-arm64.sh
+. "$E2E_DIR/host/image-arm64.sh"
 
 all_scenarios() {
 	local f
@@ -51,9 +54,23 @@ E2E_BIN=${E2E_BIN:-$E2E_REPO/build}
 for b in initshim initshimctl; do
 	[ -x "$E2E_BIN/$b" ] || e2e_die "$E2E_BIN/$b missing: run make first"
 done
+# The x86_64 image only if a scenario needs it: a run of arm64 scenarios
+# alone does not build it.
+x86_wanted=
+for n in "${names[@]}"; do
+	arm64_wanted "$n" || x86_wanted=1
+done
+arm64_wanted "${names[@]}" && arm64_run=1 || arm64_run=
+if [ -n "$arm64_run" ]; then
+	E2E_BIN_ARM64=${E2E_BIN_ARM64:-$E2E_REPO/build/aarch64}
+	for b in initshim initshimctl tests/test_inject; do
+		[ -x "$E2E_BIN_ARM64/$b" ] || e2e_die "$E2E_BIN_ARM64/$b missing: run make aarch64 first"
+	done
+fi
 
 e2e_install_deps
-image_ensure
+[ -z "$x86_wanted" ] || image_ensure
+[ -z "$arm64_run" ] || arm64_ensure
 
 E2E_WORK=$(mktemp -d /tmp/initshim-e2e.XXXXXX)
 chmod 0755 "$E2E_WORK"
@@ -67,7 +84,16 @@ cp "$E2E_BIN/initshim" "$E2E_BIN/initshimctl" "$E2E_WORK/bin/"
 # The scripted fake systemd, for scenarios that need a broken version.
 [ -x "$E2E_BIN/tests/fake-systemd" ] && cp "$E2E_BIN/tests/fake-systemd" "$E2E_WORK/bin/"
 E2E_BIN=$E2E_WORK/bin
-E2E_ACCEL_USED=$(e2e_accel "$E2E_CACHE/vmlinuz")
+if [ -n "$arm64_run" ]; then
+	mkdir -p "$E2E_WORK/bin-arm64"
+	cp "$E2E_BIN_ARM64/initshim" "$E2E_BIN_ARM64/initshimctl" "$E2E_BIN_ARM64/tests/test_inject" \
+		"$E2E_WORK/bin-arm64/"
+	[ -x "$E2E_BIN_ARM64/tests/fake-systemd" ] && cp "$E2E_BIN_ARM64/tests/fake-systemd" "$E2E_WORK/bin-arm64/"
+	E2E_BIN_ARM64=$E2E_WORK/bin-arm64
+fi
+# The arm64 guest always runs under TCG: no KVM probe for it alone.
+E2E_ACCEL_USED=tcg
+[ -z "$x86_wanted" ] || E2E_ACCEL_USED=$(e2e_accel "$E2E_CACHE/vmlinuz")
 E2E_JOBS=${E2E_JOBS:-1}
 # The disk bed's trees and, with the binaries under test, its initramfs images.
 disk_prepare "${names[@]}"

@@ -1,11 +1,17 @@
 # The beds (QEMU with an initramfs root, systemd-nspawn over the cached tree;
-# the disk-root bed is in disk.sh) and the judging of a scenario run. Sourced
-# after common.sh and image.sh.
+# the disk-root bed is in disk.sh, the arm64 one in arm64.sh) and the judging
+# of a scenario run. Sourced after common.sh and image.sh.
 # shellcheck shell=bash
 
 E2E_DEFAULT_TIMEOUT=180
 # Time a guest gets to power off after its verdict.
 E2E_SHUTDOWN_GRACE=${E2E_SHUTDOWN_GRACE:-60}
+# The guest's architecture: x86_64, or arm64 while run_arm64 runs a scenario
+# (it also points E2E_CACHE and E2E_BIN at the arm64 image and binaries).
+E2E_GUEST_ARCH=x86_64
+# -cpu max with QEMU's own pointer-authentication algorithm: the
+# architected one (QARMA) costs TCG much time on every function return.
+E2E_ARM64_CPU=${E2E_ARM64_CPU:-max,pauth-impdef=on}
 
 # --- scenario metadata ------------------------------------------------------
 
@@ -23,8 +29,11 @@ scenario_meta1() {
 # The lines every scenario's /etc/initshim.conf starts with.
 e2e_base_config() {
 	echo "version 252 = /lib/systemd/systemd"
-	echo "version 247 = /usr/lib/systemd-247/systemd"
-	echo "version 254 = /usr/lib/systemd-254/systemd"
+	# The arm64 image has systemd 252 only.
+	if [ "$E2E_GUEST_ARCH" = x86_64 ]; then
+		echo "version 247 = /usr/lib/systemd-247/systemd"
+		echo "version 254 = /usr/lib/systemd-254/systemd"
+	fi
 	echo "default = 252"
 	echo "rescue-command = /usr/lib/initshim-e2e/e2e-run --rescue"
 }
@@ -40,6 +49,9 @@ overlay_stage() {
 	install -m 0755 "$E2E_BIN/initshim" "$E2E_BIN/initshimctl" "$dir/usr/sbin/"
 	install -m 0755 "$E2E_DIR/guest/e2e-run" "$dir/$h/e2e-run"
 	[ -x "$E2E_BIN/fake-systemd" ] && install -m 0755 "$E2E_BIN/fake-systemd" "$dir/$h/fake-systemd"
+	# The injection integration test (tests/integration/test_inject.c): the
+	# arm64 bed runs it in the guest.
+	[ -x "$E2E_BIN/test_inject" ] && install -m 0755 "$E2E_BIN/test_inject" "$dir/$h/test_inject"
 	install -m 0644 "$E2E_DIR"/lib/*.sh "$dir/$h/lib/"
 	install -m 0644 "$script" "$dir/$h/scenarios/$name.sh"
 	install -m 0644 "$E2E_DIR/guest/initshim-e2e.service" "$dir/etc/systemd/system/"
@@ -190,10 +202,24 @@ qemu_cmdline() {
 	extra=$(scenario_meta "$script" cmdline | tr '\n' ' ' | sed 's/ *$//')
 	# printk.devkmsg=on: the guest's kmsg lines (initshim's log, verdicts)
 	# must not be rate-limited away.
-	printf 'console=ttyS0 panic=-1 printk.devkmsg=on e2e.scenario=%s' "$name"
+	printf 'console=%s panic=-1 printk.devkmsg=on e2e.scenario=%s' "$(qemu_console)" "$name"
 	case " $extra" in *" rdinit="*) ;; *) printf ' rdinit=/sbin/initshim' ;; esac
 	[ -n "$extra" ] && printf ' %s' "$extra"
 	echo
+}
+
+# The guest's serial console: the PC's 8250, or the virt machine's PL011.
+qemu_console() {
+	if [ "$E2E_GUEST_ARCH" = arm64 ]; then echo ttyAMA0; else echo ttyS0; fi
+}
+
+# The QEMU program and its machine, accelerator and kernel options.
+qemu_machine() {
+	if [ "$E2E_GUEST_ARCH" = arm64 ]; then
+		echo "qemu-system-aarch64 -M virt -cpu $E2E_ARM64_CPU -accel tcg -kernel $E2E_CACHE/Image"
+	else
+		echo "qemu-system-x86_64 -accel $E2E_ACCEL_USED -kernel $(qemu_kernel)"
+	fi
 }
 
 # The kernel QEMU starts: the PVH-bootable ELF when there is one.
@@ -210,8 +236,9 @@ qemu_kernel() {
 # WORK/mon.{in,out}; sets QEMU_PID and QEMU_MON_CAT. Both beds (the
 # initramfs root here, the disk root in disk.sh) boot through it.
 qemu_boot() {
-	local work=$1 cmdline=$2 initrd=$3
+	local work=$1 cmdline=$2 initrd=$3 machine
 	shift 3
+	read -r -a machine <<<"$(qemu_machine)"
 	rm -f "$work/mon.in" "$work/mon.out"
 	mkfifo "$work/mon.in" "$work/mon.out"
 	# For a person (E2E_KEEP=1): the same guest with the console and monitor on
@@ -219,16 +246,16 @@ qemu_boot() {
 	{
 		echo "# boot this scenario's guest by hand (a disk keeps the state the scenario left);"
 		echo "# Ctrl-a x quits, Ctrl-a c toggles the monitor"
-		echo "qemu-system-x86_64 -accel $E2E_ACCEL_USED -m ${E2E_MEM:-1536} -smp 2 -nodefaults -no-reboot" \
-			"-display none -serial mon:stdio -kernel $(qemu_kernel) -initrd $initrd $*" \
+		echo "${machine[*]} -m ${E2E_MEM:-1536} -smp 2 -nodefaults -no-reboot" \
+			"-display none -serial mon:stdio -initrd $initrd $*" \
 			"-append '${cmdline/ e2e.scenario=$E2E_CURRENT/}'"
 	} >"$work/qemu.cmd"
-	qemu-system-x86_64 -accel "$E2E_ACCEL_USED" -m "${E2E_MEM:-1536}" -smp 2 \
+	"${machine[@]}" -m "${E2E_MEM:-1536}" -smp 2 \
 		-nodefaults -no-reboot -display none -no-user-config \
-		-kernel "$(qemu_kernel)" -initrd "$initrd" -append "$cmdline" "$@" \
+		-initrd "$initrd" -append "$cmdline" "$@" \
 		-chardev "file,id=s0,path=$work/console.log,append=on" -serial chardev:s0 \
 		-chardev "pipe,id=mon,path=$work/mon" -mon chardev=mon,mode=readline \
-		</dev/null >>"$work/qemu.out" 2>&1 9>&- 8>&- &
+		</dev/null >>"$work/qemu.out" 2>&1 9>&- 8>&- 7>&- &
 	QEMU_PID=$!
 	# Drain the monitor's replies so QEMU never blocks on a full pipe.
 	cat "$work/mon.out" >>"$work/monitor.log" &
@@ -308,6 +335,7 @@ run_scenario() {
 	qemu) run_qemu "$name" "$script" "$work" ;;
 	nspawn) run_nspawn "$name" "$script" "$work" ;;
 	disk) run_disk "$name" "$script" "$work" ;;
+	arm64) run_arm64 "$name" "$script" "$work" ;;
 	*)
 		echo "FAIL $name: unknown bed '$bed'"
 		return 1
@@ -335,4 +363,22 @@ run_scenario() {
 	} >"$E2E_RESULTS/$name.log"
 	echo "FAIL $name: $reason (${dur}s)"
 	return 1
+}
+
+# --- arm64 (the image: image-arm64.sh) --------------------------------------
+
+# arm64_wanted NAME...: true if one of the scenarios runs on this bed.
+arm64_wanted() {
+	local n
+	for n in "$@"; do
+		[ "$(scenario_meta1 "$E2E_DIR/scenarios/$n.sh" bed)" = arm64 ] && return 0
+	done
+	return 1
+}
+
+# run_arm64 NAME SCRIPT WORK: the QEMU bed's run with the arm64 guest, image
+# and binaries.
+run_arm64() {
+	local E2E_GUEST_ARCH=arm64 E2E_CACHE=$E2E_ARM64_CACHE E2E_BIN=$E2E_BIN_ARM64
+	run_qemu "$@"
 }
