@@ -421,8 +421,8 @@ e2e_wait_pid1_holds() {
 # e2e_watchdog_scenario fed|reset crash|hang: systemd 252 arms an i6300esb
 # (RuntimeWatchdogSec=15s in the scenario's system.conf drop-in, the driver
 # loaded here: systemd retries opening the device at each of its pings),
-# then PID 1 crashes (kill -SEGV) or hangs (its cgroup frozen, then
-# `initshimctl takeover`), and rescue mode holds (on-failure = hold).
+# then PID 1 crashes (kill -SEGV) or hangs (spins in an endless loop
+# written at its pc, then `initshimctl takeover`), and rescue mode holds (on-failure = hold).
 # fed: the guest is still up, the same boot, four watchdog periods after the
 # takeover, the watchdog still armed and held by PID 1; then PASS and
 # `initshimctl reboot`. reset: (watchdog = off, the control) the board must
@@ -470,8 +470,15 @@ e2e_watchdog_scenario() {
 		kill -s SEGV 1
 		;;
 	hang)
-		e2e_log "freezing init.scope, then initshimctl takeover"
-		echo 1 >/sys/fs/cgroup/init.scope/cgroup.freeze
+		# A spin, not the cgroup freezer: the guard's control parser
+		# would freeze with init.scope and `takeover` get no answer.
+		local pc
+		pc=$(awk '{print $NF}' /proc/1/syscall)
+		case $pc in 0x*) ;; *) e2e_fail "cannot read PID 1's pc from /proc/1/syscall" ;; esac
+		e2e_log "writing an endless loop (jmp .) at PID 1's pc $pc, then initshimctl takeover"
+		printf '\xeb\xfe' | dd of=/proc/1/mem bs=1 seek=$((pc)) conv=notrunc status=none ||
+			e2e_fail "cannot write /proc/1/mem"
+		timeout 2 systemctl show -p Version >/dev/null 2>&1 || true
 		initshimctl takeover || e2e_fail "initshimctl takeover failed"
 		;;
 	esac

@@ -1,5 +1,5 @@
 #!/bin/bash
-# e2e-description: systemd 252 arms an i6300esb watchdog (RuntimeWatchdogSec=15s) and hangs (its cgroup frozen, then initshimctl takeover); rescue mode (on-failure = hold) feeds it: the guest is up 4 periods later, then reboots on request
+# e2e-description: systemd 252 arms an i6300esb watchdog (RuntimeWatchdogSec=15s) and hangs (spins at its pc, then initshimctl takeover); rescue mode (on-failure = hold) feeds it: the guest is up 4 periods later, then reboots on request
 # e2e-bed: qemu
 # e2e-timeout: 300
 # e2e-config: on-failure = hold
