@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/proc.h"
 #include "pid1.h"
+#include "watchdog.h"
 #include "versions/preflight.h"
 #include "control/protocol.h"
 #include "control/status.h"
@@ -64,6 +65,7 @@ static void fill_status(struct status *s) {
         status_read_last_switch(s);
         s->zombies = count_zombie_children(getpid());
         guard_describe(s->guard, sizeof s->guard);
+        watchdog_describe(s->watchdog, sizeof s->watchdog);
 }
 
 static void write_status_file(void) {
@@ -94,6 +96,7 @@ static void rescue_reap_children(void) {
         int st;
         pid_t pid;
 
+        watchdog_feed(); /* here: also called while services are being stopped */
         /* Forever and promptly: orphans of the whole machine land here. */
         while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
                 if (ctl_server_child_exited(&server, pid, st))
@@ -204,9 +207,11 @@ static void exec_systemd(const char *path) {
         boot_argv[0] = (char *) path;
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        watchdog_handover();
         execve(path, boot_argv, boot_env);
 
         int r = -errno;
+        watchdog_resume();
         sigset_t mask;
         pid1_signal_set(&mask);
         (void) sigprocmask(SIG_SETMASK, &mask, NULL);
@@ -421,6 +426,8 @@ static void rescue_loop(void) {
                 t = ctl_server_timeout_ms(&server);
                 if (t >= 0 && t < timeout)
                         timeout = t;
+                if ((t = watchdog_poll_timeout_ms()) >= 0 && t < timeout)
+                        timeout = t;
                 if (poll(p, 2, timeout) < 0 && errno != EINTR) {
                         log_errno(-errno, LOG_WARNING, "poll");
                         (void) poll(NULL, 0, 100);
@@ -456,6 +463,7 @@ void rescue_main(const char *reason, const struct config *c) {
         load_list(BOOT_ARGV_FILE, boot_argv_buf, sizeof boot_argv_buf, boot_argv, MAX_ARGS + 1, 1);
         load_list(BOOT_ENV_FILE, boot_env_buf, sizeof boot_env_buf, boot_env, MAX_ARGS, 0);
         take_control();
+        watchdog_takeover(cfg);
         apply_policy(reason);
         /* Still here: rescue mode holds, and an operator may need a shell. */
         start_rescue_command();

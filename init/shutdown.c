@@ -6,6 +6,7 @@
  * which touches nothing outside our PID namespace. */
 #include "common/log.h"
 #include "pid1.h"
+#include "watchdog.h"
 #include "versions/preflight.h"
 #include "common/util.h"
 
@@ -98,6 +99,7 @@ void pid1_shutdown(enum pid1_action a, const struct config *c) {
         bool immediate = a == ACTION_REBOOT_NOW || a == ACTION_POWEROFF_NOW || a == ACTION_HALT_NOW;
 
         log_notice("%s%s%s", immediate ? "immediate " : "", verb, container ? " (container)" : "");
+        watchdog_prepare_shutdown(cmd == RB_AUTOBOOT);
         if (!immediate) {
                 for (size_t i = 0; !container && i < ELEMENTSOF(shutdown_paths); i++) {
                         char why[128];
@@ -106,7 +108,7 @@ void pid1_shutdown(enum pid1_action a, const struct config *c) {
                         log_notice("executing %s %s", shutdown_paths[i], verb);
                         log_close();
                         char *const argv[] = { (char *) "systemd-shutdown", (char *) verb, NULL };
-                        execv(shutdown_paths[i], argv);
+                        execve(shutdown_paths[i], argv, watchdog_shutdown_env(environ));
                         log_open(NULL);
                         log_errno(-errno, LOG_ERR, "cannot execute %s, using initshim's own sequence",
                                   shutdown_paths[i]);
@@ -116,6 +118,8 @@ void pid1_shutdown(enum pid1_action a, const struct config *c) {
         sync();
         /* In a PID namespace this ends the namespace's init (us): the parent
          * sees SIGHUP for reboot, SIGINT for halt/poweroff. */
-        if (reboot(cmd) < 0)
+        if (reboot(cmd) < 0) {
                 log_errno(-errno, LOG_CRIT, "reboot(%s) failed, staying in rescue mode", verb);
+                watchdog_resume();
+        }
 }

@@ -213,6 +213,24 @@ static int set_numeric_key(struct config *c, const char *key, const char *value,
         return 1;
 }
 
+/* auto | off | an absolute device path */
+static int set_watchdog(struct config *c, const char *value, char *err, size_t errlen) {
+        if (strcmp(value, "auto") == 0)
+                c->watchdog = WATCHDOG_AUTO;
+        else if (strcmp(value, "off") == 0)
+                c->watchdog = WATCHDOG_OFF;
+        else if (value[0] == '/') {
+                int r = set_path(c->watchdog_device, value, err, errlen);
+                if (r < 0)
+                        return r;
+                c->watchdog = WATCHDOG_DEVICE;
+        } else {
+                snprintf(err, errlen, "'%s' is not auto, off or a device path", value);
+                return -EINVAL;
+        }
+        return 0;
+}
+
 /* "version NAME = PATH" */
 static int set_named_version(struct config *c, const char *name_part, const char *value, char *err,
                              size_t errlen) {
@@ -259,6 +277,8 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
                 return set_command_line(c->keep_cgroups, sizeof c->keep_cgroups, value, err, errlen);
         if (strcmp(key, "auto-reexec") == 0)
                 return parse_auto_reexec(c, value, err, errlen);
+        if (strcmp(key, "watchdog") == 0)
+                return set_watchdog(c, value, err, errlen);
         snprintf(err, errlen, "unknown key '%s'", key);
         return -ENOENT;
 }

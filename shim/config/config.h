@@ -18,6 +18,14 @@
 #define SYSTEMD_PATH_DEBIAN "/lib/systemd/systemd"
 #define SYSTEMD_PATH_USR "/usr/lib/systemd/systemd"
 
+/* watchdog = auto | off | DEVICE (rescue mode feeds the hardware watchdog
+ * systemd armed; docs/design.md "Hardware watchdog"). */
+enum watchdog_mode {
+        WATCHDOG_AUTO,
+        WATCHDOG_OFF,
+        WATCHDOG_DEVICE,
+};
+
 enum on_failure {
         ON_FAILURE_HOLD,
         ON_FAILURE_RESTART,
@@ -62,6 +70,8 @@ struct config {
         char state_dir[CONFIG_PATH_MAX];   /* persistent version state (/var/lib/initshim) */
         unsigned boot_tries;               /* unhealthy boots in a row before a version is skipped */
         char initrd_init[CONFIG_PATH_MAX]; /* in an initramfs: its own init to exec (docs/boot.md) */
+        enum watchdog_mode watchdog;
+        char watchdog_device[CONFIG_PATH_MAX]; /* WATCHDOG_DEVICE only */
 };
 
 #define AUTO_REEXEC_MEMORY (1u << 0)

@@ -80,6 +80,8 @@ size_t status_format_text(const struct status *s, char *buf, size_t n) {
         put(&o, "last-switch: %s\n", s->last_switch[0] ? s->last_switch : "none");
         put(&o, "zombies: %u\n", s->zombies);
         put(&o, "guard: %s\n", s->guard[0] ? s->guard : "unknown");
+        if (s->watchdog[0])
+                put(&o, "watchdog: %s\n", s->watchdog);
         if (s->boot_exec_us)
                 put(&o, "boot-exec: %llu us\n", (unsigned long long) s->boot_exec_us);
         if (s->health[0])
@@ -102,6 +104,7 @@ size_t status_format_json(const struct status *s, char *buf, size_t n) {
         put_json_string(&o, "last_switch", s->last_switch, true);
         put(&o, "\"zombies\":%u,", s->zombies);
         put_json_string(&o, "guard", s->guard, true);
+        put_json_string(&o, "watchdog", s->watchdog, true);
         put(&o, "\"boot_exec_us\":%llu,", (unsigned long long) s->boot_exec_us);
         put_json_string(&o, "health", s->health, false);
         put(&o, "}\n");

@@ -25,6 +25,7 @@ struct status {
         unsigned zombies;        /* zombie children of PID 1 right now */
         char guard[256];         /* "running (pid N), tracing PID 1, ...", "not running", ... */
         uint64_t boot_exec_us;   /* initshim start -> exec of systemd, 0 if unknown */
+        char watchdog[256];      /* rescue mode's hardware watchdog, "" when not told */
         char health[2048];       /* "check-NAME: level: reason" and "history: ..." lines */
 };
 

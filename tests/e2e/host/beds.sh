@@ -62,6 +62,8 @@ overlay_stage() {
 		scenario_meta "$script" config
 	} >"$dir/etc/initshim.conf"
 	chmod 0644 "$dir/etc/initshim.conf"
+	overlay_systemd_conf "$dir" "$name" "$script"
+	overlay_modules "$dir" "$script"
 	# e2e-hide: PATH (under /usr) replaces a file of the base tree with a
 	# non-executable one, e.g. to take every systemd away.
 	local hide
@@ -71,6 +73,61 @@ overlay_stage() {
 		echo "hidden by e2e scenario $name" >"$dir/${hide#/}"
 		chmod 0644 "$dir/${hide#/}"
 	done < <(scenario_meta "$script" hide)
+}
+
+# e2e-systemd-conf: LINE adds LINE to the [Manager] section of a system.conf
+# drop-in, in place before systemd starts (e.g. RuntimeWatchdogSec=15s).
+overlay_systemd_conf() {
+	local dir=$1 name=$2 script=$3 lines
+	lines=$(scenario_meta "$script" systemd-conf)
+	[ -n "$lines" ] || return 0
+	mkdir -p "$dir/etc/systemd/system.conf.d"
+	printf '# e2e scenario %s\n[Manager]\n%s\n' "$name" "$lines" >"$dir/etc/systemd/system.conf.d/e2e-scenario.conf"
+	chmod 0644 "$dir/etc/systemd/system.conf.d/e2e-scenario.conf"
+}
+
+# e2e-modules: NAME... are kernel modules beyond the image's (in load order,
+# dependencies first), taken from the image's kernel package and put in the
+# overlay under /usr/lib/initshim-e2e/modules; the scenario loads them
+# (e2e_load_modules). Not part of the image: adding one rebuilds nothing.
+overlay_modules() {
+	local dir=$1 script=$2 names m kver cache f
+	names=$(scenario_meta "$script" modules | tr '\n' ' ')
+	[ -n "${names// /}" ] || return 0
+	kver=$(basename "$(ls -d "$E2E_CACHE"/rootfs/lib/modules/*/ | head -n 1)")
+	cache=$E2E_CACHE/extra-modules/$kver
+	modules_fetch "$kver" "$cache" $names
+	mkdir -p "$dir/usr/lib/initshim-e2e/modules"
+	for m in $names; do
+		f=$(ls "$cache/$m".ko* | head -n 1)
+		install -m 0644 "$f" "$dir/usr/lib/initshim-e2e/modules/"
+		basename "$f" >>"$dir/usr/lib/initshim-e2e/modules/load-order"
+	done
+}
+
+# modules_fetch KVER CACHE NAME...: each NAME.ko* of the kernel package into
+# CACHE (kept across runs), the package downloaded once.
+modules_fetch() {
+	local kver=$1 cache=$2 m missing= deb
+	shift 2
+	for m in "$@"; do ls "$cache/$m".ko* >/dev/null 2>&1 || missing=1; done
+	[ -n "$missing" ] || return 0
+	mkdir -p "$cache"
+	(
+		flock 7
+		deb=$(ls "$cache"/linux-image-*.deb 2>/dev/null | head -n 1)
+		if [ -z "$deb" ]; then
+			(cd "$cache" && apt-get -q -o APT::Sandbox::User=root download "linux-image-$kver" >/dev/null) ||
+				e2e_die "cannot download linux-image-$kver for its modules"
+			deb=$(ls "$cache"/linux-image-*.deb | head -n 1)
+		fi
+		for m in "$@"; do
+			ls "$cache/$m".ko* >/dev/null 2>&1 && continue
+			f=$(dpkg-deb -c "$deb" | awk '{ print $NF }' | grep -E "/$m\.ko(\.[a-z]+)?\$" | head -n 1)
+			[ -n "$f" ] || e2e_die "no module $m in linux-image-$kver"
+			dpkg-deb --fsys-tarfile "$deb" | tar -xO "$f" >"$cache/$(basename "$f")"
+		done
+	) 7>"$cache/.lock"
 }
 
 # --- host-side actions ------------------------------------------------------
@@ -262,23 +319,27 @@ qemu_boot() {
 	QEMU_MON_CAT=$!
 }
 
-# qemu_start WORK CMDLINE: boots base.cpio + WORK/overlay.cpio.
+# qemu_start WORK CMDLINE [QEMU ARGS...]: boots base.cpio + WORK/overlay.cpio.
 qemu_start() {
 	local work=$1 cmdline=$2
+	shift 2
 	cat "$E2E_CACHE/base.cpio" "$work/overlay.cpio" >"$work/initrd"
 	: >"$work/console.log"
-	qemu_boot "$work" "$cmdline" "$work/initrd"
+	qemu_boot "$work" "$cmdline" "$work/initrd" "$@"
 }
 
 run_qemu() {
 	local name=$1 script=$2 work=$3 timeout cmdline
+	local -a qemu_args
 	timeout=$(scenario_meta1 "$script" timeout)
+	# e2e-qemu-args: more QEMU arguments (a device: -device i6300esb).
+	read -r -a qemu_args <<<"$(scenario_meta "$script" qemu-args | tr '\n' ' ')"
 	overlay_stage "$work/overlay" "$name" "$script"
 	(cd "$work/overlay" && find . -print0 | LC_ALL=C sort -z |
 		cpio --null -o -H newc -R 0:0 --quiet) >"$work/overlay.cpio"
 	scenario_meta "$script" host-action >"$work/actions"
 	cmdline=$(qemu_cmdline "$script" "$name")
-	qemu_start "$work" "$cmdline"
+	qemu_start "$work" "$cmdline" "${qemu_args[@]}"
 	E2E_BED_PROGRAM=qemu
 	watch_guest "$QEMU_PID" "$work/console.log" "${timeout:-$E2E_DEFAULT_TIMEOUT}" "$work" qemu
 	kill "$QEMU_MON_CAT" 2>/dev/null || true
