@@ -1,6 +1,8 @@
 /* Checks a systemd binary before initshim runs it on request:
  * regular file, root-owned, not writable by group or others, an ELF for this
- * machine, and `PATH --version` exits 0 within a timeout. */
+ * machine, `PATH --version` exits 0 within a timeout (one deadline for the
+ * output and the exit) and its first line identifies systemd. Paths that are
+ * not regular files are refused without being opened (a FIFO would block). */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +13,11 @@
 int preflight_file(const char *path, char *why, size_t whylen);
 /* Pure: is this ELF header (at least 20 bytes) for the machine we run on? */
 int preflight_elf_header(const unsigned char *hdr, size_t len, char *why, size_t whylen);
+/* Pure: does this first line of `--version` identify systemd ("systemd NNN"
+ * followed by the end or a blank)? 0 and its number, or -ENOEXEC and why. */
+int preflight_identify(const char *first_line, unsigned *number, char *why, size_t whylen);
 /* Static checks, then run `path --version`; its first line goes to version.
- * Reaps its own child with waitpid(pid), so it is safe inside PID 1. */
+ * Reaps its own child with waitpid(pid) and never waits past timeout_ms
+ * (plus 1 s after a SIGKILL), but it does wait: PID 1 and the guard call it
+ * only from a worker process (versions/worker.h), never in their main loop. */
 int preflight_run(const char *path, uint64_t timeout_ms, char *version, size_t vlen, char *why, size_t whylen);
