@@ -270,3 +270,25 @@ int preflight_run(const char *path, uint64_t timeout_ms, char *version, size_t v
         (void) copy_string(version, vlen, out);
         return 0;
 }
+
+size_t preflight_work(const void *path, char *out, size_t n) {
+        char version[128], why[256];
+        int r = preflight_run(path, PREFLIGHT_TIMEOUT_MS, version, sizeof version, why, sizeof why);
+        int l = r == 0 ? snprintf(out, n, "ok\n%s", version) : snprintf(out, n, "refused\n%s", why);
+
+        return l < 0 ? 0 : (size_t) l < n ? (size_t) l : n - 1;
+}
+
+int preflight_result(const char *result, bool timed_out, char *version, size_t vlen, char *why, size_t whylen) {
+        version[0] = why[0] = '\0';
+        if (strncmp(result, "ok\n", 3) == 0 && !timed_out) {
+                (void) copy_string(version, vlen, result + 3);
+                return 0;
+        }
+        if (strncmp(result, "refused\n", 8) == 0 && !timed_out) {
+                (void) copy_string(why, whylen, result + 8);
+                return -ENOEXEC;
+        }
+        snprintf(why, whylen, "preflight did not finish within %u ms", (unsigned) PREFLIGHT_WORKER_MS);
+        return -ETIMEDOUT;
+}
