@@ -7,8 +7,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-/* The worker process: default signals, nothing of its owner's fds but the
- * pipe, killed with its owner. */
+/* The worker process: default signals, killed with its owner. Its owner's
+ * fds are all O_CLOEXEC: kept (the log's included) and gone at any exec. */
 static void worker_body(worker_fn fn, const void *arg, int out_fd, pid_t owner) __attribute__((noreturn));
 static void worker_body(worker_fn fn, const void *arg, int out_fd, pid_t owner) {
         static char out[WORKER_RESULT_MAX];
@@ -22,7 +22,6 @@ static void worker_body(worker_fn fn, const void *arg, int out_fd, pid_t owner) 
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != owner)
                 _exit(1);
-        close_fds_from(3, &out_fd, 1);
         n = fn(arg, out, sizeof out - 1);
         (void) write_all(out_fd, out, n < sizeof out ? n : sizeof out - 1);
         _exit(0);
