@@ -64,17 +64,21 @@ static void publish_state(void) {
 static struct worker pid1_version_worker = WORKER_INIT;
 static char pid1_exe_asked[256];
 
-static void learn_pid1_version(void) {
+/* PID 1 exec'd: a question about the previous binary no longer applies. */
+static void forget_pid1_version(void) {
         tracer.pid1_version[0] = '\0';
+        if (!pid1_version_worker.busy)
+                return;
+        if (pid1_version_worker.pid > 0)
+                (void) kill(pid1_version_worker.pid, SIGKILL);
+        worker_done(&pid1_version_worker);
+}
+
+static void learn_pid1_version(void) {
+        forget_pid1_version();
         read_exe(1, pid1_exe_asked, sizeof pid1_exe_asked);
         if (!pid1_exe_asked[0])
                 return;
-        if (pid1_version_worker.busy) {
-                /* A previous exec's question: its answer no longer applies. */
-                if (pid1_version_worker.pid > 0)
-                        (void) kill(pid1_version_worker.pid, SIGKILL);
-                worker_done(&pid1_version_worker);
-        }
         if (worker_start(&pid1_version_worker, preflight_work, pid1_exe_asked, PREFLIGHT_WORKER_MS) < 0)
                 log_warning("guard: cannot ask %s for its version now", pid1_exe_asked);
 }
@@ -307,7 +311,7 @@ static void on_pid1_exec(int event) {
         if (in_initrd) {
                 /* Nothing to ask an initramfs's init (it may be a script). */
                 log_info("guard: PID 1 is now %s (initramfs)", exe[0] ? exe : "?");
-                tracer.pid1_version[0] = '\0';
+                forget_pid1_version();
                 return;
         }
         base = strrchr(exe, '/');
@@ -322,7 +326,7 @@ static void on_pid1_exec(int event) {
         }
         if (event == TRACER_EVENT_TAKEN || pid1_is_initshim()) {
                 log_info("guard: PID 1 is initshim (rescue mode)");
-                tracer.pid1_version[0] = '\0';
+                forget_pid1_version();
                 watch_pid1_exec(true);
         } else {
                 log_info("guard: PID 1 is now %s", exe);

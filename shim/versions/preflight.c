@@ -50,7 +50,8 @@ static int open_regular(const char *path, char *why, size_t whylen) {
 
         if (stat(path, &before) < 0) {
                 r = -errno;
-                snprintf(why, whylen, "cannot stat: %s", strerror(errno));
+                /* The words users and scripts know from before the stat. */
+                snprintf(why, whylen, "cannot open: %s", strerror(errno));
                 return r;
         }
         if (!S_ISREG(before.st_mode)) {
