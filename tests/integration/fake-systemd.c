@@ -307,6 +307,10 @@ static void spawn(const char *name) {
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 for (int s = 1; s < NSIG; s++)
                         signal(s, SIG_DFL);
+                /* A service holds none of its manager's fds: a copy of the bus
+                 * socket here would take Pings meant for the next manager. */
+                for (int fd = 3; fd < 1024; fd++)
+                        close(fd);
                 for (;;)
                         pause();
         }
