@@ -462,9 +462,9 @@ int main(int argc, char **argv) {
                         if (m)
                                 memset(m, 1, mb << 20);
                 } else if (strcmp(line, "deaf") == 0) {
-                        /* Stops answering on the bus, still re-execs on SIGTERM. */
-                        if (bus >= 0)
-                                close(bus);
+                        /* Stops answering on the bus, still re-execs on SIGTERM:
+                         * the socket stays open (connections hang, as with
+                         * a hung systemd), never accepted again. */
                         bus = -1;
                 } else if (strcmp(line, "slow") == 0 && arg) {
                         reply_delay_ms = (unsigned) atoi(arg);
