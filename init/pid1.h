@@ -20,7 +20,7 @@ enum pid1_action {
         ACTION_REBOOT_NOW,    /* immediate: sync and reboot(2) */
         ACTION_POWEROFF_NOW,
         ACTION_HALT_NOW,
-        ACTION_REEXEC,        /* SIGTERM: exec the configured systemd */
+        ACTION_REEXEC,        /* SIGTERM: bring systemd back, as `initshimctl exec` does */
         _ACTION_MAX,
 };
 
@@ -51,9 +51,22 @@ bool in_container(void);
 void pid1_shutdown(enum pid1_action a, const struct config *c);
 
 /* recover.c */
-/* Stop every left-over process but the spared ones; reap() is called while
- * waiting, so that the caller reaps (and notes) its own children. */
-void stop_leftover_services(const struct config *c, const pid_t *spare, size_t n_spare, void (*reap)(void));
+/* Stop every left-over process but the spared ones, without waiting in
+ * place: begin sends SIGTERM; step (called from the main loop, which reaps
+ * meanwhile) checks every LEFTOVER_CHECK_MS, sends SIGKILL after the
+ * stop-timeout, gives up LEFTOVER_KILL_WAIT_MS later, and returns true once
+ * done. spare is read anew on each call (children of ours come and go). */
+#define LEFTOVER_CHECK_MS 20
+#define LEFTOVER_KILL_WAIT_MS 5000
+enum leftover_stop_phase { LEFTOVER_STOP_IDLE, LEFTOVER_STOP_TERM, LEFTOVER_STOP_KILL, LEFTOVER_STOP_DONE };
+struct leftover_stop {
+        enum leftover_stop_phase phase;
+        uint64_t deadline_ms, next_check_ms;
+};
+void leftover_stop_begin(struct leftover_stop *s, const struct config *c, const pid_t *spare, size_t n_spare);
+bool leftover_stop_step(struct leftover_stop *s, const struct config *c, const pid_t *spare, size_t n_spare);
+/* ms until the next step has something to do, -1 when not stopping. */
+int leftover_stop_timeout_ms(const struct leftover_stop *s);
 /* Pure sliding window: drops stamps older than interval, then allows (and
  * records now) if fewer than limit remain. */
 bool ratelimit_allow(uint64_t *stamps, size_t *n, size_t max, uint64_t now, uint64_t interval, unsigned limit);

@@ -4,7 +4,8 @@
  * --deserialize boots fresh: it finds services' cgroups populated, logs
  * "Found left-over process ... Ignoring." and starts second copies. So
  * `restart` first stops every left-over process (SIGTERM, stop-timeout,
- * SIGKILL), except in the cgroups the operator keeps (containers), PID 1's
+ * SIGKILL; a state machine driven by rescue mode's main loop, which reaps
+ * and serves meanwhile), except in the cgroups the operator keeps (containers), PID 1's
  * own scope and initshim's own processes; then it execs systemd fresh. */
 #include "common/cgroup.h"
 #include "common/log.h"
@@ -55,7 +56,7 @@ static int sweep_one(long pid, int skip_fd, void *data) {
                 return 0;
         if (read_proc_stat(pid, &state, &ppid, &flags) < 0)
                 return 0;
-        if ((flags & PF_KTHREAD) || state == 'Z' || spared((pid_t) pid, ppid, w->spare, w->n_spare))
+        if ((flags & PF_KTHREAD) || state == 'Z' || state == 'X' || spared((pid_t) pid, ppid, w->spare, w->n_spare))
                 return 0;
         if (cgroup_of((pid_t) pid, cg, sizeof cg) == 0 && cgroup_is_kept(cg, w->c->keep_cgroups))
                 return 0;
@@ -77,34 +78,55 @@ static unsigned sweep(int sig, const struct config *c, const pid_t *spare, size_
         return w.alive;
 }
 
-static bool wait_gone(const struct config *c, const pid_t *spare, size_t n_spare, uint64_t timeout_ms,
-                      void (*reap)(void)) {
-        uint64_t deadline = now_ms() + timeout_ms;
-
-        for (;;) {
-                unsigned alive = sweep(0, c, spare, n_spare, false);
-                /* After the sweep: what it saw as zombies are reaped now, by
-                 * the caller's reaper, which notes its own children. */
-                reap();
-                if (alive == 0)
-                        return true;
-                if (now_ms() >= deadline)
-                        return false;
-                (void) poll(NULL, 0, 20);
-        }
-}
-
-void stop_leftover_services(const struct config *c, const pid_t *spare, size_t n_spare, void (*reap)(void)) {
+/* One step of the stop: signal on entering a phase, then count what is
+ * left. Zombies and vanished processes are gone for this purpose (sweep_one
+ * skips them): a left-over whose parent is outside our PID namespace (one
+ * entered with nsenter) stays a zombie until that parent reaps it, and must
+ * not hold the stop for its whole timeout. */
+void leftover_stop_begin(struct leftover_stop *s, const struct config *c, const pid_t *spare, size_t n_spare) {
         unsigned n = sweep(SIGTERM, c, spare, n_spare, true);
 
         log_notice("stopping %u left-over processes (SIGTERM, up to %llu ms), keeping cgroups: init.scope %s", n,
                    (unsigned long long) c->stop_timeout_ms, c->keep_cgroups);
-        if (n == 0 || wait_gone(c, spare, n_spare, c->stop_timeout_ms, reap))
-                return;
-        n = sweep(SIGKILL, c, spare, n_spare, false);
-        log_warning("%u left-over processes ignored SIGTERM: killed", n);
-        if (!wait_gone(c, spare, n_spare, 5000, reap))
-                log_warning("some left-over processes would not die (D state?)");
+        s->phase = n == 0 ? LEFTOVER_STOP_DONE : LEFTOVER_STOP_TERM;
+        s->deadline_ms = now_ms() + c->stop_timeout_ms;
+        s->next_check_ms = 0;
+}
+
+bool leftover_stop_step(struct leftover_stop *s, const struct config *c, const pid_t *spare, size_t n_spare) {
+        uint64_t now = now_ms();
+        unsigned alive;
+
+        if (s->phase == LEFTOVER_STOP_IDLE || s->phase == LEFTOVER_STOP_DONE)
+                return s->phase == LEFTOVER_STOP_DONE;
+        if (now < s->next_check_ms)
+                return false;
+        s->next_check_ms = now + LEFTOVER_CHECK_MS;
+        alive = sweep(0, c, spare, n_spare, false);
+        if (alive == 0) {
+                s->phase = LEFTOVER_STOP_DONE;
+                return true;
+        }
+        if (now < s->deadline_ms)
+                return false;
+        if (s->phase == LEFTOVER_STOP_TERM) {
+                log_warning("%u left-over processes ignored SIGTERM: killed", sweep(SIGKILL, c, spare, n_spare, false));
+                s->phase = LEFTOVER_STOP_KILL;
+                s->deadline_ms = now + LEFTOVER_KILL_WAIT_MS;
+                return false;
+        }
+        log_warning("%u left-over processes would not die (D state?); going on", alive);
+        s->phase = LEFTOVER_STOP_DONE;
+        return true;
+}
+
+int leftover_stop_timeout_ms(const struct leftover_stop *s) {
+        uint64_t now;
+
+        if (s->phase != LEFTOVER_STOP_TERM && s->phase != LEFTOVER_STOP_KILL)
+                return -1;
+        now = now_ms();
+        return s->next_check_ms > now ? (int) (s->next_check_ms - now) : 0;
 }
 
 bool ratelimit_allow(uint64_t *stamps, size_t *n, size_t max, uint64_t now, uint64_t interval, unsigned limit) {

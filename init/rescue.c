@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "control/verbs.h"
 #include "config/vstate.h"
+#include "versions/worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,6 +91,8 @@ static void signal_guard(int sig) {
                 log_errno(-errno, LOG_WARNING, "cannot signal the guard");
 }
 
+static bool leave_child_exited(pid_t pid);
+
 /* Reap every child that has exited, noting the guard, the control parser
  * and the rescue command among them. */
 static void rescue_reap_children(void) {
@@ -99,7 +102,8 @@ static void rescue_reap_children(void) {
         watchdog_feed(); /* here: also called while services are being stopped */
         /* Forever and promptly: orphans of the whole machine land here. */
         while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-                if (ctl_server_child_exited(&server, pid, st))
+                if (ctl_server_child_exited(&server, pid, st) || verbs_child_exited(pid) ||
+                    leave_child_exited(pid))
                         continue;
                 if (pid == guard_pid_seen) {
                         log_warning("guard (pid %d) exited; PID 1 is unguarded ('initshimctl guard start')", (int) pid);
@@ -191,18 +195,14 @@ static int resolve_target(const char *arg, const char **path, char *version, siz
         return -ENOENT;
 }
 
-/* Hand PID 1 back to systemd, started fresh with the kernel's arguments,
- * after stopping what the old one left running (recover.c). Returns only on
- * failure, with rescue mode intact. */
+/* Hand PID 1 back to systemd, started fresh with the kernel's arguments;
+ * the left-overs are stopped by then (leave_run). Returns only on failure,
+ * with rescue mode intact. */
 static void exec_systemd(const char *path) {
         sigset_t none;
-        pid_t spare[3] = { guard_find(), server.parser, rescue_cmd };
 
-        log_notice("leaving rescue mode: stopping left-over services, then executing %s", path);
-        /* The parser first: it exits once it has delivered the last answer. */
+        /* The parser exits once it has delivered the last answer (bounded). */
         ctl_server_stop(&server, 2000);
-        spare[1] = 0;
-        stop_leftover_services(cfg, spare, ELEMENTSOF(spare), rescue_reap_children);
         signal_guard(SIGNAL_GUARD_RESUME);
         boot_argv[0] = (char *) path;
         sigemptyset(&none);
@@ -221,15 +221,140 @@ static void exec_systemd(const char *path) {
         server.next_spawn_ms = 0;
 }
 
+/* Leaving rescue mode (`initshimctl exec`, SIGTERM, on-failure=restart),
+ * without waiting in place: the candidate's preflight runs in a worker, the
+ * left-overs' stop is a state machine, then the exec. The main loop reaps,
+ * reads signals and serves all along. */
+enum leave_phase { LEAVE_IDLE, LEAVE_PREFLIGHT, LEAVE_STOPPING };
+static struct {
+        enum leave_phase phase;
+        bool answer_owed; /* a client waits for the verdict */
+        char arg[CONFIG_PATH_MAX], path[CONFIG_PATH_MAX], version[128];
+        struct worker resolver;
+        struct leftover_stop stop;
+} leave = { .resolver = WORKER_INIT };
+
+/* In the worker: "ok\nPATH\nVERSION" or "refused\nWHY". */
+static size_t resolve_work(const void *arg, char *out, size_t n) {
+        const char *path = NULL;
+        char version[128], why[256];
+        int l = resolve_target(arg, &path, version, sizeof version, why, sizeof why) < 0
+                        ? snprintf(out, n, "refused\n%s", why)
+                        : snprintf(out, n, "ok\n%s\n%s", path, version);
+
+        return l < 0 ? 0 : (size_t) l < n ? (size_t) l : n - 1;
+}
+
+/* One preflight per candidate resolve_target may try, each bounded. */
+static uint64_t resolve_timeout_ms(const char *arg) {
+        struct candidate cand[CONFIG_CANDIDATES_MAX];
+        size_t n = arg[0] ? 1 : config_boot_candidates(cfg, cand, ELEMENTSOF(cand)) + 1;
+
+        return (uint64_t) n * PREFLIGHT_WORKER_MS + 1000;
+}
+
+static bool leave_child_exited(pid_t pid) {
+        return worker_child_exited(&leave.resolver, pid);
+}
+
+/* arg: a version, a path, or "" for the first candidate that passes. */
+static int leave_begin(const char *arg, bool answer_owed) {
+        int r;
+
+        if (leave.phase != LEAVE_IDLE)
+                return -EBUSY;
+        (void) copy_string(leave.arg, sizeof leave.arg, arg ? arg : "");
+        r = worker_start(&leave.resolver, resolve_work, leave.arg, resolve_timeout_ms(leave.arg));
+        if (r < 0)
+                return r;
+        leave.phase = LEAVE_PREFLIGHT;
+        leave.answer_owed = answer_owed;
+        return 0;
+}
+
+static void leave_answer(const char *text) {
+        if (leave.answer_owed)
+                (void) ctl_server_answer(&server, text);
+        leave.answer_owed = false;
+}
+
+static void leave_spare(pid_t spare[3]) {
+        spare[0] = guard_find();
+        spare[1] = server.parser;
+        spare[2] = rescue_cmd;
+}
+
+/* Parse the worker's verdict into leave.path/version, or why. */
+static int leave_verdict(char *why, size_t whylen) {
+        char *res = leave.resolver.result, *nl;
+
+        if (leave.resolver.timed_out) {
+                snprintf(why, whylen, "preflight did not finish in time");
+                return -ETIMEDOUT;
+        }
+        if (strncmp(res, "ok\n", 3) == 0 && (nl = strchr(res + 3, '\n'))) {
+                *nl = '\0';
+                (void) copy_string(leave.path, sizeof leave.path, res + 3);
+                (void) copy_string(leave.version, sizeof leave.version, nl + 1);
+                return 0;
+        }
+        (void) copy_string(why, whylen, strncmp(res, "refused\n", 8) == 0 ? res + 8 : "preflight failed");
+        return -ENOEXEC;
+}
+
+static void leave_preflight_done(void) {
+        static char text[PROTO_REPLY_MAX];
+        pid_t spare[3];
+        char why[256];
+        int r = leave_verdict(why, sizeof why);
+
+        worker_done(&leave.resolver);
+        if (r < 0) {
+                log_error("cannot leave rescue mode: %s", why);
+                snprintf(text, sizeof text, "error: refused: %s\n", why);
+                leave_answer(text);
+                leave.phase = LEAVE_IDLE;
+                return;
+        }
+        snprintf(text, sizeof text, "ok\nexecuting %s (%s), started fresh\n", leave.path, leave.version);
+        leave_answer(text);
+        log_notice("leaving rescue mode: stopping left-over services, then executing %s (%s)", leave.path,
+                   leave.version);
+        leave_spare(spare);
+        leftover_stop_begin(&leave.stop, cfg, spare, ELEMENTSOF(spare));
+        leave.phase = LEAVE_STOPPING;
+}
+
+/* Every loop: carry the leaving on by one step. */
+static void leave_run(void) {
+        pid_t spare[3];
+
+        if (leave.phase == LEAVE_PREFLIGHT && worker_poll(&leave.resolver))
+                leave_preflight_done();
+        if (leave.phase != LEAVE_STOPPING)
+                return;
+        leave_spare(spare);
+        if (!leftover_stop_step(&leave.stop, cfg, spare, ELEMENTSOF(spare)))
+                return;
+        leave.phase = LEAVE_IDLE;
+        leave.stop.phase = LEFTOVER_STOP_IDLE;
+        /* What the last sweep saw as zombies among our children: reaped
+         * here, not left to the new systemd. */
+        rescue_reap_children();
+        exec_systemd(leave.path);
+}
+
+static int leave_timeout_ms(void) {
+        return leave.phase == LEAVE_PREFLIGHT ? worker_timeout_ms(&leave.resolver) : leftover_stop_timeout_ms(&leave.stop);
+}
+
 static void do_action(enum pid1_action a) {
         if (a == ACTION_REEXEC) {
-                const char *path = NULL;
-                char version[128], why[256];
-                if (resolve_target(NULL, &path, version, sizeof version, why, sizeof why) < 0) {
-                        log_error("cannot leave rescue mode: %s", why);
-                        return;
-                }
-                exec_systemd(path);
+                int r = leave_begin("", false);
+                if (r == -EBUSY)
+                        log_notice("already leaving rescue mode");
+                else if (r < 0)
+                        log_errno(r, LOG_ERR, "cannot leave rescue mode now");
                 return;
         }
         ctl_server_stop(&server, 2000);
@@ -241,21 +366,20 @@ static void do_action(enum pid1_action a) {
 
 /* What an accepted request asks of PID 1 once its answer went out. */
 static enum pid1_action pending_action = ACTION_IGNORE;
-static const char *pending_path;
 
 static enum verb_result exec_op(const char *arg, char *text, size_t n) {
-        const char *path = NULL;
-        char version[128], why[256];
+        int r = leave_begin(arg, true);
 
-        if (resolve_target(arg, &path, version, sizeof version, why, sizeof why) < 0) {
-                log_warning("control: refusing exec %s: %s", arg, why);
-                snprintf(text, n, "error: refused: %s\n", why);
+        if (r == -EBUSY) {
+                snprintf(text, n, "error: already leaving rescue mode\n");
                 return VERB_ANSWERED;
         }
-        snprintf(text, n, "ok\nexecuting %s (%s), started fresh\n", path, version);
-        pending_action = ACTION_REEXEC;
-        pending_path = path;
-        return VERB_ANSWERED;
+        if (r < 0) {
+                snprintf(text, n, "error: cannot check %s now: %s\n", arg[0] ? arg : "systemd", strerror(-r));
+                return VERB_ANSWERED;
+        }
+        /* Answered when the preflight is done (leave_run). */
+        return VERB_LATER;
 }
 
 static void shutdown_op(enum verb v, char *text, size_t n) {
@@ -296,9 +420,7 @@ static void after_answer_op(void) {
         enum pid1_action a = pending_action;
 
         pending_action = ACTION_IGNORE;
-        if (a == ACTION_REEXEC)
-                exec_systemd(pending_path);
-        else if (a != ACTION_IGNORE)
+        if (a != ACTION_IGNORE)
                 do_action(a);
 }
 
@@ -316,9 +438,6 @@ static const struct verb_ops rescue_verbs = {
 
 /* on-failure: what happens right after a takeover, without an operator. */
 static void apply_policy(const char *reason) {
-        const char *path = NULL;
-        char version[128], why[256];
-
         if (strncmp(reason, "boot:", 5) == 0)
                 return; /* nothing ran that could be restarted */
         switch (cfg->on_failure) {
@@ -336,12 +455,8 @@ static void apply_policy(const char *reason) {
                                     cfg->restart_limit, (unsigned long long) (cfg->restart_interval_ms / 1000));
                         return;
                 }
-                if (resolve_target(NULL, &path, version, sizeof version, why, sizeof why) < 0) {
-                        log_crit("on-failure=restart: %s; holding in rescue mode", why);
-                        return;
-                }
-                log_notice("on-failure=restart: bringing up %s (%s)", path, version);
-                exec_systemd(path);
+                log_notice("on-failure=restart: bringing systemd back");
+                do_action(ACTION_REEXEC);
                 return;
         }
 }
@@ -414,21 +529,30 @@ static void take_control(void) {
 }
 
 static void rescue_loop(void) __attribute__((noreturn));
+/* The nearest of the parser's, the workers' and the stop's timers. */
+static int loop_timeout_ms(void) {
+        int t[5] = { 1000, ctl_server_timeout_ms(&server), verbs_timeout_ms(), leave_timeout_ms(),
+                      watchdog_poll_timeout_ms() };
+
+        for (size_t i = 1; i < ELEMENTSOF(t); i++)
+                if (t[i] >= 0 && t[i] < t[0])
+                        t[0] = t[i];
+        return t[0];
+}
+
 static void rescue_loop(void) {
         for (;;) {
-                struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
-                int timeout = 1000, t;
+                /* Signals, requests, and the workers' pipes (versions, preflight). */
+                struct pollfd p[4] = { { .fd = sfd, .events = POLLIN },
+                                       { .fd = -1, .events = POLLIN },
+                                       { .fd = verbs_fd(), .events = POLLIN },
+                                       { .fd = worker_fd(&leave.resolver), .events = POLLIN } };
 
                 rescue_reap_children();
                 (void) ctl_server_start(&server);
                 write_status_file();
                 p[1].fd = server.req_fd;
-                t = ctl_server_timeout_ms(&server);
-                if (t >= 0 && t < timeout)
-                        timeout = t;
-                if ((t = watchdog_poll_timeout_ms()) >= 0 && t < timeout)
-                        timeout = t;
-                if (poll(p, 2, timeout) < 0 && errno != EINTR) {
+                if (poll(p, ELEMENTSOF(p), loop_timeout_ms()) < 0 && errno != EINTR) {
                         log_errno(-errno, LOG_WARNING, "poll");
                         (void) poll(NULL, 0, 100);
                         continue;
@@ -438,6 +562,9 @@ static void rescue_loop(void) {
                         while (read(sfd, &si, sizeof si) == sizeof si)
                                 handle_signal(&si);
                 }
+                rescue_reap_children();
+                verbs_run(&rescue_verbs);
+                leave_run();
                 if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
                         struct request req;
                         if (ctl_server_receive(&server, &req) == 0)

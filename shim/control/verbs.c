@@ -1,6 +1,10 @@
 #include "control/verbs.h"
+#include "common/util.h"
+#include "versions/preflight.h"
 #include "versions/versions.h"
+#include "versions/worker.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,12 +43,57 @@ static enum verb_result verb_status(const struct verb_ops *ops, const struct con
         return VERB_ANSWERED;
 }
 
+/* `versions` runs a preflight per version: in a worker, answered when it
+ * finishes (verbs_run), so that the main loop goes on meanwhile. */
+static struct worker versions_worker = WORKER_INIT;
+static const struct config *versions_config;
+
+static size_t versions_work(const void *arg, char *out, size_t n) {
+        memcpy(out, "ok\n", 3);
+        return 3 + versions_report(arg, out + 3, n - 3);
+}
+
 static enum verb_result verb_versions(const struct verb_ops *ops, const struct config *c, const struct request *req,
                                       char *text, size_t n) {
+        /* Each version's preflight, a margin, and the plain systemd= one. */
+        uint64_t timeout = (uint64_t) (c->n_versions + 1) * PREFLIGHT_WORKER_MS + 1000;
+        int r;
         (void) ops, (void) req;
-        memcpy(text, "ok\n", 3);
-        versions_report(c, text + 3, n - 3);
-        return VERB_ANSWERED;
+
+        versions_config = c;
+        r = worker_start(&versions_worker, versions_work, c, timeout);
+        if (r < 0) {
+                snprintf(text, n, "error: cannot check the versions now: %s\n", strerror(-r));
+                return VERB_ANSWERED;
+        }
+        return VERB_LATER;
+}
+
+void verbs_run(const struct verb_ops *ops) {
+        static char text[PROTO_REPLY_MAX];
+
+        if (!worker_poll(&versions_worker))
+                return;
+        if (versions_worker.timed_out || strncmp(versions_worker.result, "ok\n", 3) != 0)
+                snprintf(text, sizeof text, "error: the versions check did not finish within %llu s\n",
+                         (unsigned long long) (((uint64_t) (versions_config->n_versions + 1) * PREFLIGHT_WORKER_MS +
+                                                1000) / 1000));
+        else
+                (void) copy_string(text, sizeof text, versions_worker.result);
+        worker_done(&versions_worker);
+        (void) ops->answer(text);
+}
+
+int verbs_fd(void) {
+        return worker_fd(&versions_worker);
+}
+
+int verbs_timeout_ms(void) {
+        return worker_timeout_ms(&versions_worker);
+}
+
+bool verbs_child_exited(pid_t pid) {
+        return worker_child_exited(&versions_worker, pid);
 }
 
 static enum verb_result verb_exec(const struct verb_ops *ops, const struct config *c, const struct request *req,

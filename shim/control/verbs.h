@@ -5,7 +5,9 @@
  * "unsupported". Adding a verb touches protocol.c (its name) and the table
  * in verbs.c, plus an op here if what it does depends on the mode. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "config/config.h"
 #include "control/protocol.h"
@@ -39,3 +41,12 @@ enum verb_result verbs_answer(const struct verb_ops *ops, const struct config *c
                               char *text, size_t n);
 /* Answer req, send the answer through ops->answer, then ops->after_answer. */
 void verbs_handle(const struct verb_ops *ops, const struct config *c, const struct request *req);
+
+/* Verbs answered later by a worker (`versions`): the owner's main loop polls
+ * verbs_fd() for POLLIN, wakes within verbs_timeout_ms() (-1: none), calls
+ * verbs_run() every turn (it answers through ops->answer once the worker is
+ * done, or killed at its deadline), and its reaper calls verbs_child_exited(). */
+void verbs_run(const struct verb_ops *ops);
+int verbs_fd(void);
+int verbs_timeout_ms(void);
+bool verbs_child_exited(pid_t pid);

@@ -40,15 +40,24 @@ static int usage(FILE *f) {
 }
 
 /* One request/answer. Returns the process exit code: 0 ok, 1 refused,
- * 2 usage, 3 no server/timeout, -1 "send it again". */
+ * 2 usage, 3 no server/timeout, 4 permission denied, -1 "send it again". */
+/* Not "nobody serves": we may not ask. Exit status 4, and no guessing
+ * about the guard (a non-root user cannot tell). */
+static int permission_denied(const char *what) {
+        fprintf(stderr, "initshimctl: permission denied: %s: only root may talk to initshim\n", what);
+        return 4;
+}
+
 /* Our reply FIFO, opened for reading; 0 or an exit status. */
 static int open_reply_fifo(const char *name, int *rfd) {
         snprintf(reply_path, sizeof reply_path, REPLY_DIR "/%s", name);
         if (mkfifo(reply_path, 0600) < 0) {
                 int e = errno;
                 reply_path[0] = '\0';
+                if (e == EACCES || e == EPERM)
+                        return permission_denied(REPLY_DIR);
                 fprintf(stderr, "initshimctl: cannot create a reply FIFO in " REPLY_DIR ": %s%s\n", strerror(e),
-                        e == ENOENT ? " (is initshim running?)" : e == EACCES ? " (are you root?)" : "");
+                        e == ENOENT ? " (is initshim running?)" : "");
                 return 3;
         }
         /* Open our end first, non-blocking: the server opens it for writing
@@ -67,6 +76,8 @@ static int send_request(const char *name, const char *verb, const char *arg) {
         int cfd, l;
 
         cfd = open(CONTROL_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+        if (cfd < 0 && (errno == EACCES || errno == EPERM))
+                return permission_denied(CONTROL_FIFO);
         if (cfd < 0) {
                 fprintf(stderr, "initshimctl: nobody reads %s (%s): initshim's control server is not running\n",
                         CONTROL_FIFO, strerror(errno));

@@ -10,6 +10,7 @@
 #include "control/status.h"
 #include "common/util.h"
 #include "control/verbs.h"
+#include "versions/worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,14 +59,39 @@ static void publish_state(void) {
                 (void) copy_string(last, sizeof last, now);
 }
 
-/* Kept for the takeover log: asked once per exec of PID 1, from the guard. */
-static void learn_pid1_version(void) {
-        char exe[256], why[160];
+/* PID 1's version, kept for the takeover log and status: asked once per
+ * exec of PID 1, by a worker (`systemd --version` may hang). */
+static struct worker pid1_version_worker = WORKER_INIT;
+static char pid1_exe_asked[256];
 
-        read_exe(1, exe, sizeof exe);
-        if (!exe[0] || preflight_run(exe, PREFLIGHT_TIMEOUT_MS, tracer.pid1_version, sizeof tracer.pid1_version, why,
-                                     sizeof why) < 0)
-                tracer.pid1_version[0] = '\0';
+/* PID 1 exec'd: a question about the previous binary no longer applies. */
+static void forget_pid1_version(void) {
+        tracer.pid1_version[0] = '\0';
+        if (!pid1_version_worker.busy)
+                return;
+        if (pid1_version_worker.pid > 0)
+                (void) kill(pid1_version_worker.pid, SIGKILL);
+        worker_done(&pid1_version_worker);
+}
+
+static void learn_pid1_version(void) {
+        forget_pid1_version();
+        read_exe(1, pid1_exe_asked, sizeof pid1_exe_asked);
+        if (!pid1_exe_asked[0])
+                return;
+        if (worker_start(&pid1_version_worker, preflight_work, pid1_exe_asked, PREFLIGHT_WORKER_MS) < 0)
+                log_warning("guard: cannot ask %s for its version now", pid1_exe_asked);
+}
+
+static void pid1_version_run(void) {
+        char why[160];
+
+        if (!worker_poll(&pid1_version_worker))
+                return;
+        if (preflight_result(pid1_version_worker.result, pid1_version_worker.timed_out, tracer.pid1_version,
+                             sizeof tracer.pid1_version, why, sizeof why) < 0)
+                snprintf(tracer.pid1_version, sizeof tracer.pid1_version, "unknown (%.100s)", why);
+        worker_done(&pid1_version_worker);
 }
 
 static void describe_self(char *buf, size_t n) {
@@ -79,23 +105,16 @@ static void describe_self(char *buf, size_t n) {
 }
 
 static void fill_status(struct status *s) {
-        static char cached_exe[256], cached_version[128];
-        char why[160];
-
         memset(s, 0, sizeof *s);
         s->mode = MODE_NORMAL;
         s->mode_since_ms = mode_since;
         s->now_ms = now_ms();
         read_exe(1, s->pid1_exe, sizeof s->pid1_exe);
-        /* `systemd --version` costs a fork: ask once per binary. */
-        if (s->pid1_exe[0] && strcmp(cached_exe, s->pid1_exe) != 0) {
-                const char *path = s->pid1_exe;
-                if (preflight_run(path, PREFLIGHT_TIMEOUT_MS, cached_version, sizeof cached_version, why,
-                                  sizeof why) < 0)
-                        snprintf(cached_version, sizeof cached_version, "unknown (%s)", why);
-                (void) copy_string(cached_exe, sizeof cached_exe, path);
-        }
-        (void) copy_string(s->pid1_version, sizeof s->pid1_version, cached_version);
+        /* Learnt by a worker at PID 1's exec: never asked here. */
+        if (pid1_version_worker.busy)
+                (void) copy_string(s->pid1_version, sizeof s->pid1_version, "being checked");
+        else
+                (void) copy_string(s->pid1_version, sizeof s->pid1_version, tracer.pid1_version);
         if (tracer.last_takeover[0])
                 (void) copy_string(s->last_takeover, sizeof s->last_takeover, tracer.last_takeover);
         else
@@ -292,7 +311,7 @@ static void on_pid1_exec(int event) {
         if (in_initrd) {
                 /* Nothing to ask an initramfs's init (it may be a script). */
                 log_info("guard: PID 1 is now %s (initramfs)", exe[0] ? exe : "?");
-                tracer.pid1_version[0] = '\0';
+                forget_pid1_version();
                 return;
         }
         base = strrchr(exe, '/');
@@ -307,7 +326,7 @@ static void on_pid1_exec(int event) {
         }
         if (event == TRACER_EVENT_TAKEN || pid1_is_initshim()) {
                 log_info("guard: PID 1 is initshim (rescue mode)");
-                tracer.pid1_version[0] = '\0';
+                forget_pid1_version();
                 watch_pid1_exec(true);
         } else {
                 log_info("guard: PID 1 is now %s", exe);
@@ -330,8 +349,10 @@ static void reap_and_trace(void) {
                         switch_on_tracer_event(ev);
                         continue;
                 }
-                if (!watch_child_exited(pid, st))
-                        (void) ctl_server_child_exited(&server, pid, st);
+                if (watch_child_exited(pid, st) || verbs_child_exited(pid) ||
+                    worker_child_exited(&pid1_version_worker, pid) || switch_child_exited(pid))
+                        continue;
+                (void) ctl_server_child_exited(&server, pid, st);
         }
 }
 
@@ -416,15 +437,17 @@ static void handle_guard_signal(int sig) {
 }
 
 /* The nearest deadline of the parser respawn, the tracer, the health
- * checks and a version switch; -1 if none. */
+ * checks, a version switch and the workers; -1 if none. */
 static int next_timeout_ms(void) {
-        int t[4];
+        int t[6];
 
         /* In this order: tracer_tick() may act on the tracer's timers. */
         t[0] = ctl_server_timeout_ms(&server);
         t[1] = tracer_tick(&tracer);
         t[2] = watch_timeout_ms();
         t[3] = switch_timeout_ms();
+        t[4] = verbs_timeout_ms();
+        t[5] = worker_timeout_ms(&pid1_version_worker);
         for (size_t i = 1; i < ELEMENTSOF(t); i++)
                 if (t[i] >= 0 && (t[0] < 0 || t[i] < t[0]))
                         t[0] = t[i];
@@ -434,14 +457,19 @@ static int next_timeout_ms(void) {
 static void guard_loop(int sfd) __attribute__((noreturn));
 static void guard_loop(int sfd) {
         for (;;) {
-                struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
+                /* Signals, requests, health probes, then the workers' pipes:
+                 * a worker's answer wakes us, nothing here waits for one. */
+                struct pollfd p[6] = { { .fd = sfd, .events = POLLIN },
                                        { .fd = -1, .events = POLLIN },
-                                       { .fd = -1, .events = POLLIN } };
+                                       { .fd = -1, .events = POLLIN },
+                                       { .fd = verbs_fd(), .events = POLLIN },
+                                       { .fd = worker_fd(&pid1_version_worker), .events = POLLIN },
+                                       { .fd = switch_fd(), .events = POLLIN } };
 
                 (void) ctl_server_start(&server);
                 p[1].fd = server.req_fd;
                 p[2].fd = watch_fd();
-                if (poll(p, 3, next_timeout_ms()) < 0 && errno != EINTR) {
+                if (poll(p, 6, next_timeout_ms()) < 0 && errno != EINTR) {
                         log_errno(-errno, LOG_WARNING, "guard: poll");
                         (void) poll(NULL, 0, 100); /* temporize, s6 style */
                         continue;
@@ -453,6 +481,9 @@ static void guard_loop(int sfd) {
                 }
                 /* Always: a tracee stop may come without a fresh SIGCHLD. */
                 reap_and_trace();
+                pid1_version_run();
+                /* A request taken before a takeover is still ours to answer. */
+                verbs_run(&guard_verbs);
                 if (in_initrd)
                         continue;
                 watch_run(p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)));

@@ -6,6 +6,7 @@
 #include "common/util.h"
 #include "config/vstate.h"
 #include "guard/watch.h"
+#include "versions/worker.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #define VERIFY_PROBE_FIRST_MS 20
 #define VERIFY_PROBE_MS 500
 
-enum phase { IDLE, EXEC, VERIFY, ROLLBACK };
+enum phase { IDLE, PREFLIGHT, EXEC, VERIFY, ROLLBACK };
 
 static const struct config *cfg;
 static struct tracer *tracer;
@@ -25,6 +26,9 @@ static enum phase phase;
 static char target[CONFIG_PATH_MAX], target_version[128], previous[256], failure[256];
 static uint64_t verify_since, verify_deadline, next_probe;
 static unsigned probe_step;
+/* The candidate's preflight runs in a worker: the guard keeps handling
+ * ptrace stops meanwhile (a crash then is taken over at once). */
+static struct worker preflight_worker = WORKER_INIT;
 
 void switch_init(const struct config *c, struct tracer *t, struct ctl_server *s) {
         cfg = c;
@@ -62,42 +66,90 @@ static void answer(const char *fmt, const char *a, const char *b) {
         phase = IDLE;
 }
 
+static bool tracer_ready(char *text, size_t n) {
+        if (tracer->state == TRACER_RUNNING)
+                return true;
+        snprintf(text, n, "error: cannot switch: the guard is %s PID 1; nothing changed\n",
+                 tracer->state == TRACER_DETACHED ? "not tracing" : tracer_state_to_string(tracer->state));
+        return false;
+}
+
 bool switch_begin(const char *arg, char *text, size_t n) {
         const struct version *v = config_find_version(cfg, arg);
         const char *path = v ? v->path : arg[0] == '/' ? arg : NULL;
-        char why[256], bad[160];
-        size_t l;
+        int r;
 
         if (!path) {
                 snprintf(text, n, "error: unknown version '%s'\n", arg);
                 return false;
         }
-        if (tracer->state != TRACER_RUNNING) {
-                snprintf(text, n, "error: cannot switch: the guard is %s PID 1\n",
-                         tracer->state == TRACER_DETACHED ? "not tracing" : tracer_state_to_string(tracer->state));
+        if (!tracer_ready(text, n))
+                return false;
+        (void) copy_string(target, sizeof target, path);
+        r = worker_start(&preflight_worker, preflight_work, target, PREFLIGHT_WORKER_MS);
+        if (r < 0) {
+                snprintf(text, n, "error: cannot check %s now: %s; nothing changed\n", path, strerror(-r));
                 return false;
         }
-        if (preflight_run(path, PREFLIGHT_TIMEOUT_MS, target_version, sizeof target_version, why, sizeof why) < 0) {
-                log_warning("switch: refusing %s: %s", path, why);
-                snprintf(text, n, "error: refused: %s; nothing changed\n", why);
-                return false;
+        phase = PREFLIGHT;
+        return true;
+}
+
+/* Answer a switch that never started: nothing to record. */
+static void refuse(const char *text) {
+        (void) ctl_server_answer(server, text);
+        phase = IDLE;
+}
+
+/* The preflight passed: switch. */
+static void switch_start(void) {
+        static char text[PROTO_REPLY_MAX];
+        char bad[160];
+        size_t l;
+
+        if (!tracer_ready(text, sizeof text)) {
+                refuse(text);
+                return;
         }
         read_exe(1, previous, sizeof previous);
         l = strlen(previous);
         if (l > 10 && strcmp(previous + l - 10, " (deleted)") == 0)
                 previous[l - 10] = '\0';
-        if (vstate_is_bad(path, bad, sizeof bad))
-                log_warning("switch: %s was marked bad (%s); trying it on request", path, bad);
-        (void) copy_string(target, sizeof target, path);
+        if (vstate_is_bad(target, bad, sizeof bad))
+                log_warning("switch: %s was marked bad (%s); trying it on request", target, bad);
         /* If this goes wrong, rescue mode's restart must come back to what runs now. */
         (void) vstate_set_last_good(previous);
         int r = tracer_switch(tracer, target, cfg->reexec_timeout_ms);
         if (r < 0) {
-                snprintf(text, n, "error: cannot switch: %s\n", strerror(-r));
-                return false;
+                snprintf(text, sizeof text, "error: cannot switch: %s\n", strerror(-r));
+                refuse(text);
+                return;
         }
         phase = EXEC;
-        return true;
+}
+
+static void preflight_finished(void) {
+        static char text[PROTO_REPLY_MAX];
+        char why[256];
+        int r = preflight_result(preflight_worker.result, preflight_worker.timed_out, target_version,
+                                 sizeof target_version, why, sizeof why);
+
+        worker_done(&preflight_worker);
+        if (r < 0) {
+                log_warning("switch: refusing %s: %s", target, why);
+                snprintf(text, sizeof text, "error: refused: %s; nothing changed\n", why);
+                refuse(text);
+                return;
+        }
+        switch_start();
+}
+
+int switch_fd(void) {
+        return worker_fd(&preflight_worker);
+}
+
+bool switch_child_exited(pid_t pid) {
+        return worker_child_exited(&preflight_worker, pid);
 }
 
 static void fail_and_roll_back(const char *why) {
@@ -122,8 +174,8 @@ void switch_on_tracer_event(int ev) {
                         answer("error: %s failed after the switch (%s); rescue mode took over and its on-failure "
                                "policy brings back the last good version\n",
                                target, tracer->last_takeover);
-                else
-                        phase = IDLE;
+                else if (phase != PREFLIGHT)
+                        phase = IDLE; /* PREFLIGHT: answered when it finishes */
                 return;
         }
         if (ev != TRACER_EVENT_SWITCHED)
@@ -153,6 +205,11 @@ void switch_on_tracer_event(int ev) {
 void switch_run(void) {
         uint64_t now = now_ms();
 
+        if (phase == PREFLIGHT) {
+                if (worker_poll(&preflight_worker))
+                        preflight_finished();
+                return;
+        }
         if (phase == VERIFY && tracer->state == TRACER_CRASH_FOLLOW) {
                 /* Crashed within the grace period: mark it now, before rescue mode
                  * picks what to restart. */
@@ -188,6 +245,8 @@ void switch_run(void) {
 }
 
 int switch_timeout_ms(void) {
+        if (phase == PREFLIGHT)
+                return worker_timeout_ms(&preflight_worker);
         if (phase != VERIFY)
                 return -1;
         uint64_t now = now_ms(), next = next_probe < verify_deadline ? next_probe : verify_deadline;

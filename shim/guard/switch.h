@@ -5,6 +5,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "config/config.h"
 #include "control/server.h"
@@ -20,3 +21,7 @@ void switch_on_tracer_event(int ev);
 /* Timers and verification; call every loop. */
 void switch_run(void);
 int switch_timeout_ms(void);
+/* The preflight worker's pipe for the guard's poll (-1: none), and its
+ * reaper's hook: true if pid was that worker. */
+int switch_fd(void);
+bool switch_child_exited(pid_t pid);

@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdbool.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +41,53 @@ int preflight_elf_header(const unsigned char *hdr, size_t len, char *why, size_t
         return 0;
 }
 
+/* Never open what is not a regular file: a FIFO would block the open (and
+ * PID 1 with it), a device could do anything. Stat first, open without
+ * blocking, then check the opened file is the one stat saw. */
+static int open_regular(const char *path, char *why, size_t whylen) {
+        struct stat before, st;
+        int fd, r;
+
+        if (stat(path, &before) < 0) {
+                r = -errno;
+                /* The words users and scripts know from before the stat. */
+                snprintf(why, whylen, "cannot open: %s", strerror(errno));
+                return r;
+        }
+        if (!S_ISREG(before.st_mode)) {
+                snprintf(why, whylen, "not a regular file");
+                return -EINVAL;
+        }
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                r = -errno;
+                snprintf(why, whylen, "cannot open: %s", strerror(errno));
+                return r;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_dev != before.st_dev || st.st_ino != before.st_ino) {
+                snprintf(why, whylen, "not a regular file (changed while checked)");
+                close(fd);
+                return -EINVAL;
+        }
+        return fd;
+}
+
+static int check_ownership_and_mode(const struct stat *st, char *why, size_t whylen) {
+        if (st->st_uid != 0) {
+                snprintf(why, whylen, "owned by uid %u, not root", (unsigned) st->st_uid);
+                return -EPERM;
+        }
+        if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+                snprintf(why, whylen, "writable by group or others (mode %04o)", (unsigned) (st->st_mode & 07777));
+                return -EPERM;
+        }
+        if (!(st->st_mode & S_IXUSR)) {
+                snprintf(why, whylen, "not executable");
+                return -EACCES;
+        }
+        return 0;
+}
+
 int preflight_file(const char *path, char *why, size_t whylen) {
         unsigned char hdr[64];
         struct stat st;
@@ -50,42 +99,121 @@ int preflight_file(const char *path, char *why, size_t whylen) {
                 snprintf(why, whylen, "not an absolute path");
                 return -EINVAL;
         }
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                r = -errno;
-                snprintf(why, whylen, "cannot open: %s", strerror(errno));
-                return r;
-        }
+        fd = open_regular(path, why, whylen);
+        if (fd < 0)
+                return fd;
         if (fstat(fd, &st) < 0) {
                 r = -errno;
                 snprintf(why, whylen, "cannot stat: %s", strerror(errno));
                 goto out;
         }
-        if (!S_ISREG(st.st_mode)) {
-                snprintf(why, whylen, "not a regular file");
-                r = -EINVAL;
+        r = check_ownership_and_mode(&st, why, whylen);
+        if (r < 0)
                 goto out;
-        }
-        if (st.st_uid != 0) {
-                snprintf(why, whylen, "owned by uid %u, not root", (unsigned) st.st_uid);
-                r = -EPERM;
-                goto out;
-        }
-        if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-                snprintf(why, whylen, "writable by group or others (mode %04o)", (unsigned) (st.st_mode & 07777));
-                r = -EPERM;
-                goto out;
-        }
-        if (!(st.st_mode & S_IXUSR)) {
-                snprintf(why, whylen, "not executable");
-                r = -EACCES;
-                goto out;
-        }
         n = pread(fd, hdr, sizeof hdr, 0);
         r = preflight_elf_header(hdr, n < 0 ? 0 : (size_t) n, why, whylen);
 out:
         close(fd);
         return r;
+}
+
+int preflight_identify(const char *first_line, unsigned *number, char *why, size_t whylen) {
+        const char *p = first_line;
+        unsigned long v = 0;
+        size_t digits = 0;
+
+        /* systemd's own words since long before 200: "systemd 252 (252.22-1~deb12u1)". */
+        if (strncmp(p, "systemd ", 8) != 0)
+                goto refuse;
+        for (p += 8; *p >= '0' && *p <= '9' && digits < 6; p++, digits++)
+                v = v * 10 + (unsigned long) (*p - '0');
+        if (digits == 0 || digits == 6 || (*p != '\0' && *p != ' '))
+                goto refuse;
+        if (number)
+                *number = (unsigned) v;
+        return 0;
+refuse:
+        snprintf(why, whylen, "not systemd: '--version' says \"%.60s\", not \"systemd NNN (...)\"", first_line);
+        return -ENOEXEC;
+}
+
+/* The --version child: stdout to the pipe, the rest to /dev/null, its own
+ * process group (all of it is killed on timeout), killed if its parent dies. */
+static void exec_version_child(const char *path, int out_fd) __attribute__((noreturn));
+static void exec_version_child(const char *path, int out_fd) {
+        sigset_t none;
+        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        for (int sig = 1; sig < NSIG; sig++)
+                (void) signal(sig, SIG_DFL);
+        (void) setpgid(0, 0);
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        (void) dup2(out_fd, STDOUT_FILENO);
+        if (devnull >= 0) {
+                (void) dup2(devnull, STDIN_FILENO);
+                (void) dup2(devnull, STDERR_FILENO);
+        }
+        execl(path, path, "--version", (char *) NULL);
+        _exit(127);
+}
+
+/* Read the child's output until EOF or the deadline; what does not fit in
+ * out is read and dropped, so that a chatty child is not stuck on a full
+ * pipe. -ETIMEDOUT at the deadline. */
+static int read_until_eof(int fd, uint64_t deadline, char *out, size_t n, size_t *got) {
+        char sink[256];
+
+        for (;;) {
+                uint64_t now = now_ms();
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                int pr = poll(&pfd, 1, (int) (deadline - now));
+                if (pr < 0 && errno == EINTR)
+                        continue;
+                if (pr < 0)
+                        return -errno;
+                if (pr == 0)
+                        return -ETIMEDOUT;
+                bool room = *got < n - 1;
+                ssize_t k = room ? read(fd, out + *got, n - 1 - *got) : read(fd, sink, sizeof sink);
+                if (k < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        return 0;
+                if (room)
+                        *got += (size_t) k;
+        }
+}
+
+/* Wait for pid's exit until the deadline, never longer. -ETIMEDOUT if it
+ * is still running then. */
+static int reap_until(pid_t pid, uint64_t deadline, int *st) {
+        for (;;) {
+                pid_t r = waitpid(pid, st, WNOHANG);
+                if (r == pid)
+                        return 0;
+                if (r < 0 && errno != EINTR)
+                        return -errno;
+                if (now_ms() >= deadline)
+                        return -ETIMEDOUT;
+                (void) poll(NULL, 0, 5);
+        }
+}
+
+static int describe_exit(const char *path, int st, char *why, size_t whylen) {
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+                return 0;
+        if (WIFSIGNALED(st))
+                snprintf(why, whylen, "'%s --version' was killed by %s", path, signal_name(WTERMSIG(st)));
+        else
+                snprintf(why, whylen, "'%s --version' exited with status %d%s", path, WEXITSTATUS(st),
+                         WEXITSTATUS(st) == 127 ? " (cannot execute: missing libraries?)" : "");
+        return -ENOEXEC;
 }
 
 int preflight_run(const char *path, uint64_t timeout_ms, char *version, size_t vlen, char *why, size_t whylen) {
@@ -111,67 +239,57 @@ int preflight_run(const char *path, uint64_t timeout_ms, char *version, size_t v
                 snprintf(why, whylen, "fork: %s", strerror(errno));
                 return r;
         }
-        if (pid == 0) {
-                sigset_t none;
-                int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-                sigemptyset(&none);
-                (void) sigprocmask(SIG_SETMASK, &none, NULL);
-                for (int sig = 1; sig < NSIG; sig++)
-                        (void) signal(sig, SIG_DFL);
-                (void) dup2(p[1], STDOUT_FILENO);
-                if (devnull >= 0) {
-                        (void) dup2(devnull, STDIN_FILENO);
-                        (void) dup2(devnull, STDERR_FILENO);
-                }
-                execl(path, path, "--version", (char *) NULL);
-                _exit(127);
-        }
+        if (pid == 0)
+                exec_version_child(path, p[1]);
         close(p[1]);
+        /* One deadline for the whole run: output, then exit. */
         deadline = now_ms() + timeout_ms;
-        for (;;) {
-                uint64_t now = now_ms();
-                if (now >= deadline) {
-                        r = -ETIMEDOUT;
-                        break;
-                }
-                struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-                int pr = poll(&pfd, 1, (int) (deadline - now));
-                if (pr < 0 && errno == EINTR)
-                        continue;
-                if (pr <= 0) {
-                        r = pr == 0 ? -ETIMEDOUT : -errno;
-                        break;
-                }
-                ssize_t n = read(p[0], out + got, sizeof out - 1 - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break; /* EOF: child closed stdout */
-                got += (size_t) n;
-                if (got == sizeof out - 1)
-                        break;
-        }
+        r = read_until_eof(p[0], deadline, out, sizeof out, &got);
         close(p[0]);
-        if (r == -ETIMEDOUT) {
+        if (r == 0)
+                r = reap_until(pid, deadline, &st);
+        if (r < 0) {
+                (void) kill(-pid, SIGKILL);
                 (void) kill(pid, SIGKILL);
-                snprintf(why, whylen, "'%s --version' did not finish within %llu ms", path,
-                         (unsigned long long) timeout_ms);
+                /* Bounded even now (a child in D state): left to a reaper. */
+                (void) reap_until(pid, now_ms() + 1000, &st);
+                if (r == -ETIMEDOUT)
+                        snprintf(why, whylen, "'%s --version' did not finish within %llu ms", path,
+                                 (unsigned long long) timeout_ms);
+                else
+                        snprintf(why, whylen, "'%s --version': %s", path, strerror(-r));
+                return r;
         }
-        /* Waits for this one child only: PID 1's reaper is not disturbed. */
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-                ;
+        r = describe_exit(path, st, why, whylen);
         if (r < 0)
                 return r;
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-                if (WIFSIGNALED(st))
-                        snprintf(why, whylen, "'%s --version' was killed by %s", path, signal_name(WTERMSIG(st)));
-                else
-                        snprintf(why, whylen, "'%s --version' exited with status %d%s", path, WEXITSTATUS(st),
-                                 WEXITSTATUS(st) == 127 ? " (cannot execute: missing libraries?)" : "");
-                return -ENOEXEC;
-        }
         out[got] = '\0';
         out[strcspn(out, "\n")] = '\0';
+        r = preflight_identify(out, NULL, why, whylen);
+        if (r < 0)
+                return r;
         (void) copy_string(version, vlen, out);
         return 0;
+}
+
+size_t preflight_work(const void *path, char *out, size_t n) {
+        char version[128], why[256];
+        int r = preflight_run(path, PREFLIGHT_TIMEOUT_MS, version, sizeof version, why, sizeof why);
+        int l = r == 0 ? snprintf(out, n, "ok\n%s", version) : snprintf(out, n, "refused\n%s", why);
+
+        return l < 0 ? 0 : (size_t) l < n ? (size_t) l : n - 1;
+}
+
+int preflight_result(const char *result, bool timed_out, char *version, size_t vlen, char *why, size_t whylen) {
+        version[0] = why[0] = '\0';
+        if (strncmp(result, "ok\n", 3) == 0 && !timed_out) {
+                (void) copy_string(version, vlen, result + 3);
+                return 0;
+        }
+        if (strncmp(result, "refused\n", 8) == 0 && !timed_out) {
+                (void) copy_string(why, whylen, result + 8);
+                return -ENOEXEC;
+        }
+        snprintf(why, whylen, "preflight did not finish within %u ms", (unsigned) PREFLIGHT_WORKER_MS);
+        return -ETIMEDOUT;
 }

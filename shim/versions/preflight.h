@@ -1,16 +1,33 @@
 /* Checks a systemd binary before initshim runs it on request:
  * regular file, root-owned, not writable by group or others, an ELF for this
- * machine, and `PATH --version` exits 0 within a timeout. */
+ * machine, `PATH --version` exits 0 within a timeout (one deadline for the
+ * output and the exit) and its first line identifies systemd. Paths that are
+ * not regular files are refused without being opened (a FIFO would block). */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define PREFLIGHT_TIMEOUT_MS 5000
+/* The most one preflight_run() takes: its deadline, then a bounded reap
+ * after SIGKILL, and a margin. A worker running one is killed after this. */
+#define PREFLIGHT_WORKER_MS (PREFLIGHT_TIMEOUT_MS + 2000)
 
 /* Static checks only (no process is started). 0 or -errno, reason in why. */
 int preflight_file(const char *path, char *why, size_t whylen);
 /* Pure: is this ELF header (at least 20 bytes) for the machine we run on? */
 int preflight_elf_header(const unsigned char *hdr, size_t len, char *why, size_t whylen);
+/* Pure: does this first line of `--version` identify systemd ("systemd NNN"
+ * followed by the end or a blank)? 0 and its number, or -ENOEXEC and why. */
+int preflight_identify(const char *first_line, unsigned *number, char *why, size_t whylen);
 /* Static checks, then run `path --version`; its first line goes to version.
- * Reaps its own child with waitpid(pid), so it is safe inside PID 1. */
+ * Reaps its own child with waitpid(pid) and never waits past timeout_ms
+ * (plus 1 s after a SIGKILL), but it does wait: PID 1 and the guard call it
+ * only from a worker process (versions/worker.h), never in their main loop. */
 int preflight_run(const char *path, uint64_t timeout_ms, char *version, size_t vlen, char *why, size_t whylen);
+
+/* A worker_fn (versions/worker.h): preflight_run(path) as text. */
+size_t preflight_work(const void *path, char *out, size_t n);
+/* Back from that text (and whether the worker was killed at its deadline):
+ * 0 and the version, or -errno and why. */
+int preflight_result(const char *result, bool timed_out, char *version, size_t vlen, char *why, size_t whylen);

@@ -307,6 +307,10 @@ static void spawn(const char *name) {
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 for (int s = 1; s < NSIG; s++)
                         signal(s, SIG_DFL);
+                /* A service holds none of its manager's fds: a copy of the bus
+                 * socket here would take Pings meant for the next manager. */
+                for (int fd = 3; fd < 1024; fd++)
+                        close(fd);
                 for (;;)
                         pause();
         }
@@ -458,9 +462,9 @@ int main(int argc, char **argv) {
                         if (m)
                                 memset(m, 1, mb << 20);
                 } else if (strcmp(line, "deaf") == 0) {
-                        /* Stops answering on the bus, still re-execs on SIGTERM. */
-                        if (bus >= 0)
-                                close(bus);
+                        /* Stops answering on the bus, still re-execs on SIGTERM:
+                         * the socket stays open (connections hang, as with
+                         * a hung systemd), never accepted again. */
                         bus = -1;
                 } else if (strcmp(line, "slow") == 0 && arg) {
                         reply_delay_ms = (unsigned) atoi(arg);

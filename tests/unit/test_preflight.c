@@ -75,29 +75,80 @@ static void test_file_checks(void **state) {
         assert_int_equal(preflight_file("/tmp", why, sizeof why), -EINVAL);
 }
 
+static void test_identify(void **state) {
+        char why[256];
+        unsigned v = 0;
+        (void) state;
+        /* First lines of real systemd 247, 252, 254, 257 and of our fake. */
+        assert_int_equal(preflight_identify("systemd 247 (247.3-7+deb11u4)", &v, why, sizeof why), 0);
+        assert_int_equal(v, 247);
+        assert_int_equal(preflight_identify("systemd 252 (252.22-1~deb12u1)", &v, why, sizeof why), 0);
+        assert_int_equal(v, 252);
+        assert_int_equal(preflight_identify("systemd 254 (254.5-1)", &v, why, sizeof why), 0);
+        assert_int_equal(preflight_identify("systemd 257 (257.2-3)", &v, why, sizeof why), 0);
+        assert_int_equal(v, 257);
+        assert_int_equal(preflight_identify("systemd 999 (fake)", &v, why, sizeof why), 0);
+        assert_int_equal(preflight_identify("systemd 239", &v, why, sizeof why), 0);
+        assert_int_equal(preflight_identify("true (GNU coreutils) 9.1", &v, why, sizeof why), -ENOEXEC);
+        assert_non_null(strstr(why, "not systemd"));
+        assert_int_equal(preflight_identify("", &v, why, sizeof why), -ENOEXEC);
+        assert_int_equal(preflight_identify("systemd", &v, why, sizeof why), -ENOEXEC);
+        assert_int_equal(preflight_identify("systemd x", &v, why, sizeof why), -ENOEXEC);
+        assert_int_equal(preflight_identify("systemd 25x", &v, why, sizeof why), -ENOEXEC);
+        assert_int_equal(preflight_identify("systemd-shutdown 252", &v, why, sizeof why), -ENOEXEC);
+        assert_int_equal(preflight_identify("systemd 1234567 (x)", &v, why, sizeof why), -ENOEXEC);
+}
+
 static void test_run_version(void **state) {
         char why[256], ver[128];
         (void) state;
         if (geteuid() != 0)
                 skip();
-        assert_int_equal(preflight_run(copy("/bin/true", "t", 0755, 0), 5000, ver, sizeof ver, why, sizeof why), 0);
+        assert_int_equal(preflight_run(copy("build/tests/fake-systemd", "fake", 0755, 0), 5000, ver, sizeof ver, why,
+                                       sizeof why),
+                         0);
+        assert_string_equal(ver, "systemd 999 (fake)");
+        /* Exits 0 but is not systemd: refused, so nothing is stopped for it. */
+        assert_int_equal(preflight_run(copy("/bin/true", "t", 0755, 0), 5000, ver, sizeof ver, why, sizeof why),
+                         -ENOEXEC);
+        assert_non_null(strstr(why, "not systemd"));
+        assert_string_equal(ver, "");
         assert_int_equal(preflight_run(copy("/bin/false", "f", 0755, 0), 5000, ver, sizeof ver, why, sizeof why),
                          -ENOEXEC);
         assert_non_null(strstr(why, "exited with status 1"));
         assert_string_equal(ver, "");
-        assert_int_equal(preflight_run(copy("/bin/ls", "l", 0755, 0), 5000, ver, sizeof ver, why, sizeof why), 0);
-        assert_non_null(strstr(ver, "ls (GNU coreutils)"));
+        assert_int_equal(preflight_run(copy("/bin/ls", "l", 0755, 0), 5000, ver, sizeof ver, why, sizeof why),
+                         -ENOEXEC);
+        assert_non_null(strstr(why, "ls (GNU coreutils)"));
         /* A binary that hangs on --version: bounded, killed, reaped. */
         assert_int_equal(preflight_run(copy("build/tests/hang", "h", 0755, 0), 200, ver, sizeof ver, why, sizeof why),
                          -ETIMEDOUT);
         assert_non_null(strstr(why, "did not finish within 200 ms"));
+        /* One that closes stdout and never exits: the same deadline holds. */
+        assert_int_equal(preflight_run(copy("build/tests/slow-version", "s", 0755, 0), 300, ver, sizeof ver, why,
+                                       sizeof why),
+                         -ETIMEDOUT);
+        assert_non_null(strstr(why, "did not finish within 300 ms"));
+}
+
+static void test_fifo_not_opened(void **state) {
+        char why[160];
+        (void) state;
+        unlink("/tmp/initshim-preflight-fifo");
+        assert_int_equal(mkfifo("/tmp/initshim-preflight-fifo", 0700), 0);
+        /* Would block forever in open() if preflight opened it. */
+        assert_int_equal(preflight_file("/tmp/initshim-preflight-fifo", why, sizeof why), -EINVAL);
+        assert_non_null(strstr(why, "not a regular file"));
+        unlink("/tmp/initshim-preflight-fifo");
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_elf_header),
                 cmocka_unit_test(test_file_checks),
+                cmocka_unit_test(test_identify),
                 cmocka_unit_test(test_run_version),
+                cmocka_unit_test(test_fifo_not_opened),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
