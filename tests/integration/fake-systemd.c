@@ -21,6 +21,10 @@
  *   leak MB            allocate and touch MB of memory
  *   slow MS            answer D-Bus method calls MS late
  *   nowait             stop reaping children
+ * Started as PID 1 with "exit=N" among its arguments (a word on the kernel
+ * command line), or with /run/fake-systemd.exit-at-start holding N (used
+ * once: the file is removed), it exits with status N at once, like a binary
+ * that passes preflight but cannot run as init.
  * SIGTERM makes it re-exec itself with --deserialize, like systemd, and it
  * answers D-Bus method calls on /run/systemd/private (AUTH EXTERNAL).
  * It records every handled signal in /run/fake-systemd.signals and writes
@@ -316,6 +320,24 @@ static void spawn(const char *name) {
         }
 }
 
+/* A binary that passes preflight (--version) but cannot run as init:
+ * exits at once, before any set-up. */
+static void exit_at_start(int argc, char **argv) {
+        char buf[16] = "";
+        int fd;
+
+        for (int i = 1; i < argc; i++)
+                if (strncmp(argv[i], "exit=", 5) == 0)
+                        exit(atoi(argv[i] + 5));
+        fd = open("/run/fake-systemd.exit-at-start", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        (void) !read(fd, buf, sizeof buf - 1);
+        close(fd);
+        unlink("/run/fake-systemd.exit-at-start");
+        exit(atoi(buf));
+}
+
 int main(int argc, char **argv) {
         char line[512], ready[64];
         size_t n = 0;
@@ -346,6 +368,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "fake-systemd: not PID 1\n");
                 return 1;
         }
+        exit_at_start(argc, argv);
         /* Like systemd: a crash handler for the fault signals, handlers for
          * the rest, except SIGUSR2 which stays SIG_DFL (an init ignores it). */
         for (int s = 1; s < NSIG; s++) {
