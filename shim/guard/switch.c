@@ -71,7 +71,7 @@ bool switch_begin(const char *arg, char *text, size_t n) {
                 snprintf(text, n, "error: unknown version '%s'\n", arg);
                 return false;
         }
-        if (tracer->state != TRACER_RUNNING) {
+        if (!tracer_is_steady(tracer)) {
                 snprintf(text, n, "error: cannot switch: the guard is %s PID 1\n",
                          tracer->state == TRACER_DETACHED ? "not tracing" : tracer_state_to_string(tracer->state));
                 return false;
@@ -103,7 +103,7 @@ static void fail_and_roll_back(const char *why) {
         (void) copy_string(failure, sizeof failure, why);
         (void) vstate_mark_bad(target, why);
         log_error("switch: %s failed: %s; switching back to %s", target, why, previous);
-        if (tracer->state == TRACER_RUNNING && tracer_switch(tracer, previous, cfg->reexec_timeout_ms) == 0) {
+        if (tracer_is_steady(tracer) && tracer_switch(tracer, previous, cfg->reexec_timeout_ms) == 0) {
                 phase = ROLLBACK;
                 return;
         }
@@ -151,6 +151,8 @@ void switch_on_tracer_event(int ev) {
 
 void switch_run(void) {
         uint64_t now = now_ms();
+
+        switch_on_tracer_event(tracer_take_report(tracer)); /* a switch the tracer's deadline ended */
 
         if (phase == VERIFY && tracer->state == TRACER_CRASH_FOLLOW) {
                 /* Crashed within the grace period: mark it now, before rescue mode
