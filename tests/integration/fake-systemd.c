@@ -454,6 +454,7 @@ int main(int argc, char **argv) {
         if (deserialized && unlink("/run/fake-systemd.start-crash") == 0)
                 *(volatile int *) 0 = 1;
         int bus = deaf ? -1 : listen_bus();
+        bool muted = false;
         /* "hang" (a word on the kernel command line reaches PID 1's
          * arguments): a version that hangs at boot, before its event loop. */
         if (hang)
@@ -463,9 +464,9 @@ int main(int argc, char **argv) {
                 struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = bus, .events = POLLIN } };
                 if (term_requested)
                         do_reexec();
-                if (poll(p, bus >= 0 ? 2 : 1, -1) < 0)
+                if (poll(p, bus >= 0 && !muted ? 2 : 1, -1) < 0)
                         continue;
-                if (bus >= 0 && (p[1].revents & POLLIN)) {
+                if (bus >= 0 && !muted && (p[1].revents & POLLIN)) {
                         int c = accept4(bus, NULL, NULL, SOCK_CLOEXEC);
                         if (c >= 0) {
                                 serve_bus_client(c);
@@ -520,10 +521,10 @@ int main(int argc, char **argv) {
                         if (m)
                                 memset(m, 1, mb << 20);
                 } else if (strcmp(line, "deaf") == 0) {
-                        /* Stops answering on the bus, still re-execs on SIGTERM. */
-                        if (bus >= 0)
-                                close(bus);
-                        bus = -1;
+                        /* Stops answering on the bus, still re-execs on SIGTERM:
+                         * like a hung event loop, the socket keeps listening and
+                         * connections wait in its backlog. */
+                        muted = true;
                 } else if (strcmp(line, "slow") == 0 && arg) {
                         reply_delay_ms = (unsigned) atoi(arg);
                 } else if (strcmp(line, "vfork-hang") == 0) {
