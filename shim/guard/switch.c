@@ -67,7 +67,7 @@ static void answer(const char *fmt, const char *a, const char *b) {
 }
 
 static bool tracer_ready(char *text, size_t n) {
-        if (tracer->state == TRACER_RUNNING)
+        if (tracer_is_steady(tracer))
                 return true;
         snprintf(text, n, "error: cannot switch: the guard is %s PID 1; nothing changed\n",
                  tracer->state == TRACER_DETACHED ? "not tracing" : tracer_state_to_string(tracer->state));
@@ -156,7 +156,7 @@ static void fail_and_roll_back(const char *why) {
         (void) copy_string(failure, sizeof failure, why);
         (void) vstate_mark_bad(target, why);
         log_error("switch: %s failed: %s; switching back to %s", target, why, previous);
-        if (tracer->state == TRACER_RUNNING && tracer_switch(tracer, previous, cfg->reexec_timeout_ms) == 0) {
+        if (tracer_is_steady(tracer) && tracer_switch(tracer, previous, cfg->reexec_timeout_ms) == 0) {
                 phase = ROLLBACK;
                 return;
         }
@@ -205,6 +205,7 @@ void switch_on_tracer_event(int ev) {
 void switch_run(void) {
         uint64_t now = now_ms();
 
+        switch_on_tracer_event(tracer_take_report(tracer)); /* a switch the tracer's deadline ended */
         if (phase == PREFLIGHT) {
                 if (worker_poll(&preflight_worker))
                         preflight_finished();

@@ -251,7 +251,7 @@ static void boot_bookkeeping(void) {
 
 static void act(void) {
         /* A takeover under way is the tracer's business. */
-        if (tracer->state != TRACER_RUNNING && tracer->state != TRACER_DETACHED)
+        if (!tracer_is_steady(tracer) && tracer->state != TRACER_DETACHED)
                 return;
         switch (health_decide(&health, cfg, now_ms())) {
         case HEALTH_ACTION_NONE:

@@ -21,12 +21,22 @@
  *   leak MB            allocate and touch MB of memory
  *   slow MS            answer D-Bus method calls MS late
  *   nowait             stop reaping children
+ *   vfork-hang         vfork a child that never execs: PID 1 then waits in
+ *                      the kernel (TASK_KILLABLE), where PTRACE_INTERRUPT does
+ *                      not reach it, until the child is killed
+ * Started as PID 1 with "exit=N" among its arguments (a word on the kernel
+ * command line), or with /run/fake-systemd.exit-at-start holding N (used
+ * once: the file is removed), it exits with status N at once, like a binary
+ * that passes preflight but cannot run as init.
  * SIGTERM makes it re-exec itself with --deserialize, like systemd, and it
  * answers D-Bus method calls on /run/systemd/private (AUTH EXTERNAL).
  * It records every handled signal in /run/fake-systemd.signals and writes
- * /run/fake-systemd.ready ("generation N") when it is up. */
+ * /run/fake-systemd.ready ("generation N", then "start-us N": how long its
+ * start took from main(), and "exec-us N": from the execve of its re-exec,
+ * -1 if none) when it is up. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +51,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CMD_FIFO "/run/fake-systemd.cmd"
@@ -49,6 +60,13 @@ extern char **environ;
 static char **saved_argv;
 static int generation = 1;
 static bool deserialized; /* started with --deserialize (a re-exec or a switch) */
+static long long reexec_at_us; /* CLOCK_MONOTONIC of the execve that started us, if a re-exec */
+
+static long long monotonic_us(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 static char crash_mode[16] = "freeze";
 
 static void append(const char *path, const char *text) {
@@ -156,7 +174,7 @@ static void do_reexec(void) {
 
         if (fd < 0)
                 return;
-        dprintf(fd, "%d\n", generation + 1);
+        dprintf(fd, "%d %lld\n", generation + 1, monotonic_us());
         lseek(fd, 0, SEEK_SET);
         snprintf(fdstr, sizeof fdstr, "%d", fd);
         unlink("/run/fake-systemd.ready");
@@ -298,6 +316,19 @@ static void block(void) {
                         (void) !read(pp[0], &c, 1);
 }
 
+static int vfork_child(void *arg) {
+        (void) arg;
+        for (;;)
+                pause();
+        return 0;
+}
+
+static void vfork_hang(void) {
+        static char stack[16384] __attribute__((aligned(16)));
+
+        (void) clone(vfork_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
+}
+
 static void spawn(const char *name) {
         char path[128], buf[32];
         pid_t pid = fork();
@@ -307,10 +338,12 @@ static void spawn(const char *name) {
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 for (int s = 1; s < NSIG; s++)
                         signal(s, SIG_DFL);
-                /* A service holds none of its manager's fds: a copy of the bus
-                 * socket here would take Pings meant for the next manager. */
-                for (int fd = 3; fd < 1024; fd++)
-                        close(fd);
+                /* Like systemd's services: none of the manager's fds. A
+                 * kept copy of the bus socket would go on listening after
+                 * a re-exec, and take the guard's Ping into a backlog that
+                 * nobody reads. */
+                for (int cfd = 3; cfd < 1024; cfd++)
+                        close(cfd);
                 for (;;)
                         pause();
         }
@@ -323,11 +356,31 @@ static void spawn(const char *name) {
         }
 }
 
+/* A binary that passes preflight (--version) but cannot run as init:
+ * exits at once, before any set-up. */
+static void exit_at_start(int argc, char **argv) {
+        char buf[16] = "";
+        int fd;
+
+        for (int i = 1; i < argc; i++)
+                if (strncmp(argv[i], "exit=", 5) == 0)
+                        exit(atoi(argv[i] + 5));
+        fd = open("/run/fake-systemd.exit-at-start", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        (void) !read(fd, buf, sizeof buf - 1);
+        close(fd);
+        unlink("/run/fake-systemd.exit-at-start");
+        exit(atoi(buf));
+}
+
 int main(int argc, char **argv) {
-        char line[512], ready[64];
+        char line[512], ready[96];
+        struct timespec started, now;
         size_t n = 0;
         int fd;
 
+        clock_gettime(CLOCK_MONOTONIC, &started);
         saved_argv = argv;
         if (argc == 2 && strcmp(argv[1], "--version") == 0) {
                 printf("systemd 999 (fake)\n+FAKE\n");
@@ -346,6 +399,8 @@ int main(int argc, char **argv) {
                 int sfd = atoi(fdarg);
                 (void) !read(sfd, buf, sizeof buf - 1);
                 generation = atoi(buf) > 1 ? atoi(buf) : 2;
+                if (strchr(buf, ' '))
+                        reexec_at_us = atoll(strchr(buf, ' ') + 1);
                 deserialized = true;
                 close(sfd);
         }
@@ -353,6 +408,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "fake-systemd: not PID 1\n");
                 return 1;
         }
+        exit_at_start(argc, argv);
         /* Like systemd: a crash handler for the fault signals, handlers for
          * the rest, except SIGUSR2 which stays SIG_DFL (an init ignores it). */
         for (int s = 1; s < NSIG; s++) {
@@ -375,7 +431,12 @@ int main(int argc, char **argv) {
         fd = open(CMD_FIFO, O_RDWR | O_CLOEXEC);
         if (fd < 0)
                 return 1;
-        snprintf(ready, sizeof ready, "generation %d\n", generation);
+        /* How long its start took (main to ready), for docs/ptrace.md's cost
+         * of following a fresh exec. */
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        snprintf(ready, sizeof ready, "generation %d\nstart-us %lld\nexec-us %lld\n", generation,
+                 (long long) (now.tv_sec - started.tv_sec) * 1000000 + (now.tv_nsec - started.tv_nsec) / 1000,
+                 reexec_at_us ? monotonic_us() - reexec_at_us : -1);
         int rfd = open("/run/fake-systemd.ready.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (rfd >= 0) {
                 (void) !write(rfd, ready, strlen(ready));
@@ -396,6 +457,7 @@ int main(int argc, char **argv) {
         if (deserialized && unlink("/run/fake-systemd.start-crash") == 0)
                 *(volatile int *) 0 = 1;
         int bus = deaf ? -1 : listen_bus();
+        bool muted = false;
         /* "hang" (a word on the kernel command line reaches PID 1's
          * arguments): a version that hangs at boot, before its event loop. */
         if (hang)
@@ -405,9 +467,9 @@ int main(int argc, char **argv) {
                 struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = bus, .events = POLLIN } };
                 if (term_requested)
                         do_reexec();
-                if (poll(p, bus >= 0 ? 2 : 1, -1) < 0)
+                if (poll(p, bus >= 0 && !muted ? 2 : 1, -1) < 0)
                         continue;
-                if (bus >= 0 && (p[1].revents & POLLIN)) {
+                if (bus >= 0 && !muted && (p[1].revents & POLLIN)) {
                         int c = accept4(bus, NULL, NULL, SOCK_CLOEXEC);
                         if (c >= 0) {
                                 serve_bus_client(c);
@@ -463,11 +525,13 @@ int main(int argc, char **argv) {
                                 memset(m, 1, mb << 20);
                 } else if (strcmp(line, "deaf") == 0) {
                         /* Stops answering on the bus, still re-execs on SIGTERM:
-                         * the socket stays open (connections hang, as with
-                         * a hung systemd), never accepted again. */
-                        bus = -1;
+                         * like a hung event loop, the socket keeps listening and
+                         * connections wait in its backlog. */
+                        muted = true;
                 } else if (strcmp(line, "slow") == 0 && arg) {
                         reply_delay_ms = (unsigned) atoi(arg);
+                } else if (strcmp(line, "vfork-hang") == 0) {
+                        vfork_hang();
                 } else if (strcmp(line, "nowait") == 0) {
                         /* Stop reaping, like a frozen v219. */
                         signal(SIGCHLD, SIG_DFL);
