@@ -2,7 +2,7 @@
 #
 #   make            static build/initshim and build/initshimctl
 #   make check      unit + integration + end-to-end tests (root)
-#   make unit | integration | e2e | demo | bench | install
+#   make unit | fuzz | fuzz-regress | integration | e2e | demo | bench | install
 
 CC       ?= gcc
 AR       ?= ar
@@ -77,6 +77,39 @@ $(B)/bench/%: tests/bench/%.c
 unit: $(UNIT_BIN) $(ITEST_BIN)
 	@tests/unit/run.sh $(UNIT_BIN)
 
+# libFuzzer harnesses of the parsers of untrusted bytes (docs/testing.md,
+# "Fuzzing"). The product's parser sources are compiled again with clang and
+# the sanitizers; libshim.a (gcc, no instrumentation) is not used.
+#   make fuzz                 each target FUZZ_SECONDS, after its corpus once
+#   make fuzz-regress         the corpus once (= make fuzz FUZZ_SECONDS=0)
+#   make fuzz FUZZ_TARGETS="dbus elf"
+FUZZ_CC       ?= clang
+FUZZ_SECONDS  ?= 60
+FUZZ_SAN      := address,undefined
+FUZZ_CFLAGS   := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(filter-out -Wno-format-truncation,$(WARN)) \
+                 -D_GNU_SOURCE -Ishim -fno-sanitize-recover=all
+FUZZ_LIB_SRC  := shim/common/util.c shim/config/config.c shim/control/protocol.c \
+                 shim/health/dbusping.c shim/versions/preflight.c
+FUZZ_LIB_OBJ  := $(FUZZ_LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
+FUZZ_TARGETS  ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN      := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+
+$(B)/fuzz/obj/%.o: %.c $(wildcard shim/*/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+$(B)/fuzz/libshim-fuzz.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(B)/fuzz/libshim-fuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(B)/fuzz/libshim-fuzz.a
+
+fuzz: $(FUZZ_BIN)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz-regress:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=0
+
 integration: all $(ITEST_BIN)
 	@tests/integration/run.sh
 
@@ -125,5 +158,5 @@ cross-aarch64:
 	  aarch64-linux-gnu-gcc $(ALL_CFLAGS) -c $$f -o $(B)/aarch64/$$(basename $$f .c).o || exit 1; done
 	@echo "aarch64 cross-compile: ok ($(words $(CROSS_SRC)) files)"
 
-.PHONY: deps cross-aarch64 all unit integration e2e demo bench check install clean
+.PHONY: deps cross-aarch64 all unit fuzz fuzz-regress integration e2e demo bench check install clean
 .DELETE_ON_ERROR:

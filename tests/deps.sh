@@ -3,7 +3,8 @@
 # Quick when everything is already there.
 set -euo pipefail
 pkgs=(gcc make libc6-dev libseccomp-dev libcmocka-dev util-linux procps
-      gcc-aarch64-linux-gnu libc6-dev-arm64-cross systemd-container dbus-daemon python3)
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross systemd-container dbus-daemon python3
+      clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
