@@ -64,6 +64,16 @@ static int set_path(char *dst, const char *value, char *err, size_t errlen) {
         return copy_string(dst, CONFIG_PATH_MAX, value);
 }
 
+/* A command or a list: refused whole when too long, never cut (a cut
+ * command would still run). */
+static int set_text(char *dst, const char *value, char *err, size_t errlen) {
+        if (strlen(value) >= CONFIG_CMD_MAX) {
+                snprintf(err, errlen, "longer than %d bytes", CONFIG_CMD_MAX - 1);
+                return -EINVAL;
+        }
+        return copy_string(dst, CONFIG_CMD_MAX, value);
+}
+
 static int set_name(char *dst, const char *value, char *err, size_t errlen) {
         if (!valid_name(value)) {
                 snprintf(err, errlen, "'%s' is not a valid version name", value);
@@ -148,8 +158,6 @@ static int parse_auto_reexec(struct config *c, const char *value, char *err, siz
 }
 
 int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen) {
-        int r;
-
         err[0] = '\0';
         if (strncmp(key, "version ", 8) == 0) {
                 char name[CONFIG_NAME_MAX * 2];
@@ -194,10 +202,7 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
                         snprintf(err, errlen, "'%s' does not start with an absolute path", value);
                         return -EINVAL;
                 }
-                r = copy_string(c->rescue_command, sizeof c->rescue_command, value);
-                if (r < 0)
-                        snprintf(err, errlen, "longer than %d bytes", CONFIG_CMD_MAX - 1);
-                return r;
+                return set_text(c->rescue_command, value, err, errlen);
         }
         for (size_t i = 0; i < ELEMENTSOF(duration_keys); i++)
                 if (strcmp(key, duration_keys[i].key) == 0) {
@@ -233,12 +238,8 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
                 return set_path(c->state_dir, value, err, errlen);
         if (strcmp(key, "initrd-init") == 0)
                 return set_path(c->initrd_init, value, err, errlen);
-        if (strcmp(key, "keep-cgroups") == 0) {
-                r = copy_string(c->keep_cgroups, sizeof c->keep_cgroups, value);
-                if (r < 0)
-                        snprintf(err, errlen, "longer than %d bytes", CONFIG_CMD_MAX - 1);
-                return r;
-        }
+        if (strcmp(key, "keep-cgroups") == 0)
+                return set_text(c->keep_cgroups, value, err, errlen);
         if (strcmp(key, "auto-reexec") == 0)
                 return parse_auto_reexec(c, value, err, errlen);
         snprintf(err, errlen, "unknown key '%s'", key);
