@@ -1,7 +1,7 @@
 # initshim — build, test, install.  See README.md.
 #
 #   make            static build/initshim and build/initshimctl
-#   make check      unit + integration + end-to-end tests (root)
+#   make check      unit + fuzz + integration + end-to-end tests (root)
 #   make unit | fuzz | fuzz-regress | integration | e2e | demo | bench | install
 
 CC       ?= gcc
@@ -85,6 +85,7 @@ unit: $(UNIT_BIN) $(ITEST_BIN)
 #   make fuzz FUZZ_TARGETS="dbus elf"
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 60
+FUZZ_CHECK_SECONDS ?= 15
 FUZZ_SAN      := address,undefined
 FUZZ_CFLAGS   := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(filter-out -Wno-format-truncation,$(WARN)) \
                  -D_GNU_SOURCE -Ishim -fno-sanitize-recover=all
@@ -132,6 +133,7 @@ check:
 	@tests/deps.sh
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory cross-aarch64
 	@$(MAKE) --no-print-directory e2e
