@@ -3,8 +3,8 @@
 #   make            static build/initshim and build/initshimctl
 #   make aarch64    the same, cross-built for arm64, in build/aarch64/ (with the
 #                   injection test and the fake systemd the arm64 e2e bed runs)
-#   make check      unit + integration + end-to-end tests (root)
-#   make unit | integration | e2e | demo | bench | install
+#   make check      unit + fuzz + package + integration + end-to-end tests (root)
+#   make unit | fuzz | fuzz-regress | integration | e2e | demo | bench | install
 #   make deb        build/deb/initshim_VERSION_ARCH.deb (docs/packaging.md)
 
 CC       ?= gcc
@@ -85,6 +85,40 @@ $(B)/bench/%: tests/bench/%.c
 unit: $(UNIT_BIN) $(ITEST_BIN)
 	@tests/unit/run.sh $(UNIT_BIN)
 
+# libFuzzer harnesses of the parsers of untrusted bytes (docs/testing.md,
+# "Fuzzing"). The product's parser sources are compiled again with clang and
+# the sanitizers; libshim.a (gcc, no instrumentation) is not used.
+#   make fuzz                 each target FUZZ_SECONDS, after its corpus once
+#   make fuzz-regress         the corpus once (= make fuzz FUZZ_SECONDS=0)
+#   make fuzz FUZZ_TARGETS="dbus elf"
+FUZZ_CC       ?= clang
+FUZZ_SECONDS  ?= 60
+FUZZ_CHECK_SECONDS ?= 15
+FUZZ_SAN      := address,undefined
+FUZZ_CFLAGS   := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(filter-out -Wno-format-truncation,$(WARN)) \
+                 -D_GNU_SOURCE -Ishim -fno-sanitize-recover=all
+FUZZ_LIB_SRC  := shim/common/util.c shim/config/config.c shim/control/protocol.c \
+                 shim/health/dbusping.c shim/versions/preflight.c
+FUZZ_LIB_OBJ  := $(FUZZ_LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
+FUZZ_TARGETS  ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN      := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+
+$(B)/fuzz/obj/%.o: %.c $(wildcard shim/*/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+$(B)/fuzz/libshim-fuzz.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(B)/fuzz/libshim-fuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(B)/fuzz/libshim-fuzz.a
+
+fuzz: $(FUZZ_BIN)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz-regress:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=0
+
 integration: all $(ITEST_BIN)
 	@tests/integration/run.sh
 
@@ -107,6 +141,7 @@ check:
 	@tests/deps.sh
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
 	@$(MAKE) --no-print-directory deb-check
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory aarch64
@@ -171,5 +206,5 @@ aarch64:
 # The former compile-only check, kept as a name.
 cross-aarch64: aarch64
 
-.PHONY: deps aarch64 cross-aarch64 all unit integration e2e demo bench check install deb deb-check clean
+.PHONY: deps aarch64 cross-aarch64 all unit fuzz fuzz-regress integration e2e demo bench check install deb deb-check clean
 .DELETE_ON_ERROR:

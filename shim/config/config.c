@@ -52,6 +52,8 @@ static int set_path(char *dst, const char *value, char *err, size_t errlen) {
         return copy_string(dst, CONFIG_PATH_MAX, value);
 }
 
+/* A command or a list: refused whole when too long, never cut (a cut
+ * command would still run). */
 static int set_name(char *dst, const char *value, char *err, size_t errlen) {
         if (!valid_name(value)) {
                 snprintf(err, errlen, "'%s' is not a valid version name", value);
@@ -160,12 +162,13 @@ static int set_bool(bool *out, const char *value, char *err, size_t errlen) {
         return 0;
 }
 
+/* Refused whole when too long: a cut-off command must never run. */
 static int set_command_line(char *out, size_t n, const char *value, char *err, size_t errlen) {
-        int r = copy_string(out, n, value);
-
-        if (r < 0)
-                snprintf(err, errlen, "longer than %d bytes", CONFIG_CMD_MAX - 1);
-        return r;
+        if (strlen(value) >= n) {
+                snprintf(err, errlen, "longer than %zu bytes", n - 1);
+                return -EINVAL;
+        }
+        return copy_string(out, n, value);
 }
 
 static int set_rescue_command(struct config *c, const char *value, char *err, size_t errlen) {
