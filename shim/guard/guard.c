@@ -3,6 +3,7 @@
 #include "guard/switch.h"
 #include "ptrace/tracer.h"
 #include "guard/watch.h"
+#include "common/cgroup.h"
 #include "common/log.h"
 #include "common/proc.h"
 #include "versions/preflight.h"
@@ -431,6 +432,20 @@ static int next_timeout_ms(void) {
         return t[0];
 }
 
+/* systemd moves the processes it finds at start-up into init.scope; the
+ * watch takes the guard out again (cgroup_escape_pid1), and its control
+ * parser must follow, or a frozen init.scope leaves `initshimctl takeover`
+ * unanswered. At most once a second. */
+static void escape_parser(void) {
+        static uint64_t next_ms;
+        uint64_t now = now_ms();
+
+        if (server.parser <= 0 || now < next_ms)
+                return;
+        next_ms = now + 1000;
+        (void) cgroup_escape_pid1_pid(server.parser);
+}
+
 static void guard_loop(int sfd) __attribute__((noreturn));
 static void guard_loop(int sfd) {
         for (;;) {
@@ -457,6 +472,7 @@ static void guard_loop(int sfd) {
                         continue;
                 watch_run(p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)));
                 switch_run();
+                escape_parser();
                 publish_state();
                 if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
                         struct request req;
