@@ -474,6 +474,12 @@ e2e_hang_takeover_scenario() {
 		exit 0
 	fi
 	e2e_boot_checks "$major" /usr/lib/systemd/systemd
+	# The guard and its control parser (which answers initshimctl while
+	# systemd is PID 1) must be out of init.scope, or freezing it freezes
+	# them too.
+	timeout 30 bash -c 'g=$(cat /run/initshim/guard.pid); until ! grep -l "init\.scope" /proc/$g/cgroup $(pgrep -P "$g" | sed "s|.*|/proc/&/cgroup|") >/dev/null 2>&1; do sleep 0.2; done' ||
+		e2e_fail "the guard or its parser stays in init.scope: $(for p in $(cat /run/initshim/guard.pid) $(pgrep -P "$(cat /run/initshim/guard.pid)"); do echo "$p $(cat /proc/$p/comm) $(cat /proc/$p/cgroup)"; done | tr '\n' ';')"
+	e2e_log "ok: guard and parser out of init.scope"
 	e2e_start_probe_service
 	e2e_record_pids
 	e2e_hold
