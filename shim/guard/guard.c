@@ -367,6 +367,15 @@ static void prepare_initrd(const struct guard_options *o) {
                 o->argv0[0] = '@';
 }
 
+/* Every guard, not only the initramfs's: systemd's soft-reboot (254+) and
+ * systemd-shutdown kill every process except those whose argv[0] starts
+ * with '@' (src/shared/killall.c). program_invocation_name is our argv[0]
+ * itself, so /proc/self/cmdline shows the mark. */
+static void mark_survivor(void) {
+        if (program_invocation_name && program_invocation_name[0])
+                program_invocation_name[0] = '@';
+}
+
 /* Attach to PID 1 first of all, then tell PID 1 (waiting in start_guard)
  * that it may go on. */
 static void attach_and_report(const struct guard_options *o) {
@@ -376,6 +385,7 @@ static void attach_and_report(const struct guard_options *o) {
                 (void) tracer_attach(&tracer, 1);
         in_initrd = o->initrd;
         reload_config = o->reload_config;
+        mark_survivor();
         if (in_initrd)
                 prepare_initrd(o);
         else
