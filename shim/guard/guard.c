@@ -6,6 +6,7 @@
 #include "common/cgroup.h"
 #include "common/log.h"
 #include "common/proc.h"
+#include "versions/compat.h"
 #include "versions/preflight.h"
 #include "control/protocol.h"
 #include "control/status.h"
@@ -161,10 +162,25 @@ static void guard_stop_op(char *text, size_t n) {
         snprintf(text, n, "ok\ndetached from PID 1; 'initshimctl guard start' re-attaches\n");
 }
 
+/* PTRACE_SEIZE of PID 1 refused: say which of Yama, systemd 261+'s
+ * RestrictFileSystemAccess= or another LSM is the likely cause, in status
+ * ("NOT tracing PID 1: ...") and in the kernel log. */
+static int attach_pid1(void) {
+        char why[160];
+        int r = tracer_attach(&tracer, 1);
+
+        if (r != -EPERM)
+                return r;
+        compat_attach_eperm_explain(why, sizeof why);
+        snprintf(tracer.last_error, sizeof tracer.last_error, "cannot trace PID 1: %s", why);
+        log_error("guard: %s", tracer.last_error);
+        return r;
+}
+
 static void guard_start_op(char *text, size_t n) {
         if (tracer.state != TRACER_DETACHED)
                 snprintf(text, n, "ok\nalready tracing PID 1\n");
-        else if (tracer_attach(&tracer, 1) < 0)
+        else if (attach_pid1() < 0)
                 snprintf(text, n, "error: %s\n", tracer.last_error);
         else {
                 detached_on_request = false;
@@ -382,7 +398,7 @@ static void attach_and_report(const struct guard_options *o) {
         /* At boot PID 1 waits for this before it execs systemd, so we see
          * systemd from its first instruction. */
         if (tracer_init(&tracer, environ) == 0)
-                (void) tracer_attach(&tracer, 1);
+                (void) attach_pid1();
         in_initrd = o->initrd;
         reload_config = o->reload_config;
         mark_survivor();
