@@ -79,7 +79,7 @@ bool cgroup_is_kept(const char *path, const char *keep_list) {
         return false;
 }
 
-static int move_self(const char *root) {
+static int move_pid(const char *root, pid_t who) {
         char dir[128], procs[160], pid[24];
         int fd, r;
 
@@ -90,30 +90,34 @@ static int move_self(const char *root) {
         fd = open(procs, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        int l = snprintf(pid, sizeof pid, "%d\n", (int) getpid());
+        int l = snprintf(pid, sizeof pid, "%d\n", (int) who);
         r = write_all(fd, pid, (size_t) l);
         close(fd);
         return r;
 }
 
-int cgroup_escape_pid1(void) {
+int cgroup_escape_pid1_pid(pid_t who) {
         char mine[256], pid1[256];
         int r = 0;
 
-        if (cgroup_of(getpid(), mine, sizeof mine) < 0 || cgroup_of(1, pid1, sizeof pid1) < 0)
+        if (cgroup_of(who, mine, sizeof mine) < 0 || cgroup_of(1, pid1, sizeof pid1) < 0)
                 return -ENOENT;
         /* Only out of systemd's init.scope: anywhere else PID 1's cgroup is
          * not ours to rearrange (a test namespace, a container's parent). */
         if (strcmp(mine, pid1) != 0 || strcmp(pid1, "/init.scope") != 0)
                 return 0;
         if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
-                return move_self("/sys/fs/cgroup");
+                return move_pid("/sys/fs/cgroup", who);
         /* Hybrid or legacy: where systemd tracks us, and the freezer. */
         if (access("/sys/fs/cgroup/systemd/cgroup.procs", F_OK) == 0)
-                r = move_self("/sys/fs/cgroup/systemd");
+                r = move_pid("/sys/fs/cgroup/systemd", who);
         if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0)
-                (void) move_self("/sys/fs/cgroup/unified");
+                (void) move_pid("/sys/fs/cgroup/unified", who);
         if (access("/sys/fs/cgroup/freezer/cgroup.procs", F_OK) == 0)
-                (void) move_self("/sys/fs/cgroup/freezer");
+                (void) move_pid("/sys/fs/cgroup/freezer", who);
         return r;
+}
+
+int cgroup_escape_pid1(void) {
+        return cgroup_escape_pid1_pid(getpid());
 }

@@ -20,3 +20,6 @@ bool cgroup_is_kept(const char *path, const char *keep_list);
  * name=systemd and freezer hierarchies on hybrid hosts). 0 if moved or
  * already elsewhere, -errno otherwise. */
 int cgroup_escape_pid1(void);
+/* The same for another process of ours (the guard's control parser, which
+ * systemd moved into init.scope with the guard). */
+int cgroup_escape_pid1_pid(pid_t who);

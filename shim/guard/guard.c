@@ -3,8 +3,10 @@
 #include "guard/switch.h"
 #include "ptrace/tracer.h"
 #include "guard/watch.h"
+#include "common/cgroup.h"
 #include "common/log.h"
 #include "common/proc.h"
+#include "versions/compat.h"
 #include "versions/preflight.h"
 #include "control/protocol.h"
 #include "control/status.h"
@@ -179,10 +181,25 @@ static void guard_stop_op(char *text, size_t n) {
         snprintf(text, n, "ok\ndetached from PID 1; 'initshimctl guard start' re-attaches\n");
 }
 
+/* PTRACE_SEIZE of PID 1 refused: say which of Yama, systemd 261+'s
+ * RestrictFileSystemAccess= or another LSM is the likely cause, in status
+ * ("NOT tracing PID 1: ...") and in the kernel log. */
+static int attach_pid1(void) {
+        char why[160];
+        int r = tracer_attach(&tracer, 1);
+
+        if (r != -EPERM)
+                return r;
+        compat_attach_eperm_explain(why, sizeof why);
+        snprintf(tracer.last_error, sizeof tracer.last_error, "cannot trace PID 1: %s", why);
+        log_error("guard: %s", tracer.last_error);
+        return r;
+}
+
 static void guard_start_op(char *text, size_t n) {
         if (tracer.state != TRACER_DETACHED)
                 snprintf(text, n, "ok\nalready tracing PID 1\n");
-        else if (tracer_attach(&tracer, 1) < 0)
+        else if (attach_pid1() < 0)
                 snprintf(text, n, "error: %s\n", tracer.last_error);
         else {
                 detached_on_request = false;
@@ -387,15 +404,25 @@ static void prepare_initrd(const struct guard_options *o) {
                 o->argv0[0] = '@';
 }
 
+/* Every guard, not only the initramfs's: systemd's soft-reboot (254+) and
+ * systemd-shutdown kill every process except those whose argv[0] starts
+ * with '@' (src/shared/killall.c). program_invocation_name is our argv[0]
+ * itself, so /proc/self/cmdline shows the mark. */
+static void mark_survivor(void) {
+        if (program_invocation_name && program_invocation_name[0])
+                program_invocation_name[0] = '@';
+}
+
 /* Attach to PID 1 first of all, then tell PID 1 (waiting in start_guard)
  * that it may go on. */
 static void attach_and_report(const struct guard_options *o) {
         /* At boot PID 1 waits for this before it execs systemd, so we see
          * systemd from its first instruction. */
         if (tracer_init(&tracer, environ) == 0)
-                (void) tracer_attach(&tracer, 1);
+                (void) attach_pid1();
         in_initrd = o->initrd;
         reload_config = o->reload_config;
+        mark_survivor();
         if (in_initrd)
                 prepare_initrd(o);
         else
@@ -454,6 +481,20 @@ static int next_timeout_ms(void) {
         return t[0];
 }
 
+/* systemd moves the processes it finds at start-up into init.scope; the
+ * watch takes the guard out again (cgroup_escape_pid1), and its control
+ * parser must follow, or a frozen init.scope leaves `initshimctl takeover`
+ * unanswered. At most once a second. */
+static void escape_parser(void) {
+        static uint64_t next_ms;
+        uint64_t now = now_ms();
+
+        if (server.parser <= 0 || now < next_ms)
+                return;
+        next_ms = now + 1000;
+        (void) cgroup_escape_pid1_pid(server.parser);
+}
+
 static void guard_loop(int sfd) __attribute__((noreturn));
 static void guard_loop(int sfd) {
         for (;;) {
@@ -488,6 +529,7 @@ static void guard_loop(int sfd) {
                         continue;
                 watch_run(p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)));
                 switch_run();
+                escape_parser();
                 publish_state();
                 if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
                         struct request req;

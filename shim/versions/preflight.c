@@ -1,4 +1,5 @@
 #include "versions/preflight.h"
+#include "versions/compat.h"
 #include "common/util.h"
 
 #include <elf.h>
@@ -269,7 +270,9 @@ int preflight_run(const char *path, uint64_t timeout_ms, char *version, size_t v
         if (r < 0)
                 return r;
         (void) copy_string(version, vlen, out);
-        return 0;
+        /* A version that cannot run on the mounted cgroup hierarchy (>= 258
+         * on v1) would freeze as PID 1: refused here instead. */
+        return compat_check_cgroup(out, why, whylen);
 }
 
 size_t preflight_work(const void *path, char *out, size_t n) {

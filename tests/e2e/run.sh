@@ -26,6 +26,8 @@ set -euo pipefail
 . "$E2E_DIR/host/disk.sh"
 # shellcheck source=host/image-arm64.sh
 . "$E2E_DIR/host/image-arm64.sh"
+# shellcheck source=host/suites.sh
+. "$E2E_DIR/host/suites.sh"
 
 all_scenarios() {
 	local f
@@ -34,7 +36,8 @@ all_scenarios() {
 
 if [ "${1:-}" = --list ]; then
 	for n in $(all_scenarios); do
-		printf '%-20s %-7s %s\n' "$n" "$(scenario_meta1 "$E2E_DIR/scenarios/$n.sh" bed | grep . || echo qemu)" \
+		printf '%-20s %-7s %-8s %s\n' "$n" "$(scenario_meta1 "$E2E_DIR/scenarios/$n.sh" bed | grep . || echo qemu)" \
+			"$(scenario_meta1 "$E2E_DIR/scenarios/$n.sh" image | grep . || echo bookworm)" \
 			"$(scenario_meta1 "$E2E_DIR/scenarios/$n.sh" description)"
 	done
 	exit 0
@@ -71,6 +74,8 @@ fi
 e2e_install_deps
 [ -z "$x86_wanted" ] || image_ensure
 [ -z "$arm64_run" ] || arm64_ensure
+# The newer suites' images (e2e-image: trixie, forky) the named scenarios boot.
+for suite in $(suites_of_scenarios "${names[@]}"); do suite_ensure "$suite"; done
 
 E2E_WORK=$(mktemp -d /tmp/initshim-e2e.XXXXXX)
 chmod 0755 "$E2E_WORK"

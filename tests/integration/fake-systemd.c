@@ -383,7 +383,7 @@ int main(int argc, char **argv) {
         clock_gettime(CLOCK_MONOTONIC, &started);
         saved_argv = argv;
         if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-                printf("systemd 999 (fake)\n+FAKE\n");
+                printf("systemd 252 (fake)\n+FAKE\n");
                 return 0;
         }
         /* --deserialize N (ours) or --deserialize=N: a re-exec or a switch. */

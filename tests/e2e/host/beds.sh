@@ -26,8 +26,17 @@ scenario_meta1() {
 
 # --- the per-scenario overlay ---------------------------------------------
 
-# The lines every scenario's /etc/initshim.conf starts with.
+# e2e_base_config [SCRIPT]: the lines every scenario's /etc/initshim.conf
+# starts with. A scenario on a suite's image (e2e-image) has that suite's
+# systemd only.
 e2e_base_config() {
+	local dir
+	if [ -n "${1:-}" ] && dir=$(scenario_image_dir "$1") && [ "$dir" != "$E2E_CACHE" ]; then
+		echo "version $(cat "$dir/systemd.major") = /usr/lib/systemd/systemd"
+		echo "default = $(cat "$dir/systemd.major")"
+		echo "rescue-command = /usr/lib/initshim-e2e/e2e-run --rescue"
+		return 0
+	fi
 	echo "version 252 = /lib/systemd/systemd"
 	# The arm64 image has systemd 252 only.
 	if [ "$E2E_GUEST_ARCH" = x86_64 ]; then
@@ -54,11 +63,18 @@ overlay_stage() {
 	[ -x "$E2E_BIN/test_inject" ] && install -m 0755 "$E2E_BIN/test_inject" "$dir/$h/test_inject"
 	install -m 0644 "$E2E_DIR"/lib/*.sh "$dir/$h/lib/"
 	install -m 0644 "$script" "$dir/$h/scenarios/$name.sh"
+	# Which image the guest runs (e2e_image_major in lib/e2e.sh).
+	local image
+	image=$(scenario_image_dir "$script")
+	{
+		echo "E2E_IMAGE_SUITE=$(scenario_meta1 "$script" image | grep . || echo bookworm)"
+		echo "E2E_IMAGE_MAJOR=$(cat "$image/systemd.major" 2>/dev/null || echo 252)"
+	} >"$dir/$h/image.env"
 	install -m 0644 "$E2E_DIR/guest/initshim-e2e.service" "$dir/etc/systemd/system/"
 	ln -s ../initshim-e2e.service "$dir/etc/systemd/system/multi-user.target.wants/initshim-e2e.service"
 	{
 		echo "# /etc/initshim.conf of e2e scenario $name (written by tests/e2e/host/beds.sh)"
-		e2e_base_config
+		e2e_base_config "$script"
 		scenario_meta "$script" config
 	} >"$dir/etc/initshim.conf"
 	chmod 0644 "$dir/etc/initshim.conf"
@@ -319,11 +335,12 @@ qemu_boot() {
 	QEMU_MON_CAT=$!
 }
 
-# qemu_start WORK CMDLINE [QEMU ARGS...]: boots base.cpio + WORK/overlay.cpio.
+# qemu_start WORK CMDLINE IMAGE_DIR [QEMU ARGS...]: boots IMAGE_DIR/base.cpio
+# (the main image's, or a newer suite's) + WORK/overlay.cpio.
 qemu_start() {
-	local work=$1 cmdline=$2
-	shift 2
-	cat "$E2E_CACHE/base.cpio" "$work/overlay.cpio" >"$work/initrd"
+	local work=$1 cmdline=$2 image=${3:-$E2E_CACHE}
+	shift 3
+	cat "$image/base.cpio" "$work/overlay.cpio" >"$work/initrd"
 	: >"$work/console.log"
 	qemu_boot "$work" "$cmdline" "$work/initrd" "$@"
 }
@@ -339,7 +356,7 @@ run_qemu() {
 		cpio --null -o -H newc -R 0:0 --quiet) >"$work/overlay.cpio"
 	scenario_meta "$script" host-action >"$work/actions"
 	cmdline=$(qemu_cmdline "$script" "$name")
-	qemu_start "$work" "$cmdline" "${qemu_args[@]}"
+	qemu_start "$work" "$cmdline" "$(scenario_image_dir "$script")" "${qemu_args[@]}"
 	E2E_BED_PROGRAM=qemu
 	watch_guest "$QEMU_PID" "$work/console.log" "${timeout:-$E2E_DEFAULT_TIMEOUT}" "$work" qemu
 	kill "$QEMU_MON_CAT" 2>/dev/null || true
@@ -357,7 +374,7 @@ run_nspawn() {
 	overlay_stage "$work/overlay" "$name" "$script"
 	mkdir -p "$work/upper" "$work/ovl-work" "$work/root"
 	mount -t overlay "e2e-$name" \
-		-o "lowerdir=$work/overlay:$E2E_CACHE/rootfs,upperdir=$work/upper,workdir=$work/ovl-work" \
+		-o "lowerdir=$work/overlay:$(scenario_image_dir "$script")/rootfs,upperdir=$work/upper,workdir=$work/ovl-work" \
 		"$work/root"
 	read -r -a args <<<"$(scenario_meta "$script" cmdline | tr '\n' ' ')"
 	scenario_meta "$script" host-action >"$work/actions"

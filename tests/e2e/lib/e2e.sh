@@ -483,3 +483,111 @@ e2e_watchdog_scenario() {
 		;;
 	esac
 }
+
+# --- the newer suites' images (e2e-image: trixie, forky) ---------------------
+
+# The major version of the image's own systemd (/usr/lib/systemd/systemd):
+# 252 on the main image, 257 on trixie's, the newest on forky's. Written by
+# host/beds.sh at staging.
+e2e_image_major() {
+	(
+		# shellcheck disable=SC1091 # written by host/beds.sh
+		. /usr/lib/initshim-e2e/image.env 2>/dev/null
+		echo "${E2E_IMAGE_MAJOR:-252}"
+	)
+}
+
+# e2e_crash_exec_scenario: the image's systemd crashes (kill -SEGV 1) and
+# is taken over with every watched service alive (same PIDs, once each);
+# rescue mode then starts systemd fresh (initshimctl exec), which comes up
+# without a second copy of any service. Three phases in one boot:
+#   systemd, first time: boot checks, the guard traces PID 1, PIDs recorded, SEGV;
+#   rescue: the takeover kept the services; `initshimctl exec`;
+#   systemd, second time: one of each service, the guard traces the new PID 1.
+e2e_crash_exec_scenario() {
+	local major marker=$E2E_STATE/crash-exec-crashed out p
+	major=$(e2e_image_major)
+	if [ "$E2E_PHASE" = rescue ]; then
+		e2e_expect "PID 1 executable" /usr/sbin/initshim "$(e2e_pid1_exe)"
+		e2e_initshim_checks rescue
+		e2e_check_pids
+		[[ $(e2e_status_field last-takeover) == *"crash: SIGSEGV"* ]] ||
+			e2e_fail "takeover reason: $(e2e_status_field last-takeover)"
+		ls /core* >/dev/null 2>&1 || e2e_fail "no core dump written by systemd $major's crash handler"
+		e2e_log "ok: takeover of systemd $major: $(e2e_status_field last-takeover)"
+		e2e_hold # the fresh systemd's phase gives the verdict
+		out=$(initshimctl exec 2>&1) || e2e_fail "initshimctl exec: $out"
+		exit 0
+	fi
+	if [ ! -e "$marker" ]; then
+		e2e_boot_checks "$major" /usr/lib/systemd/systemd
+		e2e_guard_traces_pid1
+		e2e_start_probe_service
+		e2e_record_pids
+		touch "$marker"
+		e2e_hold
+		rm -f /core*
+		e2e_log "sending SIGSEGV to PID 1 (systemd $major)"
+		kill -SEGV 1
+		exit 0
+	fi
+	e2e_wait_running 200
+	e2e_expect "PID 1 executable" /usr/lib/systemd/systemd "$(e2e_pid1_exe)"
+	e2e_expect "manager version" "$major" "$(e2e_manager_major)"
+	for p in systemd-journal systemd-logind dbus-daemon systemd-udevd; do
+		e2e_expect "number of $p processes (no second copy)" 1 "$(e2e_count_procs "$p")"
+	done
+	[ "$(pgrep -o -x systemd-journal)" != "$(awk '$1 == "systemd-journal" { print $2 }' "$E2E_STATE/pids")" ] ||
+		e2e_fail "journald was not restarted: the old copy was not stopped"
+	e2e_initshim_checks normal
+	e2e_guard_traces_pid1
+	e2e_pass "systemd $major: SEGV taken over with services kept, then started fresh without duplicates"
+}
+
+# "PID COMM CGROUP" of the guard and of its children (its control parser).
+e2e_guard_family() {
+	local g p
+	g=$(cat /run/initshim/guard.pid 2>/dev/null) || return 0
+	for p in "$g" $(pgrep -P "$g"); do
+		printf '%s %s %s\n' "$p" "$(cat "/proc/$p/comm" 2>/dev/null)" "$(grep '^0::' "/proc/$p/cgroup" 2>/dev/null)"
+	done
+}
+
+# e2e_hang_takeover_scenario: the image's systemd hangs (its cgroup
+# init.scope frozen); `initshimctl takeover` makes initshim PID 1 with the
+# services kept; then Ctrl-Alt-Del from the host's QEMU monitor reaches
+# rescue mode as SIGINT and it reboots (the host judges that part).
+e2e_hang_takeover_scenario() {
+	local major out
+	major=$(e2e_image_major)
+	if [ "$E2E_PHASE" = rescue ]; then
+		e2e_initshim_checks rescue
+		[[ $(e2e_status_field last-takeover) == *"takeover requested by the operator"* ]] ||
+			e2e_fail "takeover reason: $(e2e_status_field last-takeover)"
+		e2e_check_pids
+		e2e_expect "init.scope thawed" 0 "$(cat /sys/fs/cgroup/init.scope/cgroup.freeze)"
+		e2e_verdict PASS "systemd $major: hang taken over on request, services kept"
+		e2e_hold # the host's Ctrl-Alt-Del ends the guest
+		e2e_mark ready
+		exit 0
+	fi
+	e2e_boot_checks "$major" /usr/lib/systemd/systemd
+	# The guard and its control parser (which answers initshimctl while
+	# systemd is PID 1) must be out of init.scope, or freezing it freezes
+	# them too.
+	local deadline=$((SECONDS + 30))
+	while e2e_guard_family | grep -q 'init\.scope'; do
+		[ "$SECONDS" -lt "$deadline" ] ||
+			e2e_fail "the guard or its parser stays in init.scope: $(e2e_guard_family | tr '\n' ';')"
+		sleep 0.2
+	done
+	e2e_log "ok: guard and parser out of init.scope"
+	e2e_start_probe_service
+	e2e_record_pids
+	e2e_hold
+	e2e_log "freezing init.scope (systemd $major)"
+	echo 1 >/sys/fs/cgroup/init.scope/cgroup.freeze
+	timeout 10 systemctl show -p Version >/dev/null 2>&1 && e2e_fail "PID 1 still answers with init.scope frozen"
+	out=$(initshimctl takeover 2>&1) || e2e_fail "initshimctl takeover: $out"
+	e2e_log "initshimctl takeover: $out"
+}

@@ -12,7 +12,7 @@
 marker=$E2E_STATE/switched
 if [ ! -e "$marker" ]; then
 	e2e_boot_checks 252 /usr/lib/systemd/systemd
-	initshimctl versions | grep -q '^broken .* ok: systemd 999 (fake)' || e2e_fail "broken candidate: $(initshimctl versions)"
+	initshimctl versions | grep -q '^broken .* ok: systemd 252 (fake)' || e2e_fail "broken candidate: $(initshimctl versions)"
 	touch /run/fake-systemd.start-crash "$marker"
 	e2e_hold
 	initshimctl exec broken >"$E2E_STATE/exec.out" 2>&1
