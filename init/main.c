@@ -69,7 +69,7 @@ int main(int argc, char **argv, char **envp) {
                 return guard_standalone();
 
         if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-                printf("initshim %s\n", INITSHIM_VERSION);
+                printf("initshim %s\n", initshim_build());
                 return 0;
         }
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))

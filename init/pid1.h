@@ -8,7 +8,7 @@
 
 #include "config/config.h"
 
-#define INITSHIM_VERSION "0.1"
+#include "common/version.h"
 
 /* What a signal asks of PID 1 in rescue mode (systemd(1) "SIGNALS"). */
 enum pid1_action {
