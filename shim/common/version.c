@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -69,3 +72,39 @@ int initshim_build_of_file(const char *path, char *out, size_t n) {
         close(fd);
         return r;
 }
+
+const char *initshim_installed_path(void) {
+        const char *bin = getenv("INITSHIM_BIN");
+
+        return bin && bin[0] == '/' ? bin : "/sbin/initshim";
+}
+
+int initshim_check_binary(const char *path, char *why, size_t n) {
+        unsigned char hdr[4];
+        struct stat st;
+        int fd, r = 0;
+
+        /* stat first: open() of a FIFO would block. */
+        if (stat(path, &st) < 0) {
+                r = -errno;
+                snprintf(why, n, "cannot open %s: %s", path, strerror(errno));
+                return r;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) || !(st.st_mode & 0100)) {
+                snprintf(why, n, "%s is not a root-owned executable file that only root can write", path);
+                return -EPERM;
+        }
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                r = -errno;
+                snprintf(why, n, "cannot open %s: %s", path, strerror(errno));
+                return r;
+        }
+        if (pread(fd, hdr, sizeof hdr, 0) != (ssize_t) sizeof hdr || memcmp(hdr, "\177ELF", 4) != 0) {
+                snprintf(why, n, "%s is not an ELF binary", path);
+                r = -ENOEXEC;
+        }
+        close(fd);
+        return r;
+}
+

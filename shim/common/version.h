@@ -18,3 +18,10 @@ const char *initshim_build(void);
  * has no marker, or another negative errno. Reads the file: not for the
  * main loops of PID 1 or the guard. */
 int initshim_build_of_file(const char *path, char *buf, size_t n);
+/* The installed binary a live upgrade moves to: $INITSHIM_BIN (absolute)
+ * or /sbin/initshim. */
+const char *initshim_installed_path(void);
+/* May PID 1 or the guard execute path (root-owned, not writable by others,
+ * executable, ELF)? 0 or a negative errno, why in why. stat() first and 4
+ * bytes read: never blocks. */
+int initshim_check_binary(const char *path, char *why, size_t n);
