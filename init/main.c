@@ -71,13 +71,16 @@ int main(int argc, char **argv, char **envp) {
          * exact "--rescue" first is ours. */
         if (argc >= 2 && strcmp(argv[1], "--rescue") == 0) {
                 const char *reason = "requested";
+                const struct rescue_handover *up = NULL;
                 if (argc >= 4 && strcmp(argv[2], "--reason") == 0)
                         reason = argv[3];
+                if (argc >= 5 && strcmp(argv[2], "--reason") == 0)
+                        up = pid1_upgrade_parse(argc - 4, argv + 4);
                 if (getpid() != 1) {
                         fprintf(stderr, "initshim: rescue mode is for PID 1\n");
                         return 1;
                 }
-                rescue_main(reason, NULL);
+                rescue_main(reason, NULL, up);
         }
         if (getpid() == 1)
                 boot_main(argc, argv, envp, start_ns);

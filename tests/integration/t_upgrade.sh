@@ -82,3 +82,37 @@ test_upgrade_refuses_a_binary_others_can_write() {
         [ "$(readlink "/proc/$GUARD/exe")" = "$UPG/initshim (deleted)" ] || fail "the guard runs $(readlink "/proc/$GUARD/exe")"
         ctl status | grep -qx "guard-version: 0.1 (test-A)" || fail "status: $(ctl status)"
 }
+
+test_rescue_mode_pid1_upgrades_in_place_with_its_state() {
+        upgrade_setup
+        fake spawn svc
+        wait_until 5 in_ns test -s /run/fake-systemd.svc.pid || fail "no service"
+        svc=$(in_ns cat /run/fake-systemd.svc.pid)
+        to_rescue "crash before the upgrade"
+        ctl status | grep -qx "pid1-version: initshim 0.1 (test-A)" || fail "status: $(ctl status)"
+        since=$(ctl status | sed -n 's/^mode-since: \([0-9]*\)\..*/\1/p')
+        install_build_b
+        ctl status | grep -qx "version-mismatch: PID 1 runs 0.1 (test-A); 'initshimctl upgrade' moves it to 0.1 (test-B)" ||
+                fail "no mismatch shown: $(ctl status)"
+        ctl upgrade > "$UPG/out" || fail "upgrade: $(cat "$UPG/out")"
+        cat "$UPG/out"
+        ns_alive || fail "PID 1 died"
+        [ "$(pid1_exe)" = "$UPG/initshim" ] || fail "PID 1 runs $(pid1_exe)"
+        [ "$(readlink "/proc/$GUARD/exe")" = "$UPG/initshim" ] || fail "the guard runs $(readlink "/proc/$GUARD/exe")"
+        grep -q "rescue mode: PID 1 upgraded from initshim 0.1 (test-A) to 0.1 (test-B) in [0-9]* us" "$T/log" ||
+                fail "re-exec not logged"
+        wait_until 5 mode_is rescue || fail "rescue mode does not answer after the upgrade"
+        ctl status > "$UPG/status"
+        grep -qx "pid1-version: initshim 0.1 (test-B)" "$UPG/status" || fail "status: $(cat "$UPG/status")"
+        grep -qx "last-takeover: crash before the upgrade" "$UPG/status" || fail "reason lost: $(cat "$UPG/status")"
+        grep -qx "guard-version: 0.1 (test-B)" "$UPG/status" || fail "status: $(cat "$UPG/status")"
+        now=$(sed -n 's/^mode-since: \([0-9]*\)\..*/\1/p' "$UPG/status")
+        [ "$now" -ge "$since" ] || fail "mode-since restarted: ${since}s before, ${now}s after"
+        ! grep -q "^version-mismatch" "$UPG/status" || fail "still a mismatch: $(cat "$UPG/status")"
+        grep -q "^guard: running (pid [0-9]*), tracing PID 1" "$UPG/status" || fail "status: $(cat "$UPG/status")"
+        [ "$(awk '/^TracerPid/ {print $2}' "/proc/$NS/status")" = "$GUARD" ] || fail "PID 1 not traced by the guard"
+        in_ns kill -0 "$svc" || fail "service $svc died"
+        # Still PID 1's job: orphans are reaped by the new binary.
+        in_ns "$B/tests/storm" 200 50 || fail "storm"
+        wait_until 10 no_zombies || fail "zombies left"
+}
