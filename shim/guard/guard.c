@@ -194,7 +194,7 @@ static void guard_start_op(char *text, size_t n) {
         }
 }
 
-/* `upgrade` (or SIGHUP from rescue-mode PID 1): re-execute ourselves from
+/* `upgrade` (or SIGNAL_GUARD_UPGRADE from rescue-mode PID 1): re-execute ourselves from
  * the installed binary, only from a steady state (upgrade.h). */
 static bool upgrade_pending;
 
@@ -426,6 +426,7 @@ static int block_guard_signals(void) {
         sigaddset(&mask, SIGHUP);
         sigaddset(&mask, SIGNAL_GUARD_YIELD);
         sigaddset(&mask, SIGNAL_GUARD_RESUME);
+        sigaddset(&mask, SIGNAL_GUARD_UPGRADE);
         sigaddset(&mask, SIGPIPE);
         (void) sigprocmask(SIG_BLOCK, &mask, NULL);
         return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -495,6 +496,8 @@ static void handle_guard_signal(int sig) {
                 server.next_spawn_ms = 0;
         } else if (sig == SIGNAL_GUARD_UPGRADE)
                 upgrade_now(); /* rescue-mode PID 1 upgrades: follow it */
+        else if (sig == SIGHUP)
+                log_info("guard: ignoring SIGHUP");
         else if (sig == SIGTERM || sig == SIGINT)
                 stop_guard(sig);
 }

@@ -17,7 +17,10 @@
 #define GUARD_COMM "initshim-guard" /* must not start with "proot": systemd would think it runs in a container */
 #define SIGNAL_GUARD_YIELD SIGUSR1
 #define SIGNAL_GUARD_RESUME SIGUSR2
-#define SIGNAL_GUARD_UPGRADE SIGHUP /* re-execute from the installed binary (guard/upgrade.h) */
+/* Re-execute from the installed binary (guard/upgrade.h). SIGURG: ignored by
+ * default, so a guard older than the upgrade ignores it too, and no terminal
+ * sends it (SIGHUP comes from hang-ups). */
+#define SIGNAL_GUARD_UPGRADE SIGURG
 
 struct guard_handover;
 
