@@ -54,6 +54,16 @@ $(B)/obj/%.o: %.c $(wildcard shim/*/*.h shim/*/*/*.h init/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iinit -c -o $@ $<
 
+# The build told apart from another build of the same version (status,
+# `initshim --version`, docs/packaging.md "Upgrading a running initshim").
+BUILD_ID := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(B)/build-id: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(BUILD_ID)' | cmp -s - $@ || echo '$(BUILD_ID)' > $@
+FORCE:
+$(B)/obj/shim/common/version.o: $(B)/build-id
+$(B)/obj/shim/common/version.o: ALL_CFLAGS += -DINITSHIM_BUILD_ID='"$(BUILD_ID)"'
+
 $(B)/libshim.a: $(SHIM_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^

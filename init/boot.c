@@ -216,5 +216,5 @@ void boot_main(int argc, char **argv, char **envp, uint64_t start_ns) {
          * the operator must see why this boot did not reach systemd. */
         log_set_console(true);
         log_crit("no systemd could be executed; staying PID 1 in rescue mode");
-        rescue_main("boot: no systemd could be executed", &cfg);
+        rescue_main("boot: no systemd could be executed", &cfg, NULL);
 }

@@ -1,6 +1,7 @@
 /* initshim: a fault-tolerant PID 1 shim for systemd hosts. See initshim(8). */
 #include "control/server.h"
 #include "guard/spawn.h"
+#include "guard/upgrade.h"
 #include "config/load.h"
 #include "common/log.h"
 #include "common/proc.h"
@@ -37,6 +38,22 @@ static int guard_standalone(void) {
         guard_main(&cfg, &o);
 }
 
+/* `initshim --guard-upgraded ...`: the guard re-executed by `initshimctl
+ * upgrade`, still tracing PID 1 (guard/upgrade.h). Always becomes the guard. */
+static int guard_upgraded(int argc, char **argv) {
+        static struct config cfg;
+        static struct guard_handover h;
+        struct guard_options o = { .ready_fd = -1, .handover = &h };
+
+        log_open("initshim-guard");
+        if (guard_handover_parse(argc - 1, argv + 1, &h) < 0)
+                log_warning("guard: bad hand-over arguments from the previous guard; going on with defaults");
+        load_config(&cfg);
+        (void) ctl_setup_paths();
+        o.serve = h.serve;
+        guard_main(&cfg, &o);
+}
+
 static int usage(FILE *f) {
         fprintf(f,
                 "usage: initshim             (as PID 1: boot, exec systemd)\n"
@@ -54,22 +71,27 @@ int main(int argc, char **argv, char **envp) {
          * exact "--rescue" first is ours. */
         if (argc >= 2 && strcmp(argv[1], "--rescue") == 0) {
                 const char *reason = "requested";
+                const struct rescue_handover *up = NULL;
                 if (argc >= 4 && strcmp(argv[2], "--reason") == 0)
                         reason = argv[3];
+                if (argc >= 5 && strcmp(argv[2], "--reason") == 0)
+                        up = pid1_upgrade_parse(argc - 4, argv + 4);
                 if (getpid() != 1) {
                         fprintf(stderr, "initshim: rescue mode is for PID 1\n");
                         return 1;
                 }
-                rescue_main(reason, NULL);
+                rescue_main(reason, NULL, up);
         }
         if (getpid() == 1)
                 boot_main(argc, argv, envp, start_ns);
 
+        if (argc >= 2 && strcmp(argv[1], GUARD_UPGRADE_FLAG) == 0)
+                return guard_upgraded(argc, argv);
         if (argc >= 2 && strcmp(argv[1], "--guard") == 0)
                 return guard_standalone();
 
         if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-                printf("initshim %s\n", INITSHIM_VERSION);
+                printf("initshim %s\n", initshim_build());
                 return 0;
         }
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))

@@ -8,7 +8,7 @@
 
 #include "config/config.h"
 
-#define INITSHIM_VERSION "0.1"
+#include "common/version.h"
 
 /* What a signal asks of PID 1 in rescue mode (systemd(1) "SIGNALS"). */
 enum pid1_action {
@@ -73,5 +73,24 @@ bool ratelimit_allow(uint64_t *stamps, size_t *n, size_t max, uint64_t now, uint
 /* Persistent (in /run) window of automatic restarts. */
 bool restart_allowed(const struct config *c);
 
-/* rescue.c */
-void rescue_main(const char *reason, const struct config *c) __attribute__((noreturn));
+struct rescue_handover;
+/* rescue.c. up: set when re-executed by a live upgrade (upgrade.c). */
+void rescue_main(const char *reason, const struct config *c, const struct rescue_handover *up)
+        __attribute__((noreturn));
+
+/* upgrade.c: live upgrade of rescue-mode PID 1 (docs/design.md "Live upgrade"). */
+#define PID1_UPGRADED_FLAG "--upgraded"
+struct rescue_handover {
+        uint64_t mode_since_ms; /* rescue mode's start, kept across the re-exec */
+        uint64_t start_ns;      /* CLOCK_MONOTONIC just before the execve */
+        char old_build[64];
+};
+/* execve the installed binary as rescue mode with our state; returns only
+ * on failure (-errno, logged). */
+int pid1_upgrade_exec(const char *reason, uint64_t mode_since_ms);
+/* argv from PID1_UPGRADED_FLAG on; NULL if absent or malformed. */
+const struct rescue_handover *pid1_upgrade_parse(int argc, char **argv);
+/* Log and record (LAST_UPGRADE_FILE) the re-exec's duration. */
+void pid1_upgrade_report(const struct rescue_handover *h);
+/* Record our build in PID1_VERSION_FILE, for status and initshimctl. */
+void pid1_publish_version(void);

@@ -14,6 +14,7 @@
 #include "control/protocol.h"
 #include "control/status.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "control/verbs.h"
 #include "config/vstate.h"
 #include "versions/worker.h"
@@ -61,11 +62,12 @@ static void fill_status(struct status *s) {
         s->mode_since_ms = mode_since;
         s->now_ms = now_ms();
         read_exe(getpid(), s->pid1_exe, sizeof s->pid1_exe);
-        snprintf(s->pid1_version, sizeof s->pid1_version, "initshim %s", INITSHIM_VERSION);
+        snprintf(s->pid1_version, sizeof s->pid1_version, "initshim %s", initshim_build());
         (void) copy_string(s->last_takeover, sizeof s->last_takeover, rescue_reason);
         status_read_last_switch(s);
         s->zombies = count_zombie_children(getpid());
         guard_describe(s->guard, sizeof s->guard);
+        status_read_versions(s);
         watchdog_describe(s->watchdog, sizeof s->watchdog);
 }
 
@@ -120,11 +122,14 @@ static void rescue_reap_children(void) {
 
 static void start_rescue_command(void) {
         static char buf[CONFIG_CMD_MAX];
+        static bool started;
         char *argv[32], *save = NULL;
         size_t n = 0;
 
-        if (!cfg->rescue_command[0])
+        /* Once per rescue mode, and only when it holds. */
+        if (!cfg->rescue_command[0] || started)
                 return;
+        started = true;
         (void) copy_string(buf, sizeof buf, cfg->rescue_command);
         for (char *w = strtok_r(buf, " \t", &save); w && n < ELEMENTSOF(argv) - 1; w = strtok_r(NULL, " \t", &save))
                 argv[n++] = w;
@@ -314,6 +319,7 @@ static void leave_preflight_done(void) {
                 snprintf(text, sizeof text, "error: refused: %s\n", why);
                 leave_answer(text);
                 leave.phase = LEAVE_IDLE;
+                start_rescue_command(); /* rescue mode holds after all */
                 return;
         }
         snprintf(text, sizeof text, "ok\nexecuting %s (%s), started fresh\n", leave.path, leave.version);
@@ -412,6 +418,33 @@ static void guard_stop_op(char *text, size_t n) {
                 snprintf(text, n, "ok\nno guard running\n");
 }
 
+/* `upgrade`: the guard follows on SIGNAL_GUARD_UPGRADE, PID 1 re-executes
+ * itself once the client has its answer (upgrade.c). */
+static bool upgrade_pending;
+
+static void upgrade_op(char *text, size_t n) {
+        char why[192];
+
+        if (leave.phase != LEAVE_IDLE || pending_action != ACTION_IGNORE || verbs_timeout_ms() >= 0)
+                snprintf(text, n, "error: cannot upgrade now: busy (leaving rescue mode or answering)\n");
+        else if (initshim_check_binary(initshim_installed_path(), why, sizeof why) < 0)
+                snprintf(text, n, "error: cannot upgrade now: %s\n", why);
+        else {
+                upgrade_pending = true;
+                snprintf(text, n, "ok\nupgrading PID 1 (rescue mode) and the guard from initshim %s to %s\n",
+                         initshim_build(), initshim_installed_path());
+        }
+}
+
+static void upgrade_now(void) {
+        upgrade_pending = false;
+        signal_guard(SIGNAL_GUARD_UPGRADE);
+        ctl_server_stop(&server, 2000);
+        (void) pid1_upgrade_exec(rescue_reason, mode_since);
+        server.wanted = true;
+        server.next_spawn_ms = 0;
+}
+
 static int answer_op(const char *text) {
         return ctl_server_answer(&server, text);
 }
@@ -422,6 +455,8 @@ static void after_answer_op(void) {
         pending_action = ACTION_IGNORE;
         if (a != ACTION_IGNORE)
                 do_action(a);
+        else if (upgrade_pending)
+                upgrade_now();
 }
 
 /* The verbs as rescue-mode PID 1 carries them out. */
@@ -432,6 +467,7 @@ static const struct verb_ops rescue_verbs = {
         .takeover = takeover_op,
         .guard_start = guard_start_op,
         .guard_stop = guard_stop_op,
+        .upgrade = upgrade_op,
         .answer = answer_op,
         .after_answer = after_answer_op,
 };
@@ -455,7 +491,7 @@ static void apply_policy(const char *reason) {
                                     cfg->restart_limit, (unsigned long long) (cfg->restart_interval_ms / 1000));
                         return;
                 }
-                log_notice("on-failure=restart: bringing systemd back");
+                log_notice("on-failure=restart: bringing up systemd again");
                 do_action(ACTION_REEXEC);
                 return;
         }
@@ -573,7 +609,7 @@ static void rescue_loop(void) {
         }
 }
 
-void rescue_main(const char *reason, const struct config *c) {
+void rescue_main(const char *reason, const struct config *c, const struct rescue_handover *up) {
         static struct config own;
         sigset_t discarded;
 
@@ -591,8 +627,17 @@ void rescue_main(const char *reason, const struct config *c) {
         load_list(BOOT_ENV_FILE, boot_env_buf, sizeof boot_env_buf, boot_env, MAX_ARGS, 0);
         take_control();
         watchdog_takeover(cfg);
+        pid1_publish_version();
+        if (up) {
+                /* Same rescue mode, new binary: the policy ran, the rescue
+                 * command was started by our previous self. */
+                mode_since = up->mode_since_ms;
+                pid1_upgrade_report(up);
+                rescue_loop();
+        }
         apply_policy(reason);
-        /* Still here: rescue mode holds, and an operator may need a shell. */
-        start_rescue_command();
+        /* Rescue mode holds (no restart under way): an operator may need a shell. */
+        if (leave.phase == LEAVE_IDLE)
+                start_rescue_command();
         rescue_loop();
 }

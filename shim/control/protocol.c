@@ -14,6 +14,7 @@ static const char *const verb_names[_VERB_MAX] = {
         [VERB_TAKEOVER] = "takeover",
         [VERB_GUARD] = "guard",
         [VERB_VERSIONS] = "versions",
+        [VERB_UPGRADE] = "upgrade",
 };
 
 /* Which verbs take an argument: 0 none, 1 optional, 2 required. */

@@ -29,6 +29,9 @@
 #define BOOT_VERSION_FILE RUN_DIR "/boot-version"
 #define LAST_TAKEOVER_FILE RUN_DIR "/last-takeover"
 #define LAST_SWITCH_FILE RUN_DIR "/last-switch"
+#define GUARD_VERSION_FILE RUN_DIR "/guard-version" /* the running guard's initshim_build() */
+#define LAST_UPGRADE_FILE RUN_DIR "/last-upgrade"
+#define PID1_VERSION_FILE RUN_DIR "/pid1-version" /* rescue-mode PID 1's initshim_build() */
 /* The parser's root: an empty root-owned directory it is chrooted into. */
 #define CTL_EMPTY_DIR RUN_DIR "/empty"
 
@@ -49,6 +52,7 @@ enum verb {
         VERB_TAKEOVER,
         VERB_GUARD,
         VERB_VERSIONS,
+        VERB_UPGRADE,
         _VERB_MAX,
 };
 

@@ -23,6 +23,13 @@ const char *mode_to_string(enum mode m) {
         return "?";
 }
 
+void status_read_versions(struct status *s) {
+        if (read_first_line(GUARD_VERSION_FILE, s->guard_version, sizeof s->guard_version) <= 0)
+                s->guard_version[0] = '\0';
+        if (read_first_line(LAST_UPGRADE_FILE, s->last_upgrade, sizeof s->last_upgrade) <= 0)
+                s->last_upgrade[0] = '\0';
+}
+
 void status_read_last_switch(struct status *s) {
         if (read_first_line(LAST_SWITCH_FILE, s->last_switch, sizeof s->last_switch) <= 0)
                 s->last_switch[0] = '\0';
@@ -80,6 +87,9 @@ size_t status_format_text(const struct status *s, char *buf, size_t n) {
         put(&o, "last-switch: %s\n", s->last_switch[0] ? s->last_switch : "none");
         put(&o, "zombies: %u\n", s->zombies);
         put(&o, "guard: %s\n", s->guard[0] ? s->guard : "unknown");
+        put(&o, "guard-version: %s\n", s->guard_version[0] ? s->guard_version : "unknown");
+        if (s->last_upgrade[0])
+                put(&o, "last-upgrade: %s\n", s->last_upgrade);
         if (s->watchdog[0])
                 put(&o, "watchdog: %s\n", s->watchdog);
         if (s->boot_exec_us)
@@ -104,6 +114,8 @@ size_t status_format_json(const struct status *s, char *buf, size_t n) {
         put_json_string(&o, "last_switch", s->last_switch, true);
         put(&o, "\"zombies\":%u,", s->zombies);
         put_json_string(&o, "guard", s->guard, true);
+        put_json_string(&o, "guard_version", s->guard_version, true);
+        put_json_string(&o, "last_upgrade", s->last_upgrade, true);
         put_json_string(&o, "watchdog", s->watchdog, true);
         put(&o, "\"boot_exec_us\":%llu,", (unsigned long long) s->boot_exec_us);
         put_json_string(&o, "health", s->health, false);

@@ -23,6 +23,8 @@ struct status {
         char last_takeover[256]; /* reason, "" if none */
         char last_switch[320];   /* outcome of the last version switch, "" if none */
         unsigned zombies;        /* zombie children of PID 1 right now */
+        char guard_version[64];  /* the running guard's initshim build, "" if unknown */
+        char last_upgrade[192];  /* the last live upgrade of initshim, "" if none */
         char guard[256];         /* "running (pid N), tracing PID 1, ...", "not running", ... */
         uint64_t boot_exec_us;   /* initshim start -> exec of systemd, 0 if unknown */
         char watchdog[256];      /* rescue mode's hardware watchdog, "" when not told */
@@ -32,6 +34,8 @@ struct status {
 const char *mode_to_string(enum mode m);
 /* The last switch's outcome (LAST_SWITCH_FILE) into s->last_switch. */
 void status_read_last_switch(struct status *s);
+/* The running guard's version and the last live upgrade (their files). */
+void status_read_versions(struct status *s);
 /* Both return the length written, truncating safely. */
 size_t status_format_text(const struct status *s, char *buf, size_t n);
 size_t status_format_json(const struct status *s, char *buf, size_t n);

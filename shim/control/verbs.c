@@ -141,10 +141,20 @@ static enum verb_result verb_guard(const struct verb_ops *ops, const struct conf
         return VERB_ANSWERED;
 }
 
+static enum verb_result verb_upgrade(const struct verb_ops *ops, const struct config *c, const struct request *req,
+                                     char *text, size_t n) {
+        (void) c, (void) req;
+        if (!ops->upgrade)
+                return unsupported(text, n);
+        ops->upgrade(text, n);
+        return VERB_ANSWERED;
+}
+
 static const verb_handler handlers[_VERB_MAX] = {
         [VERB_PING] = verb_ping,         [VERB_STATUS] = verb_status,     [VERB_VERSIONS] = verb_versions,
         [VERB_EXEC] = verb_exec,         [VERB_REBOOT] = verb_shutdown,   [VERB_POWEROFF] = verb_shutdown,
         [VERB_HALT] = verb_shutdown,     [VERB_TAKEOVER] = verb_takeover, [VERB_GUARD] = verb_guard,
+        [VERB_UPGRADE] = verb_upgrade,
 };
 
 enum verb_result verbs_answer(const struct verb_ops *ops, const struct config *c, const struct request *req,

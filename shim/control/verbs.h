@@ -28,6 +28,9 @@ struct verb_ops {
         void (*takeover)(char *text, size_t n);
         void (*guard_start)(char *text, size_t n);
         void (*guard_stop)(char *text, size_t n);
+        /* upgrade: move to the installed binary (docs/design.md "Live
+         * upgrade"); the move itself happens in after_answer. */
+        void (*upgrade)(char *text, size_t n);
         /* Send text to the client. */
         int (*answer)(const char *text);
         /* Called once the answer went out: carry out what an op accepted

@@ -2,6 +2,7 @@
  * Works when D-Bus and systemd are dead: it needs only /run/initshim. */
 #include "control/protocol.h"
 #include "ctl/boot.h"
+#include "ctl/upgrade.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -34,6 +35,8 @@ static int usage(FILE *f) {
                 "  versions            configured systemd binaries and their preflight verdict\n"
                 "  takeover            take a hung systemd over into rescue mode\n"
                 "  guard start|stop    attach a guard to PID 1 / detach it (for strace, gdb)\n"
+                "  upgrade             move the running guard (and rescue-mode PID 1) to the\n"
+                "                      installed binary, without a reboot\n"
                 "  boot enable [init|rdinit] | disable | status   boot through initshim or not (GRUB)\n"
                 "  reboot | poweroff | halt\n");
         return f == stderr ? 2 : 0;
@@ -227,6 +230,10 @@ int main(int argc, char **argv) {
         int r = run(verb, arg, timeout);
         if (r == 3 && strcmp(verb, "status") == 0)
                 print_unserved_status();
+        if (r == 0 && strcmp(verb, "status") == 0 && !json)
+                ctl_print_installed();
+        if (r == 0 && strcmp(verb, "upgrade") == 0)
+                r = ctl_wait_upgraded(timeout);
         return r;
 }
 

@@ -1,6 +1,8 @@
 #include "guard/spawn.h"
 #include "control/server.h"
 #include "guard/switch.h"
+#include "guard/upgrade.h"
+#include "common/version.h"
 #include "ptrace/tracer.h"
 #include "guard/watch.h"
 #include "common/cgroup.h"
@@ -127,6 +129,7 @@ static void fill_status(struct status *s) {
         if (read_file(RUN_DIR "/boot-exec-us", us, sizeof us) > 0)
                 s->boot_exec_us = strtoull(us, NULL, 10);
         describe_self(s->guard, sizeof s->guard);
+        status_read_versions(s);
         (void) watch_format(s->health, sizeof s->health);
 }
 
@@ -208,6 +211,66 @@ static void guard_start_op(char *text, size_t n) {
         }
 }
 
+/* `upgrade` (or SIGNAL_GUARD_UPGRADE from rescue-mode PID 1): re-execute ourselves from
+ * the installed binary, only from a steady state (upgrade.h). */
+static bool upgrade_pending;
+
+static int upgrade_refusal(char *why, size_t n) {
+        if (in_initrd)
+                return snprintf(why, n, "the guard is still in the initramfs"), -EBUSY;
+        /* The watch over a fresh exec ends within its window (docs/ptrace.md):
+         * an upgrade asked for meanwhile waits for it (upgrade_now). */
+        if ((tracer.state != TRACER_RUNNING && tracer.state != TRACER_DETACHED &&
+             tracer.state != TRACER_EXEC_FOLLOW) ||
+            switch_pending())
+                return snprintf(why, n, "busy with PID 1 (%s)", tracer_state_to_string(tracer.state)), -EBUSY;
+        if (verbs_timeout_ms() >= 0)
+                return snprintf(why, n, "a request is being worked on"), -EBUSY;
+        return initshim_check_binary(initshim_installed_path(), why, n);
+}
+
+static void upgrade_op(char *text, size_t n) {
+        char why[192];
+
+        if (upgrade_refusal(why, sizeof why) < 0) {
+                snprintf(text, n, "error: cannot upgrade the guard now: %s\n", why);
+                return;
+        }
+        upgrade_pending = true;
+        snprintf(text, n, "ok\nupgrading the guard from initshim %s to %s\n", initshim_build(), initshim_installed_path());
+}
+
+static void upgrade_now(void) {
+        struct guard_handover h = { .mode_since_ms = mode_since, .serve = server.wanted,
+                                    .traced = tracer.state != TRACER_DETACHED };
+        char why[192];
+        int r;
+
+        if (tracer.state == TRACER_EXEC_FOLLOW)
+                return; /* still pending: the window closes within seconds */
+        upgrade_pending = false;
+        if (upgrade_refusal(why, sizeof why) < 0) {
+                log_warning("guard: not upgrading: %s", why);
+                return;
+        }
+        (void) copy_string(h.old_build, sizeof h.old_build, initshim_build());
+        log_notice("guard: upgrading to %s (PID 1 stays traced across the execve)", initshim_installed_path());
+        h.start_ns = now_ns();
+        forget_pid1_version();
+        ctl_server_stop(&server, 2000);
+        r = guard_upgrade_exec(initshim_installed_path(), &h);
+        log_errno(r, LOG_ERR, "guard: cannot execute %s; the running guard goes on", initshim_installed_path());
+        server.wanted = h.serve;
+        server.next_spawn_ms = 0;
+        if (!h.serve)
+                learn_pid1_version();
+}
+
+static void after_answer_op(void) {
+        if (upgrade_pending)
+                upgrade_now();
+}
+
 static int answer_op(const char *text) {
         return ctl_server_answer(&server, text);
 }
@@ -220,7 +283,9 @@ static const struct verb_ops guard_verbs = {
         .takeover = takeover_op,
         .guard_start = guard_start_op,
         .guard_stop = guard_stop_op,
+        .upgrade = upgrade_op,
         .answer = answer_op,
+        .after_answer = after_answer_op,
 };
 
 static void write_pid_file(void) {
@@ -384,6 +449,7 @@ static int block_guard_signals(void) {
         sigaddset(&mask, SIGHUP);
         sigaddset(&mask, SIGNAL_GUARD_YIELD);
         sigaddset(&mask, SIGNAL_GUARD_RESUME);
+        sigaddset(&mask, SIGNAL_GUARD_UPGRADE);
         sigaddset(&mask, SIGPIPE);
         (void) sigprocmask(SIG_BLOCK, &mask, NULL);
         return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -418,7 +484,11 @@ static void mark_survivor(void) {
 static void attach_and_report(const struct guard_options *o) {
         /* At boot PID 1 waits for this before it execs systemd, so we see
          * systemd from its first instruction. */
-        if (tracer_init(&tracer, environ) == 0)
+        int r = tracer_init(&tracer, environ);
+        if (o->handover) {
+                guard_upgrade_adopt(&tracer, r == 0 && o->handover->traced);
+                detached_on_request = !o->handover->traced;
+        } else if (r == 0)
                 (void) attach_pid1();
         in_initrd = o->initrd;
         reload_config = o->reload_config;
@@ -457,7 +527,9 @@ static void handle_guard_signal(int sig) {
                 mode_since = now_ms();
                 server.wanted = true;
                 server.next_spawn_ms = 0;
-        } else if (sig == SIGHUP)
+        } else if (sig == SIGNAL_GUARD_UPGRADE)
+                upgrade_now(); /* rescue-mode PID 1 upgrades: follow it */
+        else if (sig == SIGHUP)
                 log_info("guard: ignoring SIGHUP");
         else if (sig == SIGTERM || sig == SIGINT)
                 stop_guard(sig);
@@ -522,6 +594,8 @@ static void guard_loop(int sfd) {
                 }
                 /* Always: a tracee stop may come without a fresh SIGCHLD. */
                 reap_and_trace();
+                if (upgrade_pending)
+                        upgrade_now(); /* deferred past the watch over a fresh exec */
                 pid1_version_run();
                 /* A request taken before a takeover is still ours to answer. */
                 verbs_run(&guard_verbs);
@@ -543,7 +617,7 @@ void guard_main(const struct config *c, const struct guard_options *o) {
         int sfd;
 
         cfg = c;
-        mode_since = now_ms();
+        mode_since = o->handover ? o->handover->mode_since_ms : now_ms();
         (void) prctl(PR_SET_NAME, GUARD_COMM);
         /* Our own session: when systemd (PID 1) gives up its controlling
          * terminal (a container's console), the kernel sends SIGHUP to its
@@ -568,6 +642,12 @@ void guard_main(const struct config *c, const struct guard_options *o) {
         watch_init(c, &tracer);
         switch_init(c, &tracer, &server);
         watch_pid1_exec(pid1_is_initshim());
+        guard_publish_version();
+        if (o->handover) {
+                guard_upgrade_report(o->handover, &tracer);
+                if (!pid1_is_initshim())
+                        learn_pid1_version();
+        }
         log_info("guard started, %s PID 1", tracer.state == TRACER_DETACHED ? "NOT tracing" : "tracing");
         guard_loop(sfd);
 }

@@ -17,6 +17,12 @@
 #define GUARD_COMM "initshim-guard" /* must not start with "proot": systemd would think it runs in a container */
 #define SIGNAL_GUARD_YIELD SIGUSR1
 #define SIGNAL_GUARD_RESUME SIGUSR2
+/* Re-execute from the installed binary (guard/upgrade.h). SIGURG: ignored by
+ * default, so a guard older than the upgrade ignores it too, and no terminal
+ * sends it (SIGHUP comes from hang-ups). */
+#define SIGNAL_GUARD_UPGRADE SIGURG
+
+struct guard_handover;
 
 struct guard_options {
         int ready_fd;  /* write one byte here once attached (or failed), then close; -1: none */
@@ -24,6 +30,7 @@ struct guard_options {
         bool initrd;   /* started in the initramfs: serve nothing until PID 1 switches root */
         char *argv0;   /* initrd: our argv[0], marked '@' so systemd spares us at switch-root */
         void (*reload_config)(struct config *c); /* initrd: read the real root's config */
+        const struct guard_handover *handover; /* upgraded: adopt PID 1 from the previous guard */
 };
 
 /* Fork a guard and wait (bounded) until it traces us. Returns its pid or a

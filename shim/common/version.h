@@ -1,0 +1,27 @@
+/* initshim's version and build, as every process of it reports them.
+ *
+ * The build tells apart two builds of one version: `git describe --always
+ * --dirty` of the tree built (INITSHIM_BUILD_ID, set by the Makefile), or
+ * "unknown" outside git. It lives in a fixed-size, NUL-padded marker
+ * ("initshim-build=0.1 (g1234abc)") that initshimctl finds in a binary
+ * without running it, and that tests patch in a copy to make a "build B". */
+#pragma once
+#include <stddef.h>
+
+#define INITSHIM_VERSION "0.1"
+#define INITSHIM_BUILD_MARKER "initshim-build="
+#define INITSHIM_BUILD_MARKER_SIZE 96
+
+/* "0.1 (g1234abc)": this binary's version and build. */
+const char *initshim_build(void);
+/* The same string read from the binary at path (not run): 0, -ENOENT if it
+ * has no marker, or another negative errno. Reads the file: not for the
+ * main loops of PID 1 or the guard. */
+int initshim_build_of_file(const char *path, char *buf, size_t n);
+/* The installed binary a live upgrade moves to: $INITSHIM_BIN (absolute)
+ * or /sbin/initshim. */
+const char *initshim_installed_path(void);
+/* May PID 1 or the guard execute path (root-owned, not writable by others,
+ * executable, ELF)? 0 or a negative errno, why in why. stat() first and 4
+ * bytes read: never blocks. */
+int initshim_check_binary(const char *path, char *why, size_t n);
