@@ -477,6 +477,9 @@ void guard_main(const struct config *c, const struct guard_options *o) {
          * foreground process group, which would otherwise include us. */
         (void) setsid();
         log_open(GUARD_COMM);
+        /* Before we fork anything (the control parser, a prober): what we
+         * fork is born in our cgroup, never in a freezable init.scope. */
+        watch_leave_pid1_cgroup();
         sfd = block_guard_signals();
         attach_and_report(o);
         if (sfd < 0) {
