@@ -176,6 +176,13 @@ static int open_detached_cgroup2(void) {
 #endif
 }
 
+static bool cgroup2_mounted(void) {
+        static char mountinfo[65536];
+
+        /* Unreadable: assume mounted, the cautious answer. */
+        return read_file("/proc/self/mountinfo", mountinfo, sizeof mountinfo) < 0 || strstr(mountinfo, " - cgroup2 ");
+}
+
 static int open_dir(const char *path) {
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         return fd < 0 ? -errno : fd;
@@ -192,6 +199,10 @@ static int open_hierarchy(enum cgroup_hierarchy h) {
                 /* /sys/fs/cgroup in use by v1 (legacy host): leave cgroup2 alone. */
                 if (access("/sys/fs/cgroup/cgroup.procs", F_OK) == 0 ||
                     access("/sys/fs/cgroup/systemd/cgroup.procs", F_OK) == 0)
+                        return -ENOENT;
+                /* Mounted elsewhere: a mount of ours without options would
+                 * reset its root options (nsdelegate...); leave it. */
+                if (cgroup2_mounted())
                         return -ENOENT;
                 return open_detached_cgroup2();
         case CGROUP_NAMED_SYSTEMD:
@@ -263,6 +274,8 @@ static int escape_hierarchy(enum cgroup_hierarchy h, bool root_is_ours) {
         if (!cgroup_should_leave(mine, pid1, root_is_ours))
                 return 0;
         int r = move_into_own_cgroup(h);
+        if (r == -ENOENT)
+                return 0; /* that hierarchy is not in use (yet): nothing to leave */
         return r < 0 ? r : 1;
 }
 

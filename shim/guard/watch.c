@@ -211,8 +211,8 @@ void watch_leave_pid1_cgroup(void) {
                                  names[i]);
         log_info("guard: moved itself and its children out of PID 1's cgroup into /initshim (%s)", what);
         if (!(moved & (1u << CGROUP_UNIFIED)) && !v1_logged) {
-                log_notice("guard: cgroup v1 host: initshim keeps out of PID 1's name=systemd and freezer "
-                           "cgroups; a v1 freezer on PID 1 is thawed at takeover");
+                log_notice("guard: cgroup v1 hierarchies: initshim keeps out of PID 1's name=systemd and "
+                           "freezer cgroups; a v1 freezer on PID 1 is thawed at takeover");
                 v1_logged = true;
         }
 }
