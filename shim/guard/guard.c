@@ -335,6 +335,10 @@ static void reap_and_trace(void) {
         }
 }
 
+/* Without a signalfd (EMFILE, ENOMEM) the guard goes on, waking this often
+ * to reap, trace and retry: signals stay blocked and pending meanwhile. */
+#define SIGNALFD_RETRY_MS 100
+
 /* The signals the guard acts on arrive through a signalfd. */
 static int block_guard_signals(void) {
         sigset_t mask;
@@ -431,17 +435,43 @@ static int next_timeout_ms(void) {
         return t[0];
 }
 
+/* Temporize, s6 style: never exit for want of a signalfd; retry it. */
+static int retry_signalfd(int sfd) {
+        static bool failing;
+
+        if (sfd >= 0)
+                return sfd;
+        sfd = block_guard_signals();
+        if (sfd < 0 && !failing)
+                log_errno(-errno, LOG_CRIT, "guard: signalfd failed; going on, retrying every %d ms",
+                          SIGNALFD_RETRY_MS);
+        else if (sfd >= 0 && failing)
+                log_notice("guard: signalfd works again");
+        failing = sfd < 0;
+        return sfd;
+}
+
+static int loop_timeout_ms(int sfd) {
+        int t = next_timeout_ms();
+
+        if (sfd < 0 && (t < 0 || t > SIGNALFD_RETRY_MS))
+                t = SIGNALFD_RETRY_MS;
+        return t;
+}
+
 static void guard_loop(int sfd) __attribute__((noreturn));
 static void guard_loop(int sfd) {
         for (;;) {
-                struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
+                struct pollfd p[3] = { { .fd = -1, .events = POLLIN },
                                        { .fd = -1, .events = POLLIN },
                                        { .fd = -1, .events = POLLIN } };
 
+                sfd = retry_signalfd(sfd);
                 (void) ctl_server_start(&server);
+                p[0].fd = sfd;
                 p[1].fd = server.req_fd;
                 p[2].fd = watch_fd();
-                if (poll(p, 3, next_timeout_ms()) < 0 && errno != EINTR) {
+                if (poll(p, 3, loop_timeout_ms(sfd)) < 0 && errno != EINTR) {
                         log_errno(-errno, LOG_WARNING, "guard: poll");
                         (void) poll(NULL, 0, 100); /* temporize, s6 style */
                         continue;
@@ -482,12 +512,7 @@ void guard_main(const struct config *c, const struct guard_options *o) {
         watch_leave_pid1_cgroup();
         sfd = block_guard_signals();
         attach_and_report(o);
-        if (sfd < 0) {
-                log_errno(-errno, LOG_ERR, "guard: signalfd failed, guard exits");
-                tracer_detach(&tracer);
-                (void) unlink(GUARD_PID_FILE);
-                _exit(1);
-        }
+        sfd = retry_signalfd(sfd); /* logs a failure */
         if (!in_initrd) {
                 set_oom_score_adj();
                 trim_resident_set();

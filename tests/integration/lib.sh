@@ -38,7 +38,7 @@ ns_start() {
                         for p in /lib/systemd/systemd /usr/lib/systemd/systemd /lib/systemd/systemd-shutdown /usr/lib/systemd/systemd-shutdown; do
                                 [ -e "$p" ] && mount --bind "'"$T"'/masked" "$p"
                         done
-                        exec env -u PWD -u SHLVL -u NS_CGROUP2 "$0" "$@"' "$INITSHIM" "$@" > "$T/log" 2>&1 &
+                        exec env -u PWD -u SHLVL -u NS_CGROUP2 -u NS_WRAP ${NS_WRAP:-} "$0" "$@"' "$INITSHIM" "$@" > "$T/log" 2>&1 &
         UNSHARE=$!
         wait_until 5 pgrep -P "$UNSHARE" >/dev/null || fail "namespace did not start"
         NS=$(pgrep -P "$UNSHARE" | head -n1)

@@ -106,3 +106,15 @@ reexec-timeout = 600s" || { echo "SKIP: no writable cgroup2 hierarchy"; return 0
         ctl status | grep -q "^last-takeover: unresponsive.*cgroup is frozen" || fail "status: $(ctl status | grep last-takeover)"
         [ "$(cat "$CG/init.scope/cgroup.freeze")" = 0 ] || fail "init.scope left frozen"
 }
+
+test_guard_goes_on_without_a_signalfd() {
+        # signalfd fails for good (EMFILE): the guard must not exit; it
+        # temporizes, still serves the control FIFO and follows PID 1's execs.
+        NS_ENV="NS_WRAP=$B/tests/no-signalfd" boot_fake
+        ctl_quick status | grep -q "^guard: running" || fail "guard not running: $(ctl_quick status 2>&1 | grep guard)"
+        grep -q "signalfd failed; going on" "$T/log" || fail "no signalfd failure logged"
+        fake reexec
+        wait_until 10 fake_ready 2 || fail "PID 1's re-exec not followed (a ptrace stop left unserviced?)"
+        [ "$(awk '/^TracerPid/ {print $2}' "/proc/$NS/status")" != 0 ] || fail "PID 1 no longer traced"
+        ctl_quick status | grep -qx "mode: normal" || fail "status not answered after the re-exec"
+}
