@@ -14,12 +14,27 @@ int cgroup_pick(const char *proc_cgroup, char *buf, size_t n);
  * PID 1 and the guard. */
 bool cgroup_is_kept(const char *path, const char *keep_list);
 
-/* Move the calling process out of PID 1's cgroup into its own top-level
- * cgroup ("/initshim"), so that freezing or killing PID 1's cgroup
- * (init.scope) does not take the guard with it. cgroup v2 (and the
- * name=systemd and freezer hierarchies on hybrid hosts). 0 if moved or
- * already elsewhere, -errno otherwise. */
-int cgroup_escape_pid1(void);
-/* The same for another process of ours (the guard's control parser, which
- * systemd moved into init.scope with the guard). */
-int cgroup_escape_pid1_pid(pid_t who);
+enum cgroup_hierarchy {
+        CGROUP_UNIFIED,       /* cgroup v2: /sys/fs/cgroup, or .../unified on hybrid hosts */
+        CGROUP_NAMED_SYSTEMD, /* v1: where systemd tracks processes on legacy/hybrid hosts */
+        CGROUP_FREEZER,       /* v1 freezer */
+};
+/* Pure: the path of hierarchy h in the text of /proc/PID/cgroup. */
+int cgroup_pick_hierarchy(const char *proc_cgroup, enum cgroup_hierarchy h, char *buf, size_t n);
+/* Pure: must a process at `mine` leave, PID 1 being at `pid1`? Only when it
+ * shares PID 1's cgroup and that is systemd's init.scope, or the root one
+ * (before systemd runs) when the root is PID 1's own (root_is_ours). */
+bool cgroup_should_leave(const char *mine, const char *pid1, bool root_is_ours);
+
+/* Move the calling process and its children out of PID 1's cgroup into
+ * "/initshim", in each hierarchy where they share it, so that freezing or
+ * killing PID 1's cgroup (init.scope) does not take them along; what it
+ * forks afterwards is born there. Called first thing by the guard, so that
+ * systemd, which moves the processes of the root cgroup into init.scope
+ * when it starts, finds none of ours there; and again periodically (a v1
+ * name=systemd hierarchy only exists once systemd mounted it). *moved gets
+ * a bit (1 << hierarchy) for each hierarchy moved in. 0, or the first
+ * -errno met. */
+int cgroup_escape_pid1(unsigned *moved);
+/* Is PID's cgroup frozen (v2 cgroup.freeze/cgroup.events, or a v1 freezer)? */
+bool cgroup_is_frozen(pid_t pid);

@@ -438,6 +438,10 @@ static void reap_and_trace(void) {
         }
 }
 
+/* Without a signalfd (EMFILE, ENOMEM) the guard goes on, waking this often
+ * to reap, trace and retry: signals stay blocked and pending meanwhile. */
+#define SIGNALFD_RETRY_MS 100
+
 /* The signals the guard acts on arrive through a signalfd. */
 static int block_guard_signals(void) {
         sigset_t mask;
@@ -553,18 +557,28 @@ static int next_timeout_ms(void) {
         return t[0];
 }
 
-/* systemd moves the processes it finds at start-up into init.scope; the
- * watch takes the guard out again (cgroup_escape_pid1), and its control
- * parser must follow, or a frozen init.scope leaves `initshimctl takeover`
- * unanswered. At most once a second. */
-static void escape_parser(void) {
-        static uint64_t next_ms;
-        uint64_t now = now_ms();
+/* Temporize, s6 style: never exit for want of a signalfd; retry it. */
+static int retry_signalfd(int sfd) {
+        static bool failing;
 
-        if (server.parser <= 0 || now < next_ms)
-                return;
-        next_ms = now + 1000;
-        (void) cgroup_escape_pid1_pid(server.parser);
+        if (sfd >= 0)
+                return sfd;
+        sfd = block_guard_signals();
+        if (sfd < 0 && !failing)
+                log_errno(-errno, LOG_CRIT, "guard: signalfd failed; going on, retrying every %d ms",
+                          SIGNALFD_RETRY_MS);
+        else if (sfd >= 0 && failing)
+                log_notice("guard: signalfd works again");
+        failing = sfd < 0;
+        return sfd;
+}
+
+static int loop_timeout_ms(int sfd) {
+        int t = next_timeout_ms();
+
+        if (sfd < 0 && (t < 0 || t > SIGNALFD_RETRY_MS))
+                t = SIGNALFD_RETRY_MS;
+        return t;
 }
 
 static void guard_loop(int sfd) __attribute__((noreturn));
@@ -572,17 +586,19 @@ static void guard_loop(int sfd) {
         for (;;) {
                 /* Signals, requests, health probes, then the workers' pipes:
                  * a worker's answer wakes us, nothing here waits for one. */
-                struct pollfd p[6] = { { .fd = sfd, .events = POLLIN },
+                struct pollfd p[6] = { { .fd = -1, .events = POLLIN },
                                        { .fd = -1, .events = POLLIN },
                                        { .fd = -1, .events = POLLIN },
                                        { .fd = verbs_fd(), .events = POLLIN },
                                        { .fd = worker_fd(&pid1_version_worker), .events = POLLIN },
                                        { .fd = switch_fd(), .events = POLLIN } };
 
+                sfd = retry_signalfd(sfd);
                 (void) ctl_server_start(&server);
+                p[0].fd = sfd;
                 p[1].fd = server.req_fd;
                 p[2].fd = watch_fd();
-                if (poll(p, 6, next_timeout_ms()) < 0 && errno != EINTR) {
+                if (poll(p, ELEMENTSOF(p), loop_timeout_ms(sfd)) < 0 && errno != EINTR) {
                         log_errno(-errno, LOG_WARNING, "guard: poll");
                         (void) poll(NULL, 0, 100); /* temporize, s6 style */
                         continue;
@@ -603,7 +619,6 @@ static void guard_loop(int sfd) {
                         continue;
                 watch_run(p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)));
                 switch_run();
-                escape_parser();
                 publish_state();
                 if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
                         struct request req;
@@ -624,14 +639,12 @@ void guard_main(const struct config *c, const struct guard_options *o) {
          * foreground process group, which would otherwise include us. */
         (void) setsid();
         log_open(GUARD_COMM);
+        /* Before we fork anything (the control parser, a prober): what we
+         * fork is born in our cgroup, never in a freezable init.scope. */
+        watch_leave_pid1_cgroup();
         sfd = block_guard_signals();
         attach_and_report(o);
-        if (sfd < 0) {
-                log_errno(-errno, LOG_ERR, "guard: signalfd failed, guard exits");
-                tracer_detach(&tracer);
-                (void) unlink(GUARD_PID_FILE);
-                _exit(1);
-        }
+        sfd = retry_signalfd(sfd); /* logs a failure */
         if (!in_initrd) {
                 set_oom_score_adj();
                 trim_resident_set();

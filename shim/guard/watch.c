@@ -192,18 +192,39 @@ static void check_upgrade(uint64_t now) {
         health_upgrade(&health, cfg, deleted, differs, exe, now);
 }
 
+void watch_leave_pid1_cgroup(void) {
+        static const char *const names[] = { "cgroup2", "name=systemd", "freezer" };
+        static bool error_logged, v1_logged;
+        char what[64] = "";
+        unsigned moved;
+        int r = cgroup_escape_pid1(&moved);
+
+        if (r < 0 && !error_logged) {
+                log_errno(r, LOG_WARNING, "guard: cannot leave PID 1's cgroup (freezing init.scope would freeze initshim)");
+                error_logged = true;
+        }
+        if (!moved)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (moved & (1u << i))
+                        snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", what[0] ? ", " : "",
+                                 names[i]);
+        log_info("guard: moved itself and its children out of PID 1's cgroup into /initshim (%s)", what);
+        if (!(moved & (1u << CGROUP_UNIFIED)) && !v1_logged) {
+                log_notice("guard: cgroup v1 hierarchies: initshim keeps out of PID 1's name=systemd and "
+                           "freezer cgroups; a v1 freezer on PID 1 is thawed at takeover");
+                v1_logged = true;
+        }
+}
+
 static void scan(uint64_t now) {
         static pid_t zombies[HEALTH_ZOMBIES_TRACKED];
-        static bool escape_logged;
         size_t n = list_zombie_children(1, zombies, ELEMENTSOF(zombies));
 
-        /* systemd moves us into init.scope when it starts: step out again, or
-         * freezing PID 1's cgroup would freeze the guard with it. */
-        int r = cgroup_escape_pid1();
-        if (r < 0 && !escape_logged) {
-                log_errno(r, LOG_WARNING, "guard: cannot leave PID 1's cgroup (a frozen init.scope would freeze the guard)");
-                escape_logged = true;
-        }
+        /* systemd moves the root cgroup's processes into init.scope when it
+         * starts, and a v1 name=systemd hierarchy only exists from then on:
+         * step out again wherever we share PID 1's cgroup. */
+        watch_leave_pid1_cgroup();
 
         health_zombies(&health, cfg, zombies, n, now);
         health_memory(&health, cfg, pid1_rss(), now);
@@ -249,6 +270,12 @@ static void boot_bookkeeping(void) {
         (void) write_file_atomic(BOOT_STAGE_FILE, buf, strlen(buf), 0644);
 }
 
+static void take_over(const char *reason) {
+        if (tracer_takeover(tracer, reason) < 0)
+                log_crit("health: cannot take over (%s)", tracer->state == TRACER_DETACHED ? "PID 1 is not traced" : "busy");
+        health.reexec_sent_ms = 0;
+}
+
 static void act(void) {
         /* A takeover under way is the tracer's business. */
         if (!tracer_is_steady(tracer) && tracer->state != TRACER_DETACHED)
@@ -257,6 +284,16 @@ static void act(void) {
         case HEALTH_ACTION_NONE:
                 return;
         case HEALTH_ACTION_REEXEC:
+                /* A frozen PID 1 cannot act on SIGTERM: waiting reexec-timeout
+                 * for it would only prolong the outage. The takeover thaws it. */
+                if (health.checks[CHECK_LIVENESS].level == HEALTH_FAILED && cgroup_is_frozen(1)) {
+                        snprintf(health.action_reason, sizeof health.action_reason,
+                                 "unresponsive (%s): PID 1's cgroup is frozen, a re-exec cannot happen",
+                                 health.checks[CHECK_LIVENESS].reason);
+                        log_crit("health: %s: taking over", health.action_reason);
+                        take_over(health.action_reason);
+                        return;
+                }
                 log_warning("health: %s", health.action_reason);
                 /* systemd serializes its state and re-executes itself on SIGTERM. */
                 if (kill(1, SIGTERM) < 0)
@@ -265,10 +302,7 @@ static void act(void) {
                 return;
         case HEALTH_ACTION_TAKEOVER:
                 log_crit("health: %s: taking over", health.action_reason);
-                if (tracer_takeover(tracer, health.action_reason) < 0)
-                        log_crit("health: cannot take over (%s)",
-                                 tracer->state == TRACER_DETACHED ? "PID 1 is not traced" : "busy");
-                health.reexec_sent_ms = 0;
+                take_over(health.action_reason);
                 return;
         }
 }

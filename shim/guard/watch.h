@@ -24,3 +24,6 @@ size_t watch_format(char *buf, size_t n);
 /* Start a Ping now (if none runs); and when PID 1 last answered one. */
 void watch_probe_now(void);
 uint64_t watch_last_answer_ms(void);
+/* Move the guard and its children out of PID 1's cgroup (common/cgroup.h),
+ * logging what moved; the first thing the guard does, and on every scan. */
+void watch_leave_pid1_cgroup(void);

@@ -27,16 +27,18 @@ ns_start() {
         # Version state in the test's directory, never the host's /var/lib.
         printf 'state-dir = %s\n%s\n' "$T/state" "$1" > "$T/initshim.conf"; shift
         : > "$T/masked"
-        unshare --pid --fork --mount --mount-proc --propagation private -- \
+        unshare --pid --fork --mount --mount-proc --propagation private ${NS_UNSHARE:-} -- \
                 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin INITSHIM_LOG=stderr \
                 INITSHIM_CONF="$T/initshim.conf" INITSHIM_BIN="$INITSHIM" TESTVAR="a b=c" ${NS_ENV:-} \
                 /bin/bash -c 'mount -t tmpfs -o mode=0755 tmpfs /run || exit 1
+                        # With NS_UNSHARE=--cgroup: the namespace sees its own cgroup2 tree (t_cgroup.sh).
+                        if [ -n "${NS_CGROUP2:-}" ]; then mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 1; fi
                         # Start from a clean fd table, as the kernel starts init.
                         for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
                         for p in /lib/systemd/systemd /usr/lib/systemd/systemd /lib/systemd/systemd-shutdown /usr/lib/systemd/systemd-shutdown; do
                                 [ -e "$p" ] && mount --bind "'"$T"'/masked" "$p"
                         done
-                        exec env -u PWD -u SHLVL "$0" "$@"' "$INITSHIM" "$@" > "$T/log" 2>&1 &
+                        exec env -u PWD -u SHLVL -u NS_CGROUP2 -u NS_WRAP ${NS_WRAP:-} "$0" "$@"' "$INITSHIM" "$@" > "$T/log" 2>&1 &
         UNSHARE=$!
         wait_until 5 pgrep -P "$UNSHARE" >/dev/null || fail "namespace did not start"
         NS=$(pgrep -P "$UNSHARE" | head -n1)

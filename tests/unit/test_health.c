@@ -173,6 +173,22 @@ static void test_cgroups(void **state) {
         assert_int_equal(cgroup_pick("12:pids:/\n1:name=systemd:/machine.slice/x.scope\n0::/\n", cg, sizeof cg), 0);
         assert_string_equal(cg, "/machine.slice/x.scope");
         assert_int_equal(cgroup_pick("4:memory:/a\n", cg, sizeof cg), -ENOENT);
+        /* Per hierarchy, v1 (legacy) text included: the freezer may share a line. */
+        const char *v1 = "11:freezer,cpuset:/frz\n1:name=systemd:/init.scope\n0::/\n";
+        assert_int_equal(cgroup_pick_hierarchy(v1, CGROUP_FREEZER, cg, sizeof cg), 0);
+        assert_string_equal(cg, "/frz");
+        assert_int_equal(cgroup_pick_hierarchy(v1, CGROUP_NAMED_SYSTEMD, cg, sizeof cg), 0);
+        assert_string_equal(cg, "/init.scope");
+        assert_int_equal(cgroup_pick_hierarchy(v1, CGROUP_UNIFIED, cg, sizeof cg), 0);
+        assert_string_equal(cg, "/");
+        assert_int_equal(cgroup_pick_hierarchy("0::/init.scope\n", CGROUP_FREEZER, cg, sizeof cg), -ENOENT);
+        assert_int_equal(cgroup_pick_hierarchy("4:memory:/a\n", CGROUP_NAMED_SYSTEMD, cg, sizeof cg), -ENOENT);
+        /* Leave PID 1's init.scope always, its root cgroup only when it is ours. */
+        assert_true(cgroup_should_leave("/init.scope", "/init.scope", false));
+        assert_true(cgroup_should_leave("/", "/", true));
+        assert_false(cgroup_should_leave("/", "/", false));
+        assert_false(cgroup_should_leave("/initshim", "/init.scope", true));
+        assert_false(cgroup_should_leave("/user.slice/x", "/user.slice/x", true));
         assert_true(cgroup_is_kept("/machine.slice/machine-web.scope", "machine.slice kubepods"));
         assert_true(cgroup_is_kept("/kubepods/burstable/pod1", "machine.slice kubepods"));
         assert_true(cgroup_is_kept("/kubepods", "kubepods"));
