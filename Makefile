@@ -54,6 +54,9 @@ $(B)/obj/%.o: %.c $(wildcard shim/*/*.h shim/*/*/*.h init/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iinit -c -o $@ $<
 
+# The metrics' build_info: init/pid1.h's INITSHIM_VERSION, the version's one source.
+$(B)/obj/shim/control/metrics.o: ALL_CFLAGS += -DINITSHIM_VERSION='$(shell sed -n 's/^\#define INITSHIM_VERSION //p' init/pid1.h)'
+
 $(B)/libshim.a: $(SHIM_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^

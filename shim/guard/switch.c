@@ -1,3 +1,4 @@
+#include "control/metrics.h"
 #include "guard/switch.h"
 #include "common/log.h"
 #include "common/proc.h"
@@ -56,6 +57,7 @@ static void record(const char *reply) {
         while (i > 0 && line[i - 1] == ' ')
                 line[--i] = '\0';
         (void) write_file_atomic(LAST_SWITCH_FILE, line, i, 0644);
+        metrics_count_switch(reply);
 }
 
 static void answer(const char *fmt, const char *a, const char *b) {
