@@ -245,13 +245,29 @@ static bool guard_attached(const struct status *s) {
                !strstr(s->guard, "detached");
 }
 
+/* Copy the [a-z_] word at p into out (size n), up to a ':'. NULL if the
+ * word is empty, too long or not followed by ':'. No sscanf: fixed code. */
+static const char *take_word(const char *p, char *out, size_t n) {
+        size_t i = 0;
+
+        while ((p[i] >= 'a' && p[i] <= 'z') || p[i] == '_') {
+                if (i + 1 >= n)
+                        return NULL;
+                out[i] = p[i];
+                i++;
+        }
+        out[i] = '\0';
+        return i > 0 && p[i] == ':' ? p + i + 1 : NULL;
+}
+
 /* "check-NAME: LEVEL: reason" lines of the status's health text. */
 static void put_health(struct out *o, const struct status *s) {
         bool first = true;
 
         for (const char *line = s->health; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
                 char name[32], level[16];
-                if (sscanf(line, "check-%31[a-z_]: %15[a-z]:", name, level) != 2)
+                const char *p = strncmp(line, "check-", 6) == 0 ? take_word(line + 6, name, sizeof name) : NULL;
+                if (!p || *p++ != ' ' || !take_word(p, level, sizeof level))
                         continue;
                 if (first)
                         family(o, "health_check", "gauge", "1 for the state each health check of PID 1 is in.");

@@ -152,6 +152,12 @@ static void test_format_without_health(void **state) {
         metrics_format(&s, &m, buf, sizeof buf);
         assert_null(strstr(buf, "health_check"));
         assert_non_null(strstr(buf, "\ninitshim_pid1_oldest_zombie_age_seconds 0.000\n"));
+        /* Lines that are not "check-NAME: LEVEL:" give no series. */
+        snprintf(s.health, sizeof s.health, "check-Bad: ok: x\ncheck-memory:ok: y\ncheck-: ok: z\n"
+                                           "check-zombies: degraded\ncheck-%s: ok: long\n",
+                 "a_name_longer_than_thirty_one_characters");
+        metrics_format(&s, &m, buf, sizeof buf);
+        assert_null(strstr(buf, "health_check"));
 }
 
 static void test_truncation_is_safe(void **state) {
