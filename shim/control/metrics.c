@@ -139,6 +139,13 @@ static unsigned long stops_base;
 static pid_t zombie_pid[METRICS_ZOMBIES_TRACKED];
 static uint64_t zombie_since[METRICS_ZOMBIES_TRACKED];
 static size_t n_zombies;
+static bool counted; /* since the last metrics_take_counted() */
+
+bool metrics_take_counted(void) {
+        bool r = counted;
+        counted = false;
+        return r;
+}
 
 void metrics_guard_init(void) {
         (void) metrics_load(&guard_metrics, METRICS_STATE_FILE);
@@ -157,11 +164,13 @@ void metrics_count_takeover(const char *reason, bool during_switch) {
 
         guard_metrics.takeovers[r]++;
         guard_metrics.last_takeover_s = (uint64_t) time(NULL);
+        counted = true;
         save_guard_metrics();
 }
 
 void metrics_count_switch(const char *reply) {
         guard_metrics.switches[metrics_switch_outcome(reply)]++;
+        counted = true;
         save_guard_metrics();
 }
 

@@ -44,6 +44,8 @@ int metrics_save(const struct metrics *m, const char *path);
 void metrics_guard_init(void);
 void metrics_count_takeover(const char *reason, bool during_switch);
 void metrics_count_switch(const char *reply);
+/* Was anything counted since the last call? (Then the textfile is due now.) */
+bool metrics_take_counted(void);
 /* Refresh the guard's numbers (stops since this guard started, PID 1's
  * zombies now) and save them; m receives the result plus PID 1's RSS. */
 void metrics_guard_update(struct metrics *m, unsigned long stops, const pid_t *zombies, size_t n, uint64_t now);

@@ -303,7 +303,8 @@ static void arrive_from_initrd(void) {
 }
 
 /* The Prometheus textfile (docs/metrics.md), every METRICS_INTERVAL_MS and
- * at once after PID 1 exec'd; in rescue mode too (PID 1 writes nothing). */
+ * at once after PID 1 exec'd or a count; in rescue mode too (PID 1 writes
+ * nothing). */
 static uint64_t metrics_next_ms;
 static void write_metrics(void) {
         static char text[PROTO_REPLY_MAX];
@@ -312,7 +313,7 @@ static void write_metrics(void) {
         struct metrics m;
         size_t n, l;
 
-        if (now_ms() < metrics_next_ms)
+        if (!metrics_take_counted() && now_ms() < metrics_next_ms)
                 return;
         metrics_next_ms = now_ms() + METRICS_INTERVAL_MS;
         fill_status(&st);

@@ -48,6 +48,7 @@ static void record(const char *reply) {
         char line[320];
         size_t i;
 
+        metrics_count_switch(reply);
         if (strncmp(reply, "ok\n", 3) == 0)
                 reply += 3;
         snprintf(line, sizeof line, "%s -> %s: %s", previous, target, reply);
@@ -57,7 +58,6 @@ static void record(const char *reply) {
         while (i > 0 && line[i - 1] == ' ')
                 line[--i] = '\0';
         (void) write_file_atomic(LAST_SWITCH_FILE, line, i, 0644);
-        metrics_count_switch(reply);
 }
 
 static void answer(const char *fmt, const char *a, const char *b) {

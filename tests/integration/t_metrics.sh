@@ -62,6 +62,25 @@ test_metrics_counters_survive_a_new_guard() {
         prom_has 'initshim_takeovers_total{reason="operator"} 1' || fail "new guard lost the count: $(prom_file)"
 }
 
+# Version switches by outcome: one that answers, one rolled back.
+test_metrics_count_switches_by_outcome() {
+        A=/tmp/initshim-fakeA.$$ Bf=/tmp/initshim-fakeB.$$
+        cp "$FAKE" "$A"; cp "$FAKE" "$Bf"; chmod 755 "$A" "$Bf"
+        boot_fake "systemd = $A
+version a = $A
+version b = $Bf
+liveness-interval = 0
+switch-grace = 2s"
+        out=$(ctl exec b) || fail "switch refused: $out"
+        wait_until 20 prom_has 'initshim_switches_total{outcome="ok"} 1' || fail "switch not counted ok: $(prom_file | grep switches)"
+        in_ns sh -c 'echo deaf > /run/fake-systemd.start-deaf'
+        out=$(ctl exec a 2>&1) && fail "a deaf version was confirmed: $out"
+        wait_until 20 prom_has 'initshim_switches_total{outcome="rolled_back"} 1' || fail "rollback not counted: $(prom_file | grep switches)"
+        prom_has 'initshim_switches_total{outcome="ok"} 1' || fail "ok count changed: $(prom_file | grep switches)"
+        prom_has 'initshim_switches_total{outcome="failed"} 0' || fail "counted as failed: $(prom_file | grep switches)"
+        rm -f "$A" "$Bf"
+}
+
 test_metrics_off() {
         boot_fake "metrics-file = off"
         wait_until 10 in_ns test -s /run/initshim/metrics.state || fail "no state file"
