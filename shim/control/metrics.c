@@ -153,10 +153,13 @@ void metrics_guard_init(void) {
 }
 
 static void save_guard_metrics(void) {
+        static int last_error;
         int r = metrics_save(&guard_metrics, METRICS_STATE_FILE);
 
-        if (r < 0)
+        /* Once per new error: this runs every interval. */
+        if (r < 0 && r != last_error)
                 log_errno(r, LOG_WARNING, "metrics: cannot save the counters in " METRICS_STATE_FILE);
+        last_error = r;
 }
 
 void metrics_count_takeover(const char *reason, bool during_switch) {
