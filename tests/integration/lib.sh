@@ -25,8 +25,10 @@ fail() { echo "FAIL: $*" >&2; [ -n "${T:-}" ] && { echo "--- initshim log:" >&2;
 ns_start() {
         T=$(mktemp -d /tmp/initshim-it.XXXXXX)
         # Version state in the test's directory, never the host's /var/lib;
-        # metrics in the namespace's /run, never the host's node_exporter's.
-        printf 'state-dir = %s\nmetrics-file = /run/initshim.prom\n%s\n' "$T/state" "$1" > "$T/initshim.conf"; shift
+        # metrics in the namespace's /run, never the host's node_exporter's
+        # (last, so that the test's lines keep their numbers).
+        printf 'state-dir = %s\n%s\n%s\n' "$T/state" "$1" "${NS_METRICS:-metrics-file = /run/initshim.prom}" \
+                > "$T/initshim.conf"; shift
         : > "$T/masked"
         unshare --pid --fork --mount --mount-proc --propagation private -- \
                 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin INITSHIM_LOG=stderr \

@@ -1,6 +1,7 @@
 # Prometheus metrics (docs/metrics.md): the guard's textfile and
 # `initshimctl status --prometheus`, checked with promtool, in both modes.
 
+# ns_start (lib.sh) points metrics-file here, in the namespace's own /run.
 PROM=/run/initshim.prom
 prom_file() { in_ns cat "$PROM" 2>/dev/null; }
 # prom_has LINE: the textfile has exactly this sample line.
@@ -11,7 +12,7 @@ series() { grep -v '^#' | sed 's/ [0-9.e+-]*$//' | sort; }
 promtool_ok() { promtool check metrics >/dev/null 2>&1 <<<"$1" || fail "promtool: $(promtool check metrics <<<"$1" 2>&1)"; }
 
 test_metrics_counters_survive_crash_and_exec_back() {
-        boot_fake "metrics-file = $PROM"
+        boot_fake
         wait_until 10 prom_has 'initshim_mode{mode="normal"} 1' || fail "no textfile in normal mode: $(prom_file)"
         wait_until 10 prom_has 'initshim_guard_attached 1' || fail "guard not attached: $(prom_file)"
         prom_has 'initshim_build_info{version="0.1"} 1' || fail "no build_info: $(prom_file)"
@@ -48,7 +49,7 @@ test_metrics_counters_survive_crash_and_exec_back() {
 
 # The counters live in /run/initshim: a guard started afresh goes on from them.
 test_metrics_counters_survive_a_new_guard() {
-        boot_fake "metrics-file = $PROM"
+        boot_fake
         wait_until 10 prom_has 'initshim_guard_attached 1' || fail "no textfile: $(prom_file)"
         ctl takeover >/dev/null || fail "takeover refused"
         wait_until 10 mode_is rescue || fail "no rescue mode"
@@ -82,7 +83,7 @@ switch-grace = 2s"
 }
 
 test_metrics_off() {
-        boot_fake "metrics-file = off"
+        NS_METRICS="metrics-file = off" boot_fake
         wait_until 10 in_ns test -s /run/initshim/metrics.state || fail "no state file"
         out=$(ctl status --prometheus) || fail "status --prometheus: $out"
         promtool_ok "$out"
