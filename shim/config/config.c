@@ -29,6 +29,7 @@ void config_init(struct config *c) {
         c->switch_grace_ms = 30000;
         c->boot_tries = 3;
         (void) copy_string(c->state_dir, sizeof c->state_dir, "/var/lib/initshim");
+        (void) copy_string(c->metrics_file, sizeof c->metrics_file, CONFIG_METRICS_FILE_DEFAULT);
 }
 
 static bool valid_name(const char *s) {
@@ -216,6 +217,27 @@ static int set_numeric_key(struct config *c, const char *key, const char *value,
         return 1;
 }
 
+/* off | an absolute path ending in .prom (node_exporter reads no other) */
+static int set_metrics_file(struct config *c, const char *value, char *err, size_t errlen) {
+        size_t l = strlen(value);
+
+        if (strcmp(value, "off") == 0) {
+                c->metrics_file[0] = '\0';
+                c->metrics_file_configured = false;
+                return 0;
+        }
+        if (value[0] == '/' && (l < 5 || strcmp(value + l - 5, ".prom") != 0)) {
+                snprintf(err, errlen, "'%s' does not end in .prom (node_exporter's textfile collector reads no other)",
+                         value);
+                return -EINVAL;
+        }
+        int r = set_path(c->metrics_file, value, err, errlen);
+        /* The default path stays "only if its directory exists". */
+        if (r == 0)
+                c->metrics_file_configured = strcmp(value, CONFIG_METRICS_FILE_DEFAULT) != 0;
+        return r;
+}
+
 /* auto | off | an absolute device path */
 static int set_watchdog(struct config *c, const char *value, char *err, size_t errlen) {
         if (strcmp(value, "auto") == 0)
@@ -274,6 +296,8 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
                 return set_memory_limit(c, value, err, errlen);
         if (strcmp(key, "state-dir") == 0)
                 return set_path(c->state_dir, value, err, errlen);
+        if (strcmp(key, "metrics-file") == 0)
+                return set_metrics_file(c, value, err, errlen);
         if (strcmp(key, "initrd-init") == 0)
                 return set_path(c->initrd_init, value, err, errlen);
         if (strcmp(key, "keep-cgroups") == 0)

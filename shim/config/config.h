@@ -37,6 +37,9 @@ struct version {
         char path[CONFIG_PATH_MAX];
 };
 
+/* node_exporter's textfile collector directory (Debian's prometheus-node-exporter). */
+#define CONFIG_METRICS_FILE_DEFAULT "/var/lib/prometheus/node-exporter/initshim.prom"
+
 struct config {
         char systemd[CONFIG_PATH_MAX];
         struct version versions[CONFIG_VERSIONS_MAX];
@@ -72,6 +75,8 @@ struct config {
         char initrd_init[CONFIG_PATH_MAX]; /* in an initramfs: its own init to exec (docs/boot.md) */
         enum watchdog_mode watchdog;
         char watchdog_device[CONFIG_PATH_MAX]; /* WATCHDOG_DEVICE only */
+        char metrics_file[CONFIG_PATH_MAX];    /* Prometheus textfile, "" = off (docs/metrics.md) */
+        bool metrics_file_configured;          /* set explicitly: written even without its directory */
 };
 
 #define AUTO_REEXEC_MEMORY (1u << 0)

@@ -1,5 +1,6 @@
 #include "control/verbs.h"
 #include "common/util.h"
+#include "control/metrics.h"
 #include "versions/preflight.h"
 #include "versions/versions.h"
 #include "versions/worker.h"
@@ -26,17 +27,22 @@ static enum verb_result verb_ping(const struct verb_ops *ops, const struct confi
 static enum verb_result verb_status(const struct verb_ops *ops, const struct config *c, const struct request *req,
                                     char *text, size_t n) {
         static struct status st;
+        static struct metrics m;
         (void) c;
 
-        if (req->arg[0] && strcmp(req->arg, "json") != 0) {
-                snprintf(text, n, "error: status takes no argument but 'json'\n");
+        if (req->arg[0] && strcmp(req->arg, "json") != 0 && strcmp(req->arg, "prometheus") != 0) {
+                snprintf(text, n, "error: status takes no argument but 'json' or 'prometheus'\n");
                 return VERB_ANSWERED;
         }
         if (!ops->fill_status)
                 return unsupported(text, n);
         ops->fill_status(&st);
         memcpy(text, "ok\n", 3);
-        if (req->arg[0])
+        if (strcmp(req->arg, "prometheus") == 0) {
+                /* The same text as the guard's metrics file (docs/metrics.md). */
+                metrics_collect(&m);
+                metrics_format(&st, &m, text + 3, n - 3);
+        } else if (req->arg[0])
                 status_format_json(&st, text + 3, n - 3);
         else
                 status_format_text(&st, text + 3, n - 3);

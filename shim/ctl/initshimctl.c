@@ -28,7 +28,7 @@ static int usage(FILE *f) {
         fprintf(f,
                 "usage: initshimctl [--timeout SECONDS] COMMAND\n"
                 "commands:\n"
-                "  status [--json]     mode, PID 1, last takeover, zombies, guard\n"
+                "  status [--json|--prometheus]  mode, PID 1, last takeover, zombies, guard\n"
                 "  ping                check that initshim answers\n"
                 "  exec [VERSION|PATH] rescue mode: start systemd fresh; normal mode without\n"
                 "                      argument: state-preserving re-exec of systemd\n"
@@ -175,11 +175,12 @@ int main(int argc, char **argv) {
         static const struct option opts[] = {
                 { "timeout", required_argument, NULL, 't' },
                 { "json", no_argument, NULL, 'j' },
+                { "prometheus", no_argument, NULL, 'P' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         int timeout = 0, c;
-        bool json = false;
+        const char *format = NULL; /* status's argument: json or prometheus */
 
         while ((c = getopt_long(argc, argv, "+t:jh", opts, NULL)) >= 0) {
                 switch (c) {
@@ -189,7 +190,10 @@ int main(int argc, char **argv) {
                                 return usage(stderr);
                         break;
                 case 'j':
-                        json = true;
+                        format = "json";
+                        break;
+                case 'P':
+                        format = "prometheus";
                         break;
                 case 'h':
                         return usage(stdout);
@@ -203,17 +207,15 @@ int main(int argc, char **argv) {
                 return boot_command(argc - optind - 1, argv + optind + 1);
         const char *verb = argv[optind++];
         const char *arg = NULL;
-        if (optind < argc && strcmp(argv[optind], "--json") == 0) {
-                json = true;
-                optind++;
-        }
+        if (optind < argc && (strcmp(argv[optind], "--json") == 0 || strcmp(argv[optind], "--prometheus") == 0))
+                format = argv[optind++] + 2;
         if (optind < argc)
                 arg = argv[optind++];
         if (optind < argc)
                 return usage(stderr);
-        if (strcmp(verb, "status") == 0 && json)
-                arg = "json";
-        else if (json)
+        if (strcmp(verb, "status") == 0 && format)
+                arg = format;
+        else if (format)
                 return usage(stderr);
         if (timeout == 0)
                 timeout = strcmp(verb, "exec") == 0 ? 300 : 10;
@@ -230,7 +232,7 @@ int main(int argc, char **argv) {
         int r = run(verb, arg, timeout);
         if (r == 3 && strcmp(verb, "status") == 0)
                 print_unserved_status();
-        if (r == 0 && strcmp(verb, "status") == 0 && !json)
+        if (r == 0 && strcmp(verb, "status") == 0 && !format)
                 ctl_print_installed();
         if (r == 0 && strcmp(verb, "upgrade") == 0)
                 r = ctl_wait_upgraded(timeout);

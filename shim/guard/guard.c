@@ -12,6 +12,7 @@
 #include "versions/preflight.h"
 #include "control/protocol.h"
 #include "control/status.h"
+#include "control/metrics.h"
 #include "common/util.h"
 #include "control/verbs.h"
 #include "versions/worker.h"
@@ -383,9 +384,37 @@ static void arrive_from_initrd(void) {
         server.next_spawn_ms = 0;
 }
 
+/* The Prometheus textfile (docs/metrics.md), every METRICS_INTERVAL_MS and
+ * at once after PID 1 exec'd or a count; in rescue mode too (PID 1 writes
+ * nothing). */
+static uint64_t metrics_next_ms;
+static void write_metrics(void) {
+        static char text[PROTO_REPLY_MAX];
+        static struct status st;
+        static pid_t zombies[METRICS_ZOMBIES_TRACKED];
+        struct metrics m;
+        size_t n, l;
+
+        if (!metrics_take_counted() && now_ms() < metrics_next_ms)
+                return;
+        metrics_next_ms = now_ms() + METRICS_INTERVAL_MS;
+        fill_status(&st);
+        st.mode = pid1_is_initshim() ? MODE_RESCUE : MODE_NORMAL;
+        n = list_zombie_children(1, zombies, ELEMENTSOF(zombies));
+        n = n < ELEMENTSOF(zombies) ? n : ELEMENTSOF(zombies);
+        sort_pids(zombies, n);
+        metrics_guard_update(&m, tracer.stops, zombies, n, now_ms());
+        l = metrics_format(&st, &m, text, sizeof text);
+        (void) metrics_write_file(cfg->metrics_file, cfg->metrics_file_configured, text, l);
+}
+
 static void on_pid1_exec(int event) {
         char exe[256];
         const char *base;
+
+        metrics_next_ms = 0;
+        if (event == TRACER_EVENT_TAKEN)
+                metrics_count_takeover(tracer.reason, switch_pending());
 
         if (in_initrd && event == TRACER_EVENT_EXEC && follow_pid1_root())
                 arrive_from_initrd();
@@ -542,7 +571,7 @@ static void handle_guard_signal(int sig) {
 /* The nearest deadline of the parser respawn, the tracer, the health
  * checks, a version switch and the workers; -1 if none. */
 static int next_timeout_ms(void) {
-        int t[6];
+        int t[7];
 
         /* In this order: tracer_tick() may act on the tracer's timers. */
         t[0] = ctl_server_timeout_ms(&server);
@@ -551,6 +580,7 @@ static int next_timeout_ms(void) {
         t[3] = switch_timeout_ms();
         t[4] = verbs_timeout_ms();
         t[5] = worker_timeout_ms(&pid1_version_worker);
+        t[6] = in_initrd ? -1 : (int) (metrics_next_ms > now_ms() ? metrics_next_ms - now_ms() : 0);
         for (size_t i = 1; i < ELEMENTSOF(t); i++)
                 if (t[i] >= 0 && (t[0] < 0 || t[i] < t[0]))
                         t[0] = t[i];
@@ -620,6 +650,7 @@ static void guard_loop(int sfd) {
                 watch_run(p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP)));
                 switch_run();
                 publish_state();
+                write_metrics();
                 if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
                         struct request req;
                         if (ctl_server_receive(&server, &req) == 0)
@@ -650,6 +681,7 @@ void guard_main(const struct config *c, const struct guard_options *o) {
                 trim_resident_set();
         }
         ctl_server_init(&server);
+        metrics_guard_init();
         server.wanted = o->serve && !in_initrd;
         tracer.crash_timeout_ms = c->crash_timeout_ms;
         watch_init(c, &tracer);

@@ -1,3 +1,4 @@
+#include "control/metrics.h"
 #include "guard/switch.h"
 #include "common/log.h"
 #include "common/proc.h"
@@ -47,6 +48,7 @@ static void record(const char *reply) {
         char line[320];
         size_t i;
 
+        metrics_count_switch(reply);
         if (strncmp(reply, "ok\n", 3) == 0)
                 reply += 3;
         snprintf(line, sizeof line, "%s -> %s: %s", previous, target, reply);

@@ -24,8 +24,11 @@ fail() { echo "FAIL: $*" >&2; [ -n "${T:-}" ] && { echo "--- initshim log:" >&2;
 # boot the real one here.
 ns_start() {
         T=$(mktemp -d /tmp/initshim-it.XXXXXX)
-        # Version state in the test's directory, never the host's /var/lib.
-        printf 'state-dir = %s\n%s\n' "$T/state" "$1" > "$T/initshim.conf"; shift
+        # Version state in the test's directory, never the host's /var/lib;
+        # metrics in the namespace's /run, never the host's node_exporter's
+        # (last, so that the test's lines keep their numbers).
+        printf 'state-dir = %s\n%s\n%s\n' "$T/state" "$1" "${NS_METRICS:-metrics-file = /run/initshim.prom}" \
+                > "$T/initshim.conf"; shift
         : > "$T/masked"
         unshare --pid --fork --mount --mount-proc --propagation private ${NS_UNSHARE:-} -- \
                 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin INITSHIM_LOG=stderr \

@@ -89,12 +89,17 @@ static void test_status_uses_the_owners_fill(void **state) {
         assert_non_null(strstr(answered, "guard: not running\n"));
         handle(&full, VERB_STATUS, "json");
         assert_true(strncmp(answered, "ok\n{\"mode\":\"rescue\",", 20) == 0);
+        /* The owner's status as Prometheus text (docs/metrics.md). */
+        handle(&full, VERB_STATUS, "prometheus");
+        assert_int_equal(n_fill, 3);
+        assert_true(strncmp(answered, "ok\n# HELP initshim_build_info ", 30) == 0);
+        assert_non_null(strstr(answered, "\ninitshim_mode{mode=\"rescue\"} 1\n"));
 }
 
 static void test_status_refuses_other_arguments(void **state) {
         (void) state;
         handle(&full, VERB_STATUS, "yaml");
-        assert_string_equal(answered, "error: status takes no argument but 'json'\n");
+        assert_string_equal(answered, "error: status takes no argument but 'json' or 'prometheus'\n");
         assert_int_equal(n_fill, 0);
 }
 
