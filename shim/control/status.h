@@ -5,9 +5,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* read_exe and the zombie counters moved to common/proc.h; still included
- * here for ptrace/tracer.c until its rewrite includes common/proc.h. */
-#include "common/proc.h"
 
 enum mode {
         MODE_NORMAL, /* systemd (or another init) is PID 1, the guard serves */

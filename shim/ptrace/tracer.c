@@ -1,6 +1,6 @@
 #include "ptrace/tracer.h"
 #include "common/log.h"
-#include "control/status.h"
+#include "common/proc.h"
 #include "common/util.h"
 
 #include <errno.h>
