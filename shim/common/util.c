@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,4 +321,20 @@ void sort_pids(pid_t *pids, size_t n) {
                 pids[end] = t;
                 sift_down(pids, 0, end);
         }
+}
+
+void text_put(struct text_out *o, const char *fmt, ...) {
+        va_list ap;
+        int l;
+
+        if (o->len + 1 >= o->n)
+                return;
+        va_start(ap, fmt);
+        l = vsnprintf(o->buf + o->len, o->n - o->len, fmt, ap);
+        va_end(ap);
+        if (l < 0)
+                return;
+        o->len += (size_t) l;
+        if (o->len >= o->n)
+                o->len = o->n - 1;
 }

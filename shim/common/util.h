@@ -49,3 +49,10 @@ int parse_proc_stat(const char *text, char *state, long *ppid, unsigned long *fl
 int read_proc_stat(long pid, char *state, long *ppid, unsigned long *flags);
 /* Sort pids ascending in place (heapsort: no allocation, unlike qsort). */
 void sort_pids(pid_t *pids, size_t n);
+/* Formatted text appended to a fixed buffer (status, metrics): truncated
+ * safely, always NUL-terminated; len never reaches n. */
+struct text_out {
+        char *buf;
+        size_t n, len;
+};
+void text_put(struct text_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -222,30 +222,9 @@ void metrics_collect(struct metrics *m) {
         m->pid1_rss_bytes = metrics_read_rss(1);
 }
 
-struct out {
-        char *buf;
-        size_t n, len;
-};
 
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...) {
-        va_list ap;
-        int l;
-
-        if (o->len + 1 >= o->n)
-                return;
-        va_start(ap, fmt);
-        l = vsnprintf(o->buf + o->len, o->n - o->len, fmt, ap);
-        va_end(ap);
-        if (l < 0)
-                return;
-        o->len += (size_t) l;
-        if (o->len >= o->n)
-                o->len = o->n - 1;
-}
-
-static void family(struct out *o, const char *name, const char *type, const char *help) {
-        put(o, "# HELP initshim_%s %s\n# TYPE initshim_%s %s\n", name, help, name, type);
+static void family(struct text_out *o, const char *name, const char *type, const char *help) {
+        text_put(o, "# HELP initshim_%s %s\n# TYPE initshim_%s %s\n", name, help, name, type);
 }
 
 /* Is the status's guard line one of a guard that traces PID 1? */
@@ -270,7 +249,7 @@ static const char *take_word(const char *p, char *out, size_t n) {
 }
 
 /* "check-NAME: LEVEL: reason" lines of the status's health text. */
-static void put_health(struct out *o, const struct status *s) {
+static void put_health(struct text_out *o, const struct status *s) {
         bool first = true;
 
         for (const char *line = s->health; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
@@ -282,47 +261,47 @@ static void put_health(struct out *o, const struct status *s) {
                         family(o, "health_check", "gauge", "1 for the state each health check of PID 1 is in.");
                 first = false;
                 for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
-                        put(o, "initshim_health_check{check=\"%s\",state=\"%s\"} %d\n", name, level_names[i],
+                        text_put(o, "initshim_health_check{check=\"%s\",state=\"%s\"} %d\n", name, level_names[i],
                             strcmp(level, level_names[i]) == 0);
         }
 }
 
-static void put_counters(struct out *o, const struct metrics *m) {
+static void put_counters(struct text_out *o, const struct metrics *m) {
         family(o, "takeovers_total", "counter", "Takeovers of PID 1 by the guard, by reason.");
         for (int i = 0; i < _TAKEOVER_MAX; i++)
-                put(o, "initshim_takeovers_total{reason=\"%s\"} %lu\n", reason_names[i], m->takeovers[i]);
+                text_put(o, "initshim_takeovers_total{reason=\"%s\"} %lu\n", reason_names[i], m->takeovers[i]);
         family(o, "switches_total", "counter", "Version switches of PID 1, by outcome.");
         for (int i = 0; i < _SWITCH_MAX; i++)
-                put(o, "initshim_switches_total{outcome=\"%s\"} %lu\n", outcome_names[i], m->switches[i]);
+                text_put(o, "initshim_switches_total{outcome=\"%s\"} %lu\n", outcome_names[i], m->switches[i]);
         family(o, "last_takeover_timestamp_seconds", "gauge", "Unix time of the last takeover, 0 if none.");
-        put(o, "initshim_last_takeover_timestamp_seconds %llu\n", (unsigned long long) m->last_takeover_s);
+        text_put(o, "initshim_last_takeover_timestamp_seconds %llu\n", (unsigned long long) m->last_takeover_s);
         family(o, "ptrace_stops_total", "counter", "ptrace stops of PID 1 the guard handled.");
-        put(o, "initshim_ptrace_stops_total %lu\n", m->ptrace_stops);
+        text_put(o, "initshim_ptrace_stops_total %lu\n", m->ptrace_stops);
 }
 
 size_t metrics_format(const struct status *s, const struct metrics *m, char *buf, size_t n) {
-        struct out o = { buf, n, 0 };
+        struct text_out o = { buf, n, 0 };
 
         if (n)
                 buf[0] = '\0';
         family(&o, "build_info", "gauge", "The running initshim's version.");
-        put(&o, "initshim_build_info{version=\"%s\"} 1\n", INITSHIM_VERSION);
+        text_put(&o, "initshim_build_info{version=\"%s\"} 1\n", INITSHIM_VERSION);
         family(&o, "mode", "gauge", "1 for the mode initshim is in: normal (systemd is PID 1) or rescue.");
-        put(&o, "initshim_mode{mode=\"normal\"} %d\ninitshim_mode{mode=\"rescue\"} %d\n", s->mode == MODE_NORMAL,
+        text_put(&o, "initshim_mode{mode=\"normal\"} %d\ninitshim_mode{mode=\"rescue\"} %d\n", s->mode == MODE_NORMAL,
             s->mode == MODE_RESCUE);
         family(&o, "guard_attached", "gauge", "1 if the guard traces PID 1.");
-        put(&o, "initshim_guard_attached %d\n", guard_attached(s));
+        text_put(&o, "initshim_guard_attached %d\n", guard_attached(s));
         put_counters(&o, m);
         family(&o, "pid1_resident_memory_bytes", "gauge", "Resident memory of PID 1.");
-        put(&o, "initshim_pid1_resident_memory_bytes %llu\n", (unsigned long long) m->pid1_rss_bytes);
+        text_put(&o, "initshim_pid1_resident_memory_bytes %llu\n", (unsigned long long) m->pid1_rss_bytes);
         family(&o, "pid1_zombies", "gauge", "Zombie children of PID 1.");
-        put(&o, "initshim_pid1_zombies %u\n", s->zombies);
+        text_put(&o, "initshim_pid1_zombies %u\n", s->zombies);
         family(&o, "pid1_oldest_zombie_age_seconds", "gauge", "Since the guard first saw PID 1's oldest zombie.");
-        put(&o, "initshim_pid1_oldest_zombie_age_seconds %llu.%03llu\n",
+        text_put(&o, "initshim_pid1_oldest_zombie_age_seconds %llu.%03llu\n",
             (unsigned long long) (s->zombies ? m->oldest_zombie_ms / 1000 : 0),
             (unsigned long long) (s->zombies ? m->oldest_zombie_ms % 1000 : 0));
         family(&o, "boot_exec_seconds", "gauge", "From initshim's start to the exec of systemd at boot.");
-        put(&o, "initshim_boot_exec_seconds %llu.%06llu\n", (unsigned long long) (s->boot_exec_us / 1000000),
+        text_put(&o, "initshim_boot_exec_seconds %llu.%06llu\n", (unsigned long long) (s->boot_exec_us / 1000000),
             (unsigned long long) (s->boot_exec_us % 1000000));
         put_health(&o, s);
         return o.len;

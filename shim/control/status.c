@@ -35,90 +35,69 @@ void status_read_last_switch(struct status *s) {
                 s->last_switch[0] = '\0';
 }
 
-struct out {
-        char *buf;
-        size_t n, len;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...) {
-        va_list ap;
-        int l;
-
-        if (o->len + 1 >= o->n)
-                return;
-        va_start(ap, fmt);
-        l = vsnprintf(o->buf + o->len, o->n - o->len, fmt, ap);
-        va_end(ap);
-        if (l < 0)
-                return;
-        o->len += (size_t) l;
-        if (o->len >= o->n)
-                o->len = o->n - 1;
-}
 
 /* JSON string escaping for the few free-text fields. */
-static void put_json_string(struct out *o, const char *key, const char *v, bool comma) {
-        put(o, "\"%s\":\"", key);
+static void put_json_string(struct text_out *o, const char *key, const char *v, bool comma) {
+        text_put(o, "\"%s\":\"", key);
         for (; *v; v++) {
                 unsigned char ch = (unsigned char) *v;
                 if (ch == '"' || ch == '\\')
-                        put(o, "\\%c", ch);
+                        text_put(o, "\\%c", ch);
                 else if (ch < 0x20 || ch > 0x7e)
-                        put(o, "\\u%04x", ch);
+                        text_put(o, "\\u%04x", ch);
                 else
-                        put(o, "%c", ch);
+                        text_put(o, "%c", ch);
         }
-        put(o, "\"%s", comma ? "," : "");
+        text_put(o, "\"%s", comma ? "," : "");
 }
 
 size_t status_format_text(const struct status *s, char *buf, size_t n) {
-        struct out o = { buf, n, 0 };
+        struct text_out o = { buf, n, 0 };
         uint64_t since = s->now_ms >= s->mode_since_ms ? s->now_ms - s->mode_since_ms : 0;
 
         if (n)
                 buf[0] = '\0';
-        put(&o, "mode: %s\n", mode_to_string(s->mode));
-        put(&o, "mode-since: %llu.%03llus ago\n", (unsigned long long) (since / 1000),
+        text_put(&o, "mode: %s\n", mode_to_string(s->mode));
+        text_put(&o, "mode-since: %llu.%03llus ago\n", (unsigned long long) (since / 1000),
             (unsigned long long) (since % 1000));
-        put(&o, "pid1: %s\n", s->pid1_exe[0] ? s->pid1_exe : "unknown");
-        put(&o, "pid1-version: %s\n", s->pid1_version[0] ? s->pid1_version : "unknown");
-        put(&o, "last-takeover: %s\n", s->last_takeover[0] ? s->last_takeover : "none");
-        put(&o, "last-switch: %s\n", s->last_switch[0] ? s->last_switch : "none");
-        put(&o, "zombies: %u\n", s->zombies);
-        put(&o, "guard: %s\n", s->guard[0] ? s->guard : "unknown");
-        put(&o, "guard-version: %s\n", s->guard_version[0] ? s->guard_version : "unknown");
+        text_put(&o, "pid1: %s\n", s->pid1_exe[0] ? s->pid1_exe : "unknown");
+        text_put(&o, "pid1-version: %s\n", s->pid1_version[0] ? s->pid1_version : "unknown");
+        text_put(&o, "last-takeover: %s\n", s->last_takeover[0] ? s->last_takeover : "none");
+        text_put(&o, "last-switch: %s\n", s->last_switch[0] ? s->last_switch : "none");
+        text_put(&o, "zombies: %u\n", s->zombies);
+        text_put(&o, "guard: %s\n", s->guard[0] ? s->guard : "unknown");
+        text_put(&o, "guard-version: %s\n", s->guard_version[0] ? s->guard_version : "unknown");
         if (s->last_upgrade[0])
-                put(&o, "last-upgrade: %s\n", s->last_upgrade);
+                text_put(&o, "last-upgrade: %s\n", s->last_upgrade);
         if (s->watchdog[0])
-                put(&o, "watchdog: %s\n", s->watchdog);
+                text_put(&o, "watchdog: %s\n", s->watchdog);
         if (s->boot_exec_us)
-                put(&o, "boot-exec: %llu us\n", (unsigned long long) s->boot_exec_us);
+                text_put(&o, "boot-exec: %llu us\n", (unsigned long long) s->boot_exec_us);
         if (s->health[0])
-                put(&o, "%s", s->health);
+                text_put(&o, "%s", s->health);
         return o.len;
 }
 
 size_t status_format_json(const struct status *s, char *buf, size_t n) {
-        struct out o = { buf, n, 0 };
+        struct text_out o = { buf, n, 0 };
         uint64_t since = s->now_ms >= s->mode_since_ms ? s->now_ms - s->mode_since_ms : 0;
 
         if (n)
                 buf[0] = '\0';
-        put(&o, "{");
+        text_put(&o, "{");
         put_json_string(&o, "mode", mode_to_string(s->mode), true);
-        put(&o, "\"mode_since_ms\":%llu,", (unsigned long long) since);
+        text_put(&o, "\"mode_since_ms\":%llu,", (unsigned long long) since);
         put_json_string(&o, "pid1", s->pid1_exe, true);
         put_json_string(&o, "pid1_version", s->pid1_version, true);
         put_json_string(&o, "last_takeover", s->last_takeover, true);
         put_json_string(&o, "last_switch", s->last_switch, true);
-        put(&o, "\"zombies\":%u,", s->zombies);
+        text_put(&o, "\"zombies\":%u,", s->zombies);
         put_json_string(&o, "guard", s->guard, true);
         put_json_string(&o, "guard_version", s->guard_version, true);
         put_json_string(&o, "last_upgrade", s->last_upgrade, true);
         put_json_string(&o, "watchdog", s->watchdog, true);
-        put(&o, "\"boot_exec_us\":%llu,", (unsigned long long) s->boot_exec_us);
+        text_put(&o, "\"boot_exec_us\":%llu,", (unsigned long long) s->boot_exec_us);
         put_json_string(&o, "health", s->health, false);
-        put(&o, "}\n");
+        text_put(&o, "}\n");
         return o.len;
 }
