@@ -92,5 +92,3 @@ int pid1_upgrade_exec(const char *reason, uint64_t mode_since_ms);
 const struct rescue_handover *pid1_upgrade_parse(int argc, char **argv);
 /* Log and record (LAST_UPGRADE_FILE) the re-exec's duration. */
 void pid1_upgrade_report(const struct rescue_handover *h);
-/* Record our build in PID1_VERSION_FILE, for status and initshimctl. */
-void pid1_publish_version(void);

@@ -627,7 +627,7 @@ void rescue_main(const char *reason, const struct config *c, const struct rescue
         load_list(BOOT_ENV_FILE, boot_env_buf, sizeof boot_env_buf, boot_env, MAX_ARGS, 0);
         take_control();
         watchdog_takeover(cfg);
-        pid1_publish_version();
+        initshim_publish_build(PID1_VERSION_FILE);
         if (up) {
                 /* Same rescue mode, new binary: the policy ran, the rescue
                  * command was started by our previous self. */

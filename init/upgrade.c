@@ -66,11 +66,3 @@ void pid1_upgrade_report(const struct rescue_handover *h) {
         if (write_file_atomic(LAST_UPGRADE_FILE, line, (size_t) l, 0644) < 0)
                 log_warning("cannot write " LAST_UPGRADE_FILE);
 }
-
-void pid1_publish_version(void) {
-        char line[80];
-        int l = snprintf(line, sizeof line, "%s\n", initshim_build());
-
-        if (write_file_atomic(PID1_VERSION_FILE, line, (size_t) l, 0644) < 0)
-                log_warning("cannot write " PID1_VERSION_FILE);
-}

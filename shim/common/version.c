@@ -1,5 +1,6 @@
 #include "common/version.h"
 #include "common/util.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -108,3 +109,11 @@ int initshim_check_binary(const char *path, char *why, size_t n) {
         return r;
 }
 
+
+void initshim_publish_build(const char *path) {
+        char line[80];
+        int l = snprintf(line, sizeof line, "%s\n", initshim_build());
+
+        if (write_file_atomic(path, line, (size_t) l, 0644) < 0)
+                log_warning("cannot write %s", path);
+}

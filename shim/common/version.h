@@ -14,6 +14,9 @@
 
 /* "0.1 (g1234abc)": this binary's version and build. */
 const char *initshim_build(void);
+/* Our build into path (/run/initshim/guard-version, pid1-version): what
+ * status compares with the installed binary. Logged if it cannot be written. */
+void initshim_publish_build(const char *path);
 /* The same string read from the binary at path (not run): 0, -ENOENT if it
  * has no marker, or another negative errno. Reads the file: not for the
  * main loops of PID 1 or the guard. */

@@ -687,7 +687,7 @@ void guard_main(const struct config *c, const struct guard_options *o) {
         watch_init(c, &tracer);
         switch_init(c, &tracer, &server);
         watch_pid1_exec(pid1_is_initshim());
-        guard_publish_version();
+        initshim_publish_build(GUARD_VERSION_FILE);
         if (o->handover) {
                 guard_upgrade_report(o->handover, &tracer);
                 if (!pid1_is_initshim())

@@ -93,11 +93,3 @@ void guard_upgrade_report(const struct guard_handover *h, const struct tracer *t
         if (write_file_atomic(LAST_UPGRADE_FILE, line, (size_t) l, 0644) < 0)
                 log_warning("guard: cannot write " LAST_UPGRADE_FILE);
 }
-
-void guard_publish_version(void) {
-        char line[80];
-        int l = snprintf(line, sizeof line, "%s\n", initshim_build());
-
-        if (write_file_atomic(GUARD_VERSION_FILE, line, (size_t) l, 0644) < 0)
-                log_warning("guard: cannot write " GUARD_VERSION_FILE);
-}

@@ -34,5 +34,3 @@ int guard_handover_parse(int argc, char **argv, struct guard_handover *h);
 void guard_upgrade_adopt(struct tracer *t, bool keep);
 /* Log and record (LAST_UPGRADE_FILE) how long PID 1 went unattended. */
 void guard_upgrade_report(const struct guard_handover *h, const struct tracer *t);
-/* Record our build in GUARD_VERSION_FILE, for status in both modes. */
-void guard_publish_version(void);
