@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(gcc make libc6-dev libseccomp-dev libcmocka-dev util-linux procps
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross systemd-container dbus-daemon python3
-      debhelper lintian libseccomp-dev:arm64 musl-tools musl-dev musl-dev:arm64)
+      debhelper lintian libseccomp-dev:arm64 musl-tools musl-dev musl-dev:arm64
+      tini catatonit)
 export DEBIAN_FRONTEND=noninteractive
 # make aarch64 links the arm64 libseccomp.a of Debian's multiarch package
 # (it coexists with the amd64 one): apt needs the arm64 architecture.
