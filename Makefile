@@ -28,7 +28,30 @@ ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim -fno-strict-alia
 LINK     := -Wl,--gc-sections
 # PID 1 must not depend on /usr or the host's glibc: everything is static.
 STATIC   := -static
-LIBS     := -lseccomp
+LIBS     :=
+
+# The shipped binaries link musl (static glibc alone is 680 kB; see
+# docs/performance.md): gcc with musl's specs file, for this target. LIBC=glibc
+# builds them with the compiler's own C library instead (and so does a machine
+# without musl). Unit tests always link glibc dynamically (cmocka), from
+# objects of their own in $(B)/glibc/.
+LIBC     ?= musl
+TRIPLET  := $(shell $(CC) -dumpmachine)
+MUSL_SPECS := /usr/lib/$(patsubst %-gnu,%-musl,$(TRIPLET))/musl-gcc.specs
+ifeq ($(LIBC)$(wildcard $(MUSL_SPECS)),musl$(MUSL_SPECS))
+# musl's specs hide the compiler's include path: the kernel's headers
+# (linux/, asm/, asm-generic/) are offered from $(B)/khdr.
+KHDR_SRC := $(firstword $(wildcard /usr/$(TRIPLET)/include/asm) $(wildcard /usr/include/$(TRIPLET)/asm))
+LIBC_FLAGS := -specs $(MUSL_SPECS) -isystem $(B)/khdr -include shim/common/libc-compat.h
+LIBC_DEPS  := $(B)/khdr/asm
+else
+LIBC_FLAGS :=
+LIBC_DEPS  :=
+endif
+# The parser's seccomp program, generated at build time by libseccomp on the
+# build machine for the target architecture (tools/sandbox-filter-gen.c).
+HOSTCC   ?= gcc
+FILTER_ARCH := $(firstword $(subst -, ,$(TRIPLET)))
 
 # One directory per role (docs/design.md, "Where does my change go").
 # Dependencies go one way, lower to higher; no file includes a higher layer:
@@ -50,9 +73,36 @@ BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
 all: $(B)/initshim $(B)/initshimctl
 
-$(B)/obj/%.o: %.c $(wildcard shim/*/*.h shim/*/*/*.h init/*.h)
+$(B)/obj/%.o: %.c $(wildcard shim/*/*.h shim/*/*/*.h init/*.h) $(LIBC_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Iinit -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(LIBC_FLAGS) -Iinit -I$(B)/gen -c -o $@ $<
+
+$(B)/obj/shim/control/parser.o $(B)/glibc/obj/shim/control/parser.o: $(B)/gen/sandbox-filter.h
+
+$(B)/gen/sandbox-filter-gen: tools/sandbox-filter-gen.c shim/control/sandbox-rules.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(filter-out -static,$(ALL_CFLAGS)) -o $@ $< -lseccomp
+
+$(B)/gen/sandbox-filter.h: $(B)/gen/sandbox-filter-gen
+	$< $(FILTER_ARCH) $@
+
+$(B)/khdr/asm:
+	@mkdir -p $(B)/khdr
+	ln -sfn $(KHDR_SRC) $(B)/khdr/asm
+	ln -sfn $(firstword $(wildcard /usr/$(TRIPLET)/include/linux) /usr/include/linux) $(B)/khdr/linux
+	ln -sfn $(firstword $(wildcard /usr/$(TRIPLET)/include/asm-generic) /usr/include/asm-generic) $(B)/khdr/asm-generic
+
+# Unit tests and integration helpers: the same sources, built for the
+# compiler's own C library (cmocka is a glibc library).
+$(B)/glibc/obj/%.o: %.c $(wildcard shim/*/*.h shim/*/*/*.h init/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iinit -I$(B)/gen -c -o $@ $<
+
+$(B)/glibc/libshim.a: $(SHIM_SRC:%.c=$(B)/glibc/obj/%.o)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/glibc/libinit.a: $(filter-out $(B)/glibc/obj/init/main.o,$(INIT_SRC:%.c=$(B)/glibc/obj/%.o))
+	rm -f $@ && $(AR) rcs $@ $^
 
 # The build told apart from another build of the same version (status,
 # `initshim --version`, docs/packaging.md "Upgrading a running initshim").
@@ -69,25 +119,25 @@ $(B)/libshim.a: $(SHIM_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/initshim: $(INIT_OBJ) $(B)/libshim.a
-	$(CC) $(ALL_CFLAGS) $(STATIC) $(LINK) -o $@ $(INIT_OBJ) $(B)/libshim.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LIBC_FLAGS) $(STATIC) $(LINK) -o $@ $(INIT_OBJ) $(B)/libshim.a $(LIBS)
 
 $(B)/initshimctl: $(CTL_OBJ) $(B)/libshim.a
-	$(CC) $(ALL_CFLAGS) $(STATIC) $(LINK) -o $@ $(CTL_OBJ) $(B)/libshim.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LIBC_FLAGS) $(STATIC) $(LINK) -o $@ $(CTL_OBJ) $(B)/libshim.a $(LIBS)
 
-# Unit tests link the same objects the product uses (dynamically, with cmocka).
-# init/ objects are offered as an archive too, so a test can reach PID 1 logic.
-$(B)/libinit.a: $(filter-out $(B)/obj/init/main.o,$(INIT_OBJ))
+# Unit tests link the same sources the product uses (dynamically, with cmocka,
+# on glibc). init/ objects are offered as an archive too, so a test can reach
+# PID 1 logic. libseccomp: test_sandbox_filter compares the program with its own.
+$(B)/tests/test_%: tests/unit/test_%.c $(B)/glibc/libinit.a $(B)/glibc/libshim.a $(B)/gen/sandbox-filter.h
 	@mkdir -p $(dir $@)
-	rm -f $@ && $(AR) rcs $@ $^
+	$(CC) $(ALL_CFLAGS) -Iinit -I$(B)/gen -o $@ $< $(B)/glibc/libinit.a $(B)/glibc/libshim.a -lseccomp -lcmocka
 
-$(B)/tests/test_%: tests/unit/test_%.c $(B)/libinit.a $(B)/libshim.a
+# Integration helpers (the fake systemd, probes): static, on the compiler's C library.
+$(B)/tests/%: tests/integration/%.c $(B)/glibc/libshim.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Iinit -o $@ $< $(B)/libinit.a $(B)/libshim.a $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -I$(B)/gen $(STATIC) -o $@ $< $(B)/glibc/libshim.a -lseccomp
 
-$(B)/tests/%: tests/integration/%.c $(B)/libshim.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $< $(B)/libshim.a $(LIBS)
-
+# The anchors (floor-init: static glibc, as tini-static and catatonit are) and
+# the load generators stay on the compiler's C library.
 $(B)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $<
@@ -108,7 +158,7 @@ FUZZ_SAN      := address,undefined
 FUZZ_CFLAGS   := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(filter-out -Wno-format-truncation,$(WARN)) \
                  -D_GNU_SOURCE -Ishim -fno-sanitize-recover=all
 FUZZ_LIB_SRC  := shim/common/util.c shim/config/config.c shim/control/protocol.c \
-                 shim/health/dbusping.c shim/versions/preflight.c
+                 shim/health/dbusping.c shim/versions/preflight.c shim/versions/compat.c
 FUZZ_LIB_OBJ  := $(FUZZ_LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
 FUZZ_TARGETS  ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN      := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)

@@ -156,18 +156,26 @@ bool cgroup_should_leave(const char *mine, const char *pid1, bool root_is_ours) 
 /* Before systemd runs nothing mounts cgroup2 (initshim mounts /proc, /dev,
  * /run only): a detached mount of our own reaches it without adding
  * anything to the mount table. Same single hierarchy, no options given. */
+/* The new mount API's constants (linux/mount.h), which not every C library's
+ * headers carry (musl's do not). */
+enum {
+        MOUNT_API_FSOPEN_CLOEXEC = 0x1,
+        MOUNT_API_FSCONFIG_CMD_CREATE = 6,
+        MOUNT_API_FSMOUNT_CLOEXEC = 0x1,
+};
+
 static int open_detached_cgroup2(void) {
 #if defined(SYS_fsopen) && defined(SYS_fsconfig) && defined(SYS_fsmount)
-        int fs = (int) syscall(SYS_fsopen, "cgroup2", FSOPEN_CLOEXEC), mnt;
+        int fs = (int) syscall(SYS_fsopen, "cgroup2", MOUNT_API_FSOPEN_CLOEXEC), mnt;
 
         if (fs < 0)
                 return -errno;
-        if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+        if (syscall(SYS_fsconfig, fs, MOUNT_API_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
                 int r = -errno;
                 close(fs);
                 return r;
         }
-        mnt = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+        mnt = (int) syscall(SYS_fsmount, fs, MOUNT_API_FSMOUNT_CLOEXEC, 0);
         int r = mnt < 0 ? -errno : mnt;
         close(fs);
         return r;

@@ -1,6 +1,10 @@
 #include "common/proc.h"
 #include "common/util.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -25,9 +29,69 @@ static int zombie_one(long pid, int skip_fd, void *data) {
         return z->out && z->count >= z->max ? 1 : 0;
 }
 
+/* Each pid of a children file ("2 17 345 "), read in pieces: PID 1 may
+ * have thousands. 0, or -errno when the file cannot be opened. */
+static int foreach_pid_in(const char *path, struct zombie_ctx *z) {
+        char buf[512];
+        long pid = 0;
+        bool digits = false;
+        ssize_t n;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+                for (ssize_t i = 0; i < n; i++) {
+                        if (buf[i] >= '0' && buf[i] <= '9' && pid < INT_MAX / 10) {
+                                pid = pid * 10 + (buf[i] - '0');
+                                digits = true;
+                                continue;
+                        }
+                        if (digits && zombie_one(pid, -1, z))
+                                goto done;
+                        pid = 0;
+                        digits = false;
+                }
+        if (digits)
+                (void) zombie_one(pid, -1, z);
+done:
+        close(fd);
+        return 0;
+}
+
+struct task_ctx {
+        pid_t parent;
+        struct zombie_ctx *z;
+        bool unavailable; /* a kernel without CONFIG_PROC_CHILDREN */
+};
+
+static int zombies_of_task(long tid, int skip_fd, void *data) {
+        struct task_ctx *t = data;
+        char path[96];
+        (void) skip_fd;
+
+        snprintf(path, sizeof path, "/proc/%d/task/%ld/children", (int) t->parent, tid);
+        if (foreach_pid_in(path, t->z) == -ENOENT && access(path, F_OK) < 0) {
+                snprintf(path, sizeof path, "/proc/%d/task/%ld", (int) t->parent, tid);
+                t->unavailable = access(path, F_OK) == 0; /* the task itself is there */
+        }
+        return t->unavailable || (t->z->out && t->z->count >= t->z->max) ? 1 : 0;
+}
+
+/* Only the parent's children (each of its tasks' children file): the
+ * parent's children are few where /proc may list thousands of processes.
+ * Without children files, every process of /proc. */
 size_t list_zombie_children(pid_t parent, pid_t *out, size_t max) {
         struct zombie_ctx z = { parent, 0, out, max };
-        (void) foreach_number("/proc", zombie_one, &z);
+        struct task_ctx t = { parent, &z, false };
+        char dir[48];
+
+        snprintf(dir, sizeof dir, "/proc/%d/task", (int) parent);
+        (void) foreach_number(dir, zombies_of_task, &t);
+        if (t.unavailable) {
+                z.count = 0;
+                (void) foreach_number("/proc", zombie_one, &z);
+        }
         return z.count;
 }
 

@@ -4,7 +4,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Count zombie children of parent by scanning /proc. */
+/* Count zombie children of parent: the processes its tasks' children files
+ * name (every process of /proc on a kernel without them). */
 unsigned count_zombie_children(pid_t parent);
 /* The same, with their pids (at most max). */
 size_t list_zombie_children(pid_t parent, pid_t *out, size_t max);

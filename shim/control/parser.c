@@ -14,7 +14,8 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <poll.h>
-#include <seccomp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,32 +114,40 @@ int ctl_sandbox_confine(const struct ctl_sandbox *sb, const char **step) {
         return 0;
 }
 
-static int allow_on_fd(scmp_filter_ctx ctx, int nr, int fd) {
-        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t) fd));
+/* The allowlist of shim/control/sandbox-rules.h, generated at build time
+ * by libseccomp for this architecture (tools/sandbox-filter-gen.c). */
+#include "sandbox-filter.h"
+
+static void patch_fd(struct sock_filter *prog, const unsigned short *sites, size_t n, int fd) {
+        for (size_t i = 0; i < n; i++)
+                prog[sites[i]].k = (uint32_t) fd;
+}
+
+int ctl_sandbox_program(const struct ctl_sandbox *sb, struct sock_filter *prog, size_t cap) {
+        if (cap < ELEMENTSOF(sandbox_filter_template))
+                return -ENOBUFS;
+        if (sb->fifo_fd < 0 || sb->ack_fd < 0 || sb->msg_fd < 0)
+                return -EBADF;
+        memcpy(prog, sandbox_filter_template, sizeof sandbox_filter_template);
+        patch_fd(prog, sandbox_filter_fifo_sites, ELEMENTSOF(sandbox_filter_fifo_sites), sb->fifo_fd);
+        patch_fd(prog, sandbox_filter_ack_sites, ELEMENTSOF(sandbox_filter_ack_sites), sb->ack_fd);
+        patch_fd(prog, sandbox_filter_msg_sites, ELEMENTSOF(sandbox_filter_msg_sites), sb->msg_fd);
+        return (int) ELEMENTSOF(sandbox_filter_template);
 }
 
 int ctl_sandbox_filter(const struct ctl_sandbox *sb, const char **step) {
-        static const int anywhere[] = {
-                SCMP_SYS(ppoll),     SCMP_SYS(clock_gettime),   SCMP_SYS(rt_sigreturn),
-                SCMP_SYS(exit),      SCMP_SYS(exit_group),      SCMP_SYS(restart_syscall),
-        };
-        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-        int r = 0;
+        static struct sock_filter prog[ELEMENTSOF(sandbox_filter_template)];
+        struct sock_fprog fprog = { .filter = prog };
+        int r = ctl_sandbox_program(sb, prog, ELEMENTSOF(prog));
 
-        if (!ctx)
-                return fail_step(step, "build the seccomp filter", -ENOMEM);
-        for (size_t i = 0; i < ELEMENTSOF(anywhere) && r == 0; i++)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, anywhere[i], 0);
-        if (r == 0)
-                r = allow_on_fd(ctx, SCMP_SYS(read), sb->fifo_fd);
-        if (r == 0)
-                r = allow_on_fd(ctx, SCMP_SYS(read), sb->ack_fd);
-        if (r == 0)
-                r = allow_on_fd(ctx, SCMP_SYS(write), sb->msg_fd);
-        if (r == 0)
-                r = seccomp_load(ctx);
-        seccomp_release(ctx);
-        return r < 0 ? fail_step(step, "install the seccomp filter", r) : 0;
+        if (r < 0)
+                return fail_step(step, "build the seccomp filter", r);
+        fprog.len = (unsigned short) r;
+        /* As libseccomp's seccomp_load: no_new_privs first (set already by
+         * ctl_sandbox_confine when both layers are entered). */
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
+                return fail_step(step, "install the seccomp filter", -errno);
+        return 0;
 }
 
 int ctl_sandbox_enter(const struct ctl_sandbox *sb, const char **step) {

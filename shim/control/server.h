@@ -124,5 +124,9 @@ int ctl_sandbox_confine(const struct ctl_sandbox *sb, const char **step);
  * ppoll, the clock, signal return and exit. Anything else kills the
  * process. */
 int ctl_sandbox_filter(const struct ctl_sandbox *sb, const char **step);
+/* The BPF program ctl_sandbox_filter installs, into prog (cap entries):
+ * its length, or -ENOBUFS, -EBADF. */
+struct sock_filter;
+int ctl_sandbox_program(const struct ctl_sandbox *sb, struct sock_filter *prog, size_t cap);
 /* Both. */
 int ctl_sandbox_enter(const struct ctl_sandbox *sb, const char **step);

@@ -301,7 +301,8 @@ static void write_pid_file(void) {
 /* The guard runs for the machine's lifetime: keep only the pages of our
  * static binary it really uses resident. MADV_RANDOM turns off fault-around
  * (which maps 16 neighbours for each page touched); MADV_PAGEOUT drops
- * what start-up touched. Both are hints: errors are ignored. */
+ * what start-up touched (only pages no other process maps: again once
+ * PID 1 has exec'd away from initshim). Both are hints: errors are ignored. */
 static void trim_resident_set(void) {
         static char maps[16384];
         char exe[256];
@@ -443,6 +444,9 @@ static void on_pid1_exec(int event) {
                 log_info("guard: PID 1 is now %s", exe);
                 learn_pid1_version();
                 watch_pid1_exec(false);
+                /* PID 1 no longer maps our binary: now its pages are ours
+                 * alone, and a trim at start-up may have found them shared. */
+                trim_resident_set();
         }
 }
 

@@ -10,22 +10,26 @@
 #include "versions/worker.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The new manager binds its bus socket a few hundred ms after the exec:
  * probe soon, then back off (a fixed 500 ms cost a switch 500 ms). */
 #define VERIFY_PROBE_FIRST_MS 20
 #define VERIFY_PROBE_MS 500
 
-enum phase { IDLE, PREFLIGHT, EXEC, VERIFY, ROLLBACK };
+/* EXEC_SELF: PID 1 already runs the target and re-executes itself;
+ * SETTLE: it re-executed something else, switched once it answers. */
+enum phase { IDLE, PREFLIGHT, EXEC_SELF, SETTLE, EXEC, VERIFY, ROLLBACK };
 
 static const struct config *cfg;
 static struct tracer *tracer;
 static struct ctl_server *server;
 static enum phase phase;
 static char target[CONFIG_PATH_MAX], target_version[128], previous[256], failure[256];
-static uint64_t verify_since, verify_deadline, next_probe;
+static uint64_t verify_since, verify_deadline, next_probe, self_reexec_deadline;
 static unsigned probe_step;
 /* The candidate's preflight runs in a worker: the guard keeps handling
  * ptrace stops meanwhile (a crash then is taken over at once). */
@@ -103,6 +107,29 @@ static void refuse(const char *text) {
         phase = IDLE;
 }
 
+/* Is the target the very file PID 1 runs? */
+static bool pid1_runs_target(void) {
+        struct stat a, b;
+
+        return stat(target, &a) == 0 && stat("/proc/1/exe", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The same binary: systemd's own re-exec (SIGTERM, what daemon-reexec does)
+ * keeps its state with no rewrite, so nothing to follow syscall by
+ * syscall. Whether it re-executed the target is checked at its exec. */
+static void start_self_reexec(void) {
+        static char text[PROTO_REPLY_MAX];
+
+        log_notice("switch: PID 1 runs %s already: asking it to re-execute itself (SIGTERM)", target);
+        if (kill(1, SIGTERM) < 0) {
+                snprintf(text, sizeof text, "error: cannot signal PID 1: %s; nothing changed\n", strerror(errno));
+                refuse(text);
+                return;
+        }
+        self_reexec_deadline = now_ms() + cfg->reexec_timeout_ms;
+        phase = EXEC_SELF;
+}
+
 /* The preflight passed: switch. */
 static void switch_start(void) {
         static char text[PROTO_REPLY_MAX];
@@ -121,6 +148,10 @@ static void switch_start(void) {
                 log_warning("switch: %s was marked bad (%s); trying it on request", target, bad);
         /* If this goes wrong, rescue mode's restart must come back to what runs now. */
         (void) vstate_set_last_good(previous);
+        if (pid1_runs_target()) {
+                start_self_reexec();
+                return;
+        }
         int r = tracer_switch(tracer, target, cfg->reexec_timeout_ms);
         if (r < 0) {
                 snprintf(text, sizeof text, "error: cannot switch: %s\n", strerror(-r));
@@ -168,9 +199,48 @@ static void fail_and_roll_back(const char *why) {
                "");
 }
 
+static void start_verify(enum phase p) {
+        phase = p;
+        verify_since = now_ms();
+        verify_deadline = verify_since + cfg->switch_grace_ms;
+        next_probe = 0;
+        probe_step = 0;
+}
+
+/* PID 1 re-executed itself: the target, or (a manager re-executes its own
+ * built-in path) something else, which gets the full switch once it
+ * answers (before, it may not even handle SIGTERM yet). */
+static void self_reexec_done(void) {
+        char exe[256];
+
+        if (pid1_runs_target()) {
+                start_verify(VERIFY);
+                return;
+        }
+        read_exe(1, exe, sizeof exe);
+        log_warning("switch: PID 1 re-executed %s, not %s: switching it once it answers", exe[0] ? exe : "?",
+                    target);
+        start_verify(SETTLE);
+}
+
+/* SETTLE: the manager PID 1 re-executed answers; now the full switch. */
+static void switch_settled(void) {
+        int r = tracer_switch(tracer, target, cfg->reexec_timeout_ms);
+
+        if (r < 0) {
+                answer("error: PID 1 re-executed itself but cannot be switched to %s: %s\n", target, strerror(-r));
+                return;
+        }
+        phase = EXEC;
+}
+
 void switch_on_tracer_event(int ev) {
         if (phase == IDLE)
                 return;
+        if (phase == EXEC_SELF && ev == TRACER_EVENT_EXEC) {
+                self_reexec_done();
+                return;
+        }
         if (ev == TRACER_EVENT_TAKEN) {
                 if (phase == VERIFY || phase == ROLLBACK)
                         answer("error: %s failed after the switch (%s); rescue mode took over and its on-failure "
@@ -188,11 +258,7 @@ void switch_on_tracer_event(int ev) {
                                "");
                         return;
                 }
-                phase = VERIFY;
-                verify_since = now_ms();
-                verify_deadline = verify_since + cfg->switch_grace_ms;
-                next_probe = 0;
-                probe_step = 0;
+                start_verify(VERIFY);
                 return;
         }
         if (phase == ROLLBACK) {
@@ -204,6 +270,23 @@ void switch_on_tracer_event(int ev) {
         }
 }
 
+static void probe_when_due(uint64_t now) {
+        if (now >= next_probe) {
+                watch_probe_now();
+                uint64_t step = (uint64_t) VERIFY_PROBE_FIRST_MS << (probe_step < 5 ? probe_step++ : 5);
+                next_probe = now + (step < VERIFY_PROBE_MS ? step : VERIFY_PROBE_MS);
+        }
+}
+
+static void settle_run(uint64_t now) {
+        if (watch_last_answer_ms() > verify_since)
+                switch_settled();
+        else if (now >= verify_deadline)
+                answer("error: PID 1 re-executed itself, not %s, and does not answer%s\n", target, "");
+        else
+                probe_when_due(now);
+}
+
 void switch_run(void) {
         uint64_t now = now_ms();
 
@@ -213,6 +296,11 @@ void switch_run(void) {
                         preflight_finished();
                 return;
         }
+        if (phase == EXEC_SELF && now >= self_reexec_deadline) {
+                log_error("switch: PID 1 did not re-execute itself in time");
+                answer("error: PID 1 did not re-execute itself within the re-exec timeout (%s)%s\n", target, "");
+                return;
+        }
         if (phase == VERIFY && tracer->state == TRACER_CRASH_FOLLOW) {
                 /* Crashed within the grace period: mark it now, before rescue mode
                  * picks what to restart. */
@@ -220,8 +308,12 @@ void switch_run(void) {
                 (void) copy_string(failure, sizeof failure, "crashed right after the switch");
                 return;
         }
-        if (phase != VERIFY)
+        if (phase != VERIFY && phase != SETTLE)
                 return;
+        if (phase == SETTLE) {
+                settle_run(now);
+                return;
+        }
         if (watch_last_answer_ms() > verify_since) {
                 static char text[PROTO_REPLY_MAX];
                 (void) vstate_set_last_good(target);
@@ -240,17 +332,17 @@ void switch_run(void) {
                 fail_and_roll_back(why);
                 return;
         }
-        if (now >= next_probe) {
-                watch_probe_now();
-                uint64_t step = (uint64_t) VERIFY_PROBE_FIRST_MS << (probe_step < 5 ? probe_step++ : 5);
-                next_probe = now + (step < VERIFY_PROBE_MS ? step : VERIFY_PROBE_MS);
-        }
+        probe_when_due(now);
 }
 
 int switch_timeout_ms(void) {
         if (phase == PREFLIGHT)
                 return worker_timeout_ms(&preflight_worker);
-        if (phase != VERIFY)
+        if (phase == EXEC_SELF) {
+                uint64_t now = now_ms();
+                return self_reexec_deadline > now ? (int) (self_reexec_deadline - now) : 0;
+        }
+        if (phase != VERIFY && phase != SETTLE)
                 return -1;
         uint64_t now = now_ms(), next = next_probe < verify_deadline ? next_probe : verify_deadline;
         return next > now ? (int) (next - now) : 0;

@@ -427,6 +427,22 @@ int tracer_init(struct tracer *t, char *const *envp) {
         return 0;
 }
 
+/* Note the file PID 1 runs now; true if it is the one it ran before (the
+ * same inode: a replaced binary at the same path is a new one). */
+static bool remember_image(struct tracer *t, struct stat *now) {
+        char path[32];
+        bool same;
+
+        snprintf(path, sizeof path, "/proc/%d/exe", (int) t->pid);
+        if (stat(path, now) < 0) {
+                t->image_dev = 0, t->image_ino = 0;
+                return false;
+        }
+        same = t->image_ino != 0 && now->st_dev == t->image_dev && now->st_ino == t->image_ino;
+        t->image_dev = now->st_dev, t->image_ino = now->st_ino;
+        return same;
+}
+
 int tracer_attach(struct tracer *t, pid_t pid) {
         if (ptrace(PTRACE_SEIZE, pid, NULL, (void *) (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC)) < 0) {
                 int r = -errno;
@@ -438,6 +454,8 @@ int tracer_attach(struct tracer *t, pid_t pid) {
         }
         t->pid = pid;
         t->state = TRACER_RUNNING;
+        t->image_ino = 0;
+        (void) remember_image(t, &(struct stat){ 0 });
         t->deadline_ms = 0;
         t->escalations = t->attempts = 0;
         t->hold_on_failure = t->inj_pending = t->resume_lost = false;
@@ -456,15 +474,17 @@ static uint64_t read_sigcgt(pid_t pid) {
         return v ? strtoull(v, NULL, 16) : 0;
 }
 
-static enum tracer_image read_image(const struct tracer *t) {
-        char path[32], exe[256];
+static enum tracer_image read_image(struct tracer *t) {
+        char exe[256];
         const char *base;
         struct stat a, b;
+        bool same = remember_image(t, &b);
 
-        snprintf(path, sizeof path, "/proc/%d/exe", (int) t->pid);
-        if (t->self_fd >= 0 && fstat(t->self_fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+        if (t->self_fd >= 0 && b.st_ino != 0 && fstat(t->self_fd, &a) == 0 && a.st_dev == b.st_dev &&
             a.st_ino == b.st_ino)
                 return TRACER_IMAGE_SELF;
+        if (same)
+                return TRACER_IMAGE_SAME;
         read_exe(t->pid, exe, sizeof exe);
         base = strrchr(exe, '/');
         base = base ? base + 1 : exe;

@@ -61,6 +61,7 @@ enum tracer_image {
         TRACER_IMAGE_OTHER,    /* systemd or anything else: followed for a while */
         TRACER_IMAGE_SELF,     /* initshim: rescue mode */
         TRACER_IMAGE_SHUTDOWN, /* systemd-shutdown: its exit (in a container) is the intended end */
+        TRACER_IMAGE_SAME,     /* the very file PID 1 ran before (daemon-reexec): it just ran, not followed */
 };
 
 struct tracer_input {
@@ -137,6 +138,8 @@ struct tracer {
         char reason[160];
         char rescue_path[64];   /* /proc/<guard>/fd/<N>: our own binary, kept open */
         int self_fd;
+        dev_t image_dev; /* the file PID 1 runs, to tell a re-exec of the same binary */
+        ino_t image_ino;
         unsigned long stops;    /* every ptrace stop seen: 0 in steady state */
         unsigned long takeovers;
         char last_error[192];

@@ -33,11 +33,13 @@ trap 'rm -rf "$W"' EXIT
 # --- files ------------------------------------------------------------------
 echo "size: files (bytes); text/data/bss from size(1)"
 printf '  %-34s %10s %10s %9s %8s %8s\n' binary file stripped text data bss
+declare -A STRIPPED=()
 file_row() { # label path
 	local f=$2 st
 	[ -x "$f" ] || return 0
 	cp "$f" "$W/s" && strip --strip-all "$W/s" 2>/dev/null
 	st=$(stat -c %s "$W/s")
+	STRIPPED[$1]=$st
 	read -r text data bss _ < <(size "$f" | tail -n 1)
 	printf '  %-34s %10s %10s %9s %8s %8s\n' "$1" "$(stat -c %s "$f")" "$st" "$text" "$data" "$bss"
 }
@@ -49,6 +51,9 @@ command -v tini >/dev/null && file_row "tini (dynamic, for reference)" "$(comman
 # A static binary that only returns: glibc's static floor, for scale.
 printf 'int main(void) { return 0; }\n' >"$W/empty.c"
 gcc -Os -static -o "$W/empty" "$W/empty.c" 2>/dev/null && file_row "floor: static glibc main(){return 0}" "$W/empty"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "-" }'; }
+[ -n "$TINI" ] && echo "  ratio initshim stripped / tini-static stripped: $(ratio "${STRIPPED["initshim (static)"]:-0}" \
+	"${STRIPPED["tini-static $(dpkg-query -W -f='${Version}' tini 2>/dev/null)"]:-0}") (goal <= 0.5)"
 
 # --- resident memory ----------------------------------------------------------
 # mem PID: "VmRSS RssAnon RssFile Pss ALL" in kB, ALL the Pss summed over
@@ -139,3 +144,6 @@ for impl in "${impls[@]}"; do
 	col() { printf '%s' "${R[$impl]}" | awk -v c="$1" 'NF {print $c}' | median; }
 	printf '  %-52s %7s %7s %7s %7s %9s\n' "$(label "$impl")" "$(col 1)" "$(col 2)" "$(col 3)" "$(col 4)" "$(col 5)"
 done
+vmrss() { printf '%s' "${R[$1]:-}" | awk 'NF {print $1}' | median; }
+[ -n "$TINI" ] && echo "  ratio initshim PID 1 VmRSS / tini-static PID 1 VmRSS: $(ratio "$(vmrss initshim)" "$(vmrss tini-static)") (goal <= 0.6)"
+[ -n "${R[guard]:-}" ] && echo "  guard VmRSS, every round (kB): [$(printf '%s' "${R[guard]}" | awk 'NF {printf "%s ", $1}')] (goal <= 400 each)"

@@ -83,3 +83,51 @@ switch-grace = 5s"
         ctl status | grep -q "^last-switch: $A -> $Bf: error: $Bf failed after the switch" || fail "status: $(ctl status)"
         rm_fakes
 }
+
+guard_stops() { ctl status | sed -n 's/.* \([0-9][0-9]*\) ptrace stops.*/\1/p'; }
+
+# The binary PID 1 runs already: its own re-exec keeps its state, and the
+# guard does not follow it syscall by syscall.
+guard_steady() { ! ctl_quick status | grep -q '^guard: .*following'; }
+
+test_switch_to_the_running_binary_is_a_plain_reexec() {
+        two_fakes
+        boot_fake "systemd = $A
+version a = $A
+version b = $Bf
+liveness-interval = 0"
+        fake spawn svc
+        wait_until 5 in_ns test -s /run/fake-systemd.svc.pid || fail "no service"
+        svc=$(in_ns cat /run/fake-systemd.svc.pid)
+        # The boot's watch over the fresh exec (docs/ptrace.md) ends first:
+        # its stops are not the switch's.
+        wait_until 10 guard_steady || fail "the guard still follows the boot's exec"
+        s0=$(guard_stops)
+        out=$(ctl exec a) || fail "switch refused: $out"
+        echo "$out" | grep -q "switched to $A" || fail "answer: $out"
+        [ "$(pid1_exe)" = "$A" ] || fail "PID 1 runs $(pid1_exe)"
+        fake_ready 2 || fail "state not handed over (--deserialize): $(in_ns cat /run/fake-systemd.ready)"
+        in_ns kill -0 "$svc" || fail "service lost"
+        s1=$(guard_stops)
+        [ -n "$s0" ] && [ -n "$s1" ] && [ $((s1 - s0)) -le 3 ] ||
+                fail "the guard followed PID 1's re-exec: ptrace stops $s0 -> $s1"
+        rm_fakes
+}
+
+# PID 1 runs b under a's name: its own re-exec goes to a, and the guard
+# then switches it to b after all.
+test_switch_to_the_running_binary_that_reexecs_another() {
+        two_fakes
+        boot_fake "systemd = $A
+version a = $A
+version b = $Bf
+liveness-interval = 0"
+        out=$(ctl exec b) || fail "switch refused: $out"
+        [ "$(pid1_exe)" = "$Bf" ] && fake_ready 2 || fail "first switch: PID 1 runs $(pid1_exe)"
+        out=$(ctl exec b) || fail "second switch refused: $out"
+        echo "$out" | grep -q "switched to $Bf" || fail "answer: $out"
+        [ "$(pid1_exe)" = "$Bf" ] || fail "PID 1 runs $(pid1_exe)"
+        # Its state went through every re-exec (generation 1 at boot, +1 each).
+        fake_ready 3 || fake_ready 4 || fail "state not handed over: $(in_ns cat /run/fake-systemd.ready)"
+        rm_fakes
+}

@@ -117,6 +117,8 @@ static void test_exec_opens_a_follow_window(void **state) {
          * on purpose), run free. */
         assert_step(TRACER_RUNNING, exec_in(TRACER_IMAGE_SELF), TRACER_RUNNING, TRACER_DO_RESUME);
         assert_step(TRACER_RUNNING, exec_in(TRACER_IMAGE_SHUTDOWN), TRACER_RUNNING, TRACER_DO_RESUME);
+        /* The very binary re-executing itself (daemon-reexec) just ran. */
+        assert_step(TRACER_RUNNING, exec_in(TRACER_IMAGE_SAME), TRACER_RUNNING, TRACER_DO_RESUME);
         /* An exec inside the window starts a new one. */
         assert_step(TRACER_EXEC_FOLLOW, exec_in(TRACER_IMAGE_OTHER), TRACER_EXEC_FOLLOW, TRACER_DO_RESUME);
         assert_step(TRACER_CRASH_FOLLOW, exec_in(TRACER_IMAGE_OTHER), TRACER_EXEC_FOLLOW, TRACER_DO_RESUME);
