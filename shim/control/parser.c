@@ -59,6 +59,16 @@ static int drop_capability_sets(void) {
         return 0;
 }
 
+/* setresuid() empties the permitted and effective sets, not the inheritable
+ * one (a container manager such as systemd-nspawn may leave it filled):
+ * lowering it needs no privilege. */
+static int clear_capabilities(void) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2] = { { 0 }, { 0 } };
+
+        return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
 static int check_no_capabilities(void) {
         struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
         struct __user_cap_data_struct d[2];
@@ -104,6 +114,8 @@ int ctl_sandbox_confine(const struct ctl_sandbox *sb, const char **step) {
                 return fail_step(step, "drop the capability bounding set", r);
         if ((r = drop_ids(sb->uid, sb->gid)) < 0)
                 return fail_step(step, "change to the unprivileged uid/gid", r);
+        if ((r = clear_capabilities()) < 0)
+                return fail_step(step, "clear the capability sets", r);
         if ((r = check_no_capabilities()) < 0)
                 return fail_step(step, "verify that no capability is left", r);
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -183,3 +183,17 @@ test_guard_started_in_rescue_holds_no_pid1_fds() {
         [ "$n" -le 1 ] || fail "guard holds $n fds of the FIFO: $(in_ns ls -l "/proc/$g/fd")"
         ctl status | grep -q "^guard: running (pid $g)" || fail "status: $(ctl status)"
 }
+
+# A container manager may leave PID 1 an inheritable capability set
+# (systemd-nspawn does): the parser still confines itself and serves.
+test_parser_serves_with_inherited_capabilities() {
+        local wrap
+        wrap=$(mktemp /tmp/initshim-inh.XXXXXX)
+        printf '#!/bin/sh\nexec setpriv --inh-caps=+net_admin,+sys_admin "$@"\n' >"$wrap"
+        chmod 0755 "$wrap"
+        NS_ENV="NS_WRAP=$wrap" boot_fake
+        rm -f "$wrap"
+        grep -q '^CapInh:[[:space:]]*0*[1-9a-f]' "/proc/$NS/status" || fail "PID 1 has no inheritable capabilities: $(grep CapInh "/proc/$NS/status")"
+        wait_until 5 mode_is normal || fail "no answer: $(grep -i 'parser\|capabilit' "$T/log" | tail -n 3)"
+        assert_parser_sandboxed "$(parser_of "$(guard_pid)")"
+}
