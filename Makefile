@@ -183,8 +183,10 @@ integration: all $(ITEST_BIN)
 	@tests/integration/run.sh
 
 # make e2e E2E="boot-252 control" runs a subset.
+# Two TCG guests at once: one per core (docs/testing.md, "What each part costs").
+E2E_JOBS ?= 2
 e2e: all $(B)/tests/fake-systemd aarch64
-	@tests/e2e/run.sh $(E2E)
+	@E2E_JOBS=$(E2E_JOBS) tests/e2e/run.sh $(E2E)
 
 demo: all
 	@tests/e2e/demo.sh
