@@ -2,7 +2,7 @@
 #
 #   make            static build/initshim and build/initshimctl
 #   make check      unit + integration + end-to-end tests (root)
-#   make unit | integration | e2e | demo | bench | install
+#   make unit | integration | soak | e2e | demo | bench | install
 
 CC       ?= gcc
 AR       ?= ar
@@ -70,6 +70,10 @@ $(B)/tests/%: tests/integration/%.c $(B)/libshim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $< $(B)/libshim.a $(LIBS)
 
+$(B)/tests/soak-flood: tests/soak/flood.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $<
+
 $(B)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $<
@@ -79,6 +83,11 @@ unit: $(UNIT_BIN) $(ITEST_BIN)
 
 integration: all $(ITEST_BIN)
 	@tests/integration/run.sh
+
+# Faults and load for SOAK_SECONDS (default 120) in one PID namespace;
+# SOAK_SEED= replays a run's sequence of events (docs/testing.md, "Soak").
+soak: all $(ITEST_BIN) $(B)/tests/soak-flood
+	@tests/soak/run.sh
 
 # make e2e E2E="boot-252 control" runs a subset.
 e2e: all $(B)/tests/fake-systemd
@@ -100,6 +109,7 @@ check:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory soak
 	@$(MAKE) --no-print-directory cross-aarch64
 	@$(MAKE) --no-print-directory e2e
 
@@ -125,5 +135,5 @@ cross-aarch64:
 	  aarch64-linux-gnu-gcc $(ALL_CFLAGS) -c $$f -o $(B)/aarch64/$$(basename $$f .c).o || exit 1; done
 	@echo "aarch64 cross-compile: ok ($(words $(CROSS_SRC)) files)"
 
-.PHONY: deps cross-aarch64 all unit integration e2e demo bench check install clean
+.PHONY: deps cross-aarch64 all unit integration soak e2e demo bench check install clean
 .DELETE_ON_ERROR:
