@@ -250,9 +250,12 @@ release() { exec 9>&-; rm -f "$W/gate"; }
 
 # operator KIND EXPECT ARGS...: an initshimctl request by the operator;
 # EXPECT is answered, refused or either. Records it; returns 0 if as expected.
+# 45 s unless ARGS say otherwise: more than a switch's grace (30 s), less
+# than exec's default 300 s, which would stall the run.
 operator() {
         local kind=$1 expect=$2 out rc t0 c
         shift 2
+        [ "$1" = --timeout ] || set -- --timeout 45 "$@"
         now_ms; t0=$NOW
         # The environment of the boot (lib.sh ns_start): a guard started by
         # `guard start` keeps it, and rescue mode inherits the guard's.
@@ -284,7 +287,16 @@ settled() {
         [ "$exe" = "$FAKE" ] || [ "$exe" = "$FAKE2" ] || return 1
         tracer=$(awk '/^TracerPid/ {print $2}' "/proc/$NS/status")
         [ -n "$tracer" ] && [ "$tracer" != 0 ] && [ "$(cat "/proc/$tracer/comm" 2>/dev/null)" = initshim-guard ] &&
-                [ -e "/proc/$NS/root/run/fake-systemd.ready" ]
+                ready_is_new
+}
+# The fake writes /run/fake-systemd.ready (by rename: a new inode) when it
+# is up. Before a fault that replaces it, the run notes the current one.
+READY=/run/fake-systemd.ready OLD_READY=
+expect_new_fake() { OLD_READY=$(stat -c %i "/proc/$NS/root$READY" 2>/dev/null || echo none); }
+ready_is_new() {
+        local i
+        i=$(stat -c %i "/proc/$NS/root$READY" 2>/dev/null) || return 1
+        [ -z "$OLD_READY" ] || [ "$i" != "$OLD_READY" ]
 }
 # What the processes of initshim are doing, for the work directory.
 diagnose() {
@@ -304,6 +316,7 @@ await_recovery() {
         now_ms; t0=$NOW
         if wait_until "$RECOVER_MAX" settled; then
                 now_ms
+                OLD_READY=
                 RECOVERIES=$((RECOVERIES + 1))
                 [ $((NOW - t0)) -gt "$RECOVER_SLOWEST" ] && RECOVER_SLOWEST=$((NOW - t0))
                 return 0
@@ -311,8 +324,10 @@ await_recovery() {
         RECOVER_FAILS=$((RECOVER_FAILS + 1))
         say "NOT RECOVERED within ${RECOVER_MAX}s after $1: PID 1 is $(readlink "/proc/$NS/exe"), tracer $(awk '/^TracerPid/ {print $2}' "/proc/$NS/status")"
         echo "$1" >>"$W/violations.recovery"
-        # The operator's way out of rescue mode, so that the run can go on.
+        # The operator's way out of rescue mode, so that the run can go on;
+        # a fake that is still the old one (the fault did not happen) will do.
         pid1_is_initshim && operator repair either exec >/dev/null
+        OLD_READY=
         wait_until "$RECOVER_MAX" settled
 }
 
@@ -362,7 +377,7 @@ ev_crash() {
         settled || return 1
         say "crash: $how, crash handler ends in $mode"
         fake_cmd crash-mode "$mode" || return 1
-        in_ns rm -f /run/fake-systemd.ready
+        expect_new_fake
         case $how in
         kill-*) in_ns kill -s "${how#kill-}" 1 ;;
         *) fake_cmd "$how" ;;
@@ -383,7 +398,7 @@ ev_hold() {
         settled || return 1
         conf_policy hold || return 1
         say "crash (kill -SEGV) with on-failure = hold: rescue mode until the operator's exec"
-        in_ns rm -f /run/fake-systemd.ready
+        expect_new_fake
         in_ns kill -s SEGV 1
         if ! wait_until 10 pid1_is_initshim; then
                 conf_policy restart
@@ -408,7 +423,7 @@ ev_hang() {
         pick health operator; by=$P
         settled || return 1
         say "hang: $how, taken over by the $by"
-        in_ns rm -f /run/fake-systemd.ready
+        expect_new_fake
         fake_cmd "$how" || return 1
         [ "$by" = operator ] && operator takeover answered takeover >/dev/null
         await_recovery "hang ($how, $by)"
@@ -502,6 +517,7 @@ ev_partial() {
         say "a partial line (no newline) into the FIFO: ${out:-no answer}"
 }
 
+last_class() { awk -v k="$1" '$3 == k {c = $4} END {print c}' "$W/requests"; }
 ev_switch() {
         local target other next delay
         pick exec crash nothing; next=$P
@@ -509,7 +525,7 @@ ev_switch() {
         settled || return 1
         if [ "$(readlink "/proc/$NS/exe")" = "$FAKE" ]; then target=fake2 other=fake; else target=fake other=fake2; fi
         say "switch to $target, then $next while it is in flight"
-        in_ns rm -f /run/fake-systemd.ready
+        expect_new_fake
         operator switch either exec "$target" >/dev/null &
         local sw=$!
         # The second action at a random instant of the switch (the fault's
@@ -520,6 +536,12 @@ ev_switch() {
         crash) in_ns kill -s SEGV 1 ;;
         esac
         wait "$sw"
+        # A switch refused (with an error: e.g. the guard was busy with the
+        # crash) starts no new systemd: nothing to wait for.
+        local switched=no
+        [ "$(last_class switch)" = answered ] && switched=yes
+        [ "$next" = exec ] && [ "$(last_class switch-again)" = answered ] && switched=yes
+        [ "$next" = crash ] || [ "$switched" = yes ] || OLD_READY=
         await_recovery "switch to $target ($next)"
 }
 
@@ -540,7 +562,7 @@ ev_exec_bad() {
 ev_reexec() {
         settled || return 1
         say "re-exec (initshimctl exec)"
-        in_ns rm -f /run/fake-systemd.ready
+        expect_new_fake
         operator reexec answered exec >/dev/null
         await_recovery "re-exec"
 }
