@@ -4,7 +4,7 @@
 #   make aarch64    the same, cross-built for arm64, in build/aarch64/ (with the
 #                   injection test and the fake systemd the arm64 e2e bed runs)
 #   make check      unit + fuzz + package + integration + end-to-end tests (root)
-#   make unit | fuzz | fuzz-regress | integration | e2e | demo | bench | install
+#   make unit | fuzz | fuzz-regress | integration | soak | e2e | demo | bench | install
 #   make deb        build/deb/initshim_VERSION_ARCH.deb (docs/packaging.md)
 
 CC       ?= gcc
@@ -136,6 +136,10 @@ $(B)/tests/%: tests/integration/%.c $(B)/glibc/libshim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(B)/gen $(STATIC) -o $@ $< $(B)/glibc/libshim.a -lseccomp
 
+$(B)/tests/soak-flood: tests/soak/flood.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $<
+
 # The anchors (floor-init: static glibc, as tini-static and catatonit are) and
 # the load generators stay on the compiler's C library.
 $(B)/bench/%: tests/bench/%.c
@@ -181,6 +185,11 @@ fuzz-regress:
 
 integration: all $(ITEST_BIN)
 	@tests/integration/run.sh
+
+# Faults and load for SOAK_SECONDS (default 120) in one PID namespace;
+# SOAK_SEED= replays a run's sequence of events (docs/testing.md, "Soak").
+soak: all $(ITEST_BIN) $(B)/tests/soak-flood
+	@tests/soak/run.sh
 
 # make e2e E2E="boot-252 control" runs a subset.
 # Two TCG guests at once: one per core (docs/testing.md, "What each part costs").
@@ -268,5 +277,5 @@ aarch64:
 # The former compile-only check, kept as a name.
 cross-aarch64: aarch64
 
-.PHONY: deps aarch64 cross-aarch64 all unit fuzz fuzz-regress integration e2e demo bench check install deb deb-check clean
+.PHONY: deps aarch64 cross-aarch64 all unit fuzz fuzz-regress integration soak e2e demo bench check install deb deb-check clean
 .DELETE_ON_ERROR:

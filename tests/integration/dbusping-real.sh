@@ -44,6 +44,15 @@ ok() { pass=$((pass + 1)); echo "PASS $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }
 skip() { skipped=$((skipped + 1)); echo "SKIP $*"; }
 say() { echo "-- $*"; }
+# wait_for SECONDS CMD...: poll a condition until it holds, bounded.
+wait_for() {
+        local deadline=$((SECONDS + $1))
+        shift
+        until "$@" 2>/dev/null; do
+                [ "$SECONDS" -lt "$deadline" ] || return 1
+                sleep 0.05
+        done
+}
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 W=$(mktemp -d /tmp/dbusping-real.XXXXXX)
@@ -132,8 +141,10 @@ real_systemd() {
         expect "$out" '^ok [0-9]+' "real systemd answers Peer.Ping (RTT us)"
         system_state "$sd" "$sock"
 
-        # Let the boot settle, then count PID 1's fds around 1000 pings.
-        sleep 1
+        # Once no job is left (nothing starts or stops any more), count
+        # PID 1's fds around 1000 pings.
+        no_jobs() { [ -z "$(nsenter -t "$P1" -a -- systemctl list-jobs --no-legend 2>&1)" ]; }
+        wait_for 30 no_jobs || bad "jobs still queued: $(nsenter -t "$P1" -a -- systemctl list-jobs --no-legend 2>&1)"
         local base after
         base=$(fd_count "$P1")
         t0=$(now_ms)
@@ -240,8 +251,12 @@ dbus_daemon() {
         say "$(dbus-daemon --version | head -n1) on unix:path=$W/bus"
         dbus-daemon --session --address="unix:path=$W/bus" --nofork --nopidfile >"$W/daemon.log" 2>&1 &
         DAEMON=$!
-        for _ in $(seq 50); do [ -S "$W/bus" ] && break; sleep 0.1; done
         local out
+        if ! wait_for 5 test -S "$W/bus"; then
+                bad "dbus-daemon did not create $W/bus: $(cat "$W/daemon.log")"
+                kill "$DAEMON"; wait "$DAEMON" 2>/dev/null; DAEMON=
+                return
+        fi
         out=$("$PROBE" "$W/bus" 2000)
         expect "$out" '^ok [0-9]+' "dbus-daemon answers Peer.Ping without Hello"
         kill "$DAEMON"; wait "$DAEMON" 2>/dev/null; DAEMON=
@@ -299,7 +314,7 @@ EOF
                 PYSRV+=($!)
         done
         for m in silent reject refuse; do
-                for _ in $(seq 50); do [ -S "$W/$m.sock" ] && break; sleep 0.1; done
+                wait_for 5 test -S "$W/$m.sock" || { bad "scripted server '$m' did not bind $W/$m.sock"; return; }
         done
 
         t0=$(now_ms)
@@ -310,10 +325,12 @@ EOF
         : >"$W/silent.log"
         out=$("$PROBE" "$W/silent.sock" 200 5)
         expect "$out" '^count 5 ok 0 failed 5 fds ([0-9]+) \1 ' "5 timeouts in one process, no fd left"
-        sleep 0.3
-        # Each connection ended by its 200 ms deadline, while the probe still
-        # ran (no lower bound: a loaded server may accept one only after the
+        # The server logs each connection when it sees its end: wait for the
+        # five. Each ended by its 200 ms deadline, while the probe still ran
+        # (no lower bound: a loaded server may accept one only after the
         # probe gave up on it, and then sees its end at once).
+        five_logged() { [ "$(wc -l <"$W/silent.log")" -ge 5 ]; }
+        wait_for 10 five_logged
         if [ "$(wc -l <"$W/silent.log")" = 5 ] && awk '$1 > 0.6 { exit 1 }' "$W/silent.log"; then
                 ok "server saw each connection closed at the deadline: $(tr '\n' ' ' <"$W/silent.log")s"
         else

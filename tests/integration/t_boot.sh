@@ -14,7 +14,8 @@ test_argv_env_passthrough() {
         diff -u "$T/env.want" "$T/env" || fail "environment changed"
         # Nothing extra: beyond 0-2 the fake holds only what it opened itself
         # (its command FIFO and its bus socket).
-        extra=$(ls -l "/proc/$NS/fd" | awk '$9 >= 3 {print $11}' | grep -v -e '^/run/fake-systemd.cmd$' -e '^socket:')
+        fds=$(ls -l "/proc/$NS/fd") || fail "cannot list PID 1's fds"
+        extra=$(awk '$9 >= 3 {print $11}' <<<"$fds" | grep -v -e '^/run/fake-systemd.cmd$' -e '^socket:')
         [ -z "$extra" ] || { ls -l "/proc/$NS/fd"; fail "systemd inherited extra fds: $extra"; }
         grep -q "us after start" "$T/log" || fail "boot time not reported"
 }

@@ -2,6 +2,8 @@
 
 tracer_of_pid1() { awk '/^TracerPid/ {print $2}' "/proc/$NS/status"; }
 guard_pid() { in_ns pgrep -x initshim-guard | head -n1; }
+# The guard as the host sees it (PID 1's child; its probers are the guard's).
+guard_host_pid() { pgrep -P "$NS" -x initshim-guard; }
 
 # crash VARIANT HOW: boot, start a service, crash PID 1, expect rescue mode
 # with the service alive and PID 1 still PID 1.
@@ -76,7 +78,7 @@ test_stop_and_unhandled_signals_leave_pid1_running() {
         fake dump /run/alive
         wait_until 5 in_ns test -e /run/alive.done || fail "PID 1 stopped by a signal it does not handle"
         state=$(awk '{print $3}' "/proc/$NS/stat")
-        [ "$state" != T ] && [ "$state" != t ] || fail "PID 1 in state $state"
+        [ -n "$state" ] && [ "$state" != T ] && [ "$state" != t ] || fail "PID 1 in state '$state'"
         # Signals it does handle are delivered.
         in_ns kill -HUP 1
         wait_until 5 in_ns grep -qx 1 /run/fake-systemd.signals || fail "SIGHUP not delivered"
@@ -103,9 +105,13 @@ test_guard_has_its_own_session() {
         boot_fake
         wait_until 5 mode_is normal || fail "no guard"
         g=$(pgrep -P "$NS" -x initshim-guard)
-        [ "$(awk '{print $6}' "/proc/$g/stat")" != "$(awk '{print $6}' "/proc/$NS/stat")" ] || fail "guard shares PID 1's session"
+        [ -n "$g" ] || fail "no guard"
+        gsid=$(awk '{print $6}' "/proc/$g/stat") psid=$(awk '{print $6}' "/proc/$NS/stat")
+        [ -n "$gsid" ] && [ -n "$psid" ] || fail "no session ids"
+        [ "$gsid" != "$psid" ] || fail "guard shares PID 1's session"
         kill -HUP "$g"
         ctl ping | grep -q pong || fail "guard died of SIGHUP"
+        kill -0 "$g" || fail "guard died of SIGHUP"
 }
 
 test_guard_stop_and_start() {
@@ -115,7 +121,7 @@ test_guard_stop_and_start() {
         wait_until 5 untraced || fail "still traced"
         ctl status | grep -q "NOT tracing PID 1: detached on request" || fail "status: $(ctl status)"
         ctl guard start | grep -q "tracing PID 1" || fail "start"
-        [ "$(tracer_of_pid1)" != 0 ] || fail "not traced"
+        [ "$(tracer_of_pid1)" = "$(guard_host_pid)" ] || fail "not traced by the guard: tracer '$(tracer_of_pid1)'"
 }
 
 test_takeover_of_spinning_pid1() {
@@ -158,6 +164,7 @@ liveness-timeout = 500ms
 zombie-age = 1s"
         wait_until 5 mode_is normal || fail "no guard"
         g=$(pgrep -P "$NS" -x initshim-guard)
+        [ -n "$g" ] || fail "no guard"
         for mode in normal rescue; do
                 [ "$mode" = rescue ] && to_rescue
                 t0=$(ticks "$g")
@@ -165,6 +172,7 @@ zombie-age = 1s"
                 # measurement window, not a stand-in for a condition.
                 sleep 1
                 t1=$(ticks "$g")
+                [[ $t0 =~ ^[0-9]+$ && $t1 =~ ^[0-9]+$ ]] || fail "guard gone in $mode mode"
                 [ $((t1 - t0)) -lt 30 ] || fail "guard busy in $mode mode: $((t1 - t0)) ticks in 1 s"
         done
 }

@@ -36,6 +36,7 @@ test_slow_but_healthy_is_not_taken_over() {
         fake slow 300
         wait_until 10 check_is liveness "degraded: Ping answered in 3" || fail "slow not seen: $(ctl status)"
         start=$(pings)
+        [[ $start =~ ^[0-9]+$ ]] || fail "no ping count: $(ctl status)"
         # Many more intervals than failures + re-exec timeout need.
         wait_until 30 pings_at_least $((start + 12)) || fail "pings stalled"
         mode_is normal || fail "slow PID 1 was taken over"

@@ -45,6 +45,7 @@ initrd_start() {
 guard_pid() { in_ns cat /run/initshim/guard.pid 2>/dev/null; }
 # Guards are PID 1's children; their probers (forks) share the name.
 tracer_of_pid1() { awk '/^TracerPid/ {print $2}' "/proc/$NS/status"; }
+traced() { local t; t=$(tracer_of_pid1); [ -n "$t" ] && [ "$t" != 0 ]; }
 
 test_initrd_guard_follows_switch_root_and_takes_over() {
         initrd_start "systemd = $FAKE
@@ -78,7 +79,7 @@ on-failure = hold" "$INITSHIM"
         wait_until 5 grep -q "the guard started in the initramfs traces PID 1 already" "$T/log" ||
                 fail "initshim on the real root did not see the guard"
         [ "$(in_ns pgrep -c -x -P 1 initshim-guard)" = 1 ] || fail "$(in_ns pgrep -c -x -P 1 initshim-guard) guards"
-        [ -n "$(guard_pid)" ] && [ "$(tracer_of_pid1)" != 0 ] || fail "PID 1 unguarded"
+        [ -n "$(guard_pid)" ] && traced || fail "PID 1 unguarded"
         wait_until 5 mode_is normal || fail "no control FIFO"
         ns_stop
 }
@@ -90,7 +91,7 @@ on-failure = hold" "" noinit
                 fail "the initramfs's systemd did not come up"
         grep -q "initrd stage: cannot execute /init" "$T/log" || fail "failure not said"
         [ "$(in_ns pgrep -c -x -P 1 initshim-guard)" = 1 ] || fail "$(in_ns pgrep -c -x -P 1 initshim-guard) guards"
-        [ "$(tracer_of_pid1)" != 0 ] || fail "PID 1 unguarded"
+        traced || fail "PID 1 unguarded"
         wait_until 5 in_ns test -p "$T/initrd/run/initshim/control" || fail "no control FIFO"
         ns_stop
 }

@@ -40,7 +40,7 @@ stop-timeout = 1s"
         wait_until 10 mode_is rescue || fail "third crash: not holding in rescue mode"
         grep -q "2 restarts within 3600 s already; holding" "$T/log" || fail "limit not logged"
         # Still a working PID 1 that reaps.
-        in_ns "$B/tests/storm" 200 50
+        in_ns "$B/tests/storm" 200 50 || fail "storm could not run"
         wait_until 10 no_zombies || fail "hold does not reap"
 }
 

@@ -6,6 +6,7 @@
 # shellcheck source=../lib/e2e.sh
 . /usr/lib/initshim-e2e/lib/e2e.sh
 e2e_expect "root file system" "/dev/vda ext4" "$(findmnt -n -o SOURCE,FSTYPE /)"
+E2E_WITHOUT_INITSHIM=1
 e2e_boot_checks 252 /usr/lib/systemd/systemd
 e2e_expect "initshim-guard processes" 0 "$(e2e_count_procs initshim-guard)"
 e2e_expect "initshim processes" 0 "$(e2e_count_procs initshim)"

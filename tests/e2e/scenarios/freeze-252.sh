@@ -25,11 +25,14 @@ fi
 e2e_boot_checks 252 /usr/lib/systemd/systemd
 timeout 30 bash -c 'until initshimctl status | grep -q "^check-liveness: ok"; do sleep 0.2; done' ||
 	e2e_fail "liveness never ok: $(initshimctl status | grep check-liveness)"
-guard=$(pgrep -o -x initshim-guard)
-grep -q init.scope "/proc/$guard/cgroup" && e2e_fail "the guard is in init.scope: it would freeze with PID 1"
-parser=$(pgrep -o -x initshim-ctl)
-grep -q init.scope "/proc/$parser/cgroup" && e2e_fail "the control parser is in init.scope: it would freeze with PID 1"
-e2e_log "guard cgroup: $(cat "/proc/$guard/cgroup")"
+e2e_guard_traces_pid1
+guard=$(cat /run/initshim/guard.pid)
+guard_cgroup=$(cat "/proc/$guard/cgroup") || e2e_fail "cannot read the guard's cgroup"
+[[ $guard_cgroup == *init.scope* ]] && e2e_fail "the guard is in init.scope: it would freeze with PID 1"
+parser=$(pgrep -o -P "$guard" -x initshim-ctl) || e2e_fail "the guard runs no control parser"
+parser_cgroup=$(cat "/proc/$parser/cgroup") || e2e_fail "cannot read the parser's cgroup"
+[[ $parser_cgroup == *init.scope* ]] && e2e_fail "the control parser is in init.scope: it would freeze with PID 1"
+e2e_log "guard cgroup: $guard_cgroup"
 e2e_start_probe_service
 e2e_record_pids
 e2e_hold

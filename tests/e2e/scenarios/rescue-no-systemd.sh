@@ -17,6 +17,7 @@ e2e_expect "takeover reason" "boot: no systemd could be executed" "$(e2e_status_
 e2e_orphan_storm 500
 e2e_wait_no_zombies 10
 out=$(initshimctl frobnicate 2>&1) && e2e_fail "unknown command accepted"
+[[ $out == *"unknown command 'frobnicate'"* ]] || e2e_fail "not the refusal of an unknown command: $out"
 e2e_log "refused as it should: $out"
 e2e_verdict PASS "rescue mode without systemd"
 e2e_hold

@@ -18,6 +18,9 @@ if [ ! -e "$marker" ]; then
 		e2e_fail "kept scope did not start"
 	pgrep -f 'sleep 2000000' >"$E2E_STATE/kept.pid"
 	pgrep -o -x systemd-journal >"$E2E_STATE/journald.pid"
+	if [ "$(wc -l <"$E2E_STATE/kept.pid")" != 1 ] || [ ! -s "$E2E_STATE/journald.pid" ]; then
+		e2e_fail "kept process ($(cat "$E2E_STATE/kept.pid")) or journald ($(cat "$E2E_STATE/journald.pid")) not found"
+	fi
 	e2e_log "kept scope pid $(cat "$E2E_STATE/kept.pid"), journald $(cat "$E2E_STATE/journald.pid")"
 	touch "$marker"
 	e2e_hold

@@ -22,6 +22,7 @@ done
 cp /usr/lib/systemd-254/systemd /tmp/writable-systemd
 chmod 0777 /tmp/writable-systemd
 out=$(initshimctl exec /tmp/writable-systemd 2>&1) && e2e_fail "a world-writable binary was accepted: $out"
+[[ $out == *"writable by group or others"* ]] || e2e_fail "not refused for being writable: $out"
 e2e_log "refused as it should: $out"
 e2e_expect "manager version after the refusal" 252 "$(e2e_manager_major)"
 e2e_check_pids
