@@ -7,6 +7,7 @@
  * SIGKILL; a state machine driven by rescue mode's main loop, which reaps
  * and serves meanwhile), except in the cgroups the operator keeps (containers), PID 1's
  * own scope and initshim's own processes; then it execs systemd fresh. */
+#include "adopt.h"
 #include "common/cgroup.h"
 #include "common/log.h"
 #include "pid1.h"
@@ -58,7 +59,7 @@ static int sweep_one(long pid, int skip_fd, void *data) {
                 return 0;
         if ((flags & PF_KTHREAD) || state == 'Z' || state == 'X' || spared((pid_t) pid, ppid, w->spare, w->n_spare))
                 return 0;
-        if (cgroup_of((pid_t) pid, cg, sizeof cg) == 0 && cgroup_is_kept(cg, w->c->keep_cgroups))
+        if (cgroup_of((pid_t) pid, cg, sizeof cg) == 0 && (cgroup_is_kept(cg, w->c->keep_cgroups) || adopt_spares(cg)))
                 return 0;
         w->alive++;
         if (w->sig == 0)

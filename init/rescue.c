@@ -3,6 +3,7 @@
  * signals systemd documents, serves the control FIFO, and waits for the
  * operator (or policy) to bring systemd back or shut down.
  * From here on we must not die: every error is logged and temporized. */
+#include "adopt.h"
 #include "control/server.h"
 #include "guard/spawn.h"
 #include "config/load.h"
@@ -105,7 +106,7 @@ static void rescue_reap_children(void) {
         /* Forever and promptly: orphans of the whole machine land here. */
         while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
                 if (ctl_server_child_exited(&server, pid, st) || verbs_child_exited(pid) ||
-                    leave_child_exited(pid))
+                    leave_child_exited(pid) || adopt_child_exited(pid))
                         continue;
                 if (pid == guard_pid_seen) {
                         log_warning("guard (pid %d) exited; PID 1 is unguarded ('initshimctl guard start')", (int) pid);
@@ -204,7 +205,15 @@ static int resolve_target(const char *arg, const char **path, char *version, siz
  * the left-overs are stopped by then (leave_run). Returns only on failure,
  * with rescue mode intact. */
 static void exec_systemd(const char *path) {
+        static char *adopt_argv[8];
+        char **argv = boot_argv;
         sigset_t none;
+
+        if (adopted()) {
+                if (adopt_exec_argv(path, adopt_argv, ELEMENTSOF(adopt_argv)) < 0)
+                        return; /* adopted services run on: no fresh start beside them */
+                argv = adopt_argv;
+        }
 
         /* The parser exits once it has delivered the last answer (bounded). */
         ctl_server_stop(&server, 2000);
@@ -213,9 +222,10 @@ static void exec_systemd(const char *path) {
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
         watchdog_handover();
-        execve(path, boot_argv, boot_env);
+        execve(path, argv, boot_env);
 
         int r = -errno;
+        adopt_abandon();
         watchdog_resume();
         sigset_t mask;
         pid1_signal_set(&mask);
@@ -230,10 +240,11 @@ static void exec_systemd(const char *path) {
  * without waiting in place: the candidate's preflight runs in a worker, the
  * left-overs' stop is a state machine, then the exec. The main loop reaps,
  * reads signals and serves all along. */
-enum leave_phase { LEAVE_IDLE, LEAVE_PREFLIGHT, LEAVE_STOPPING };
+enum leave_phase { LEAVE_IDLE, LEAVE_PREFLIGHT, LEAVE_DISCOVER, LEAVE_STOPPING };
 static struct {
         enum leave_phase phase;
         bool answer_owed; /* a client waits for the verdict */
+        bool adopt;       /* on-failure=adopt: keep running services (adopt.h) */
         char arg[CONFIG_PATH_MAX], path[CONFIG_PATH_MAX], version[128];
         struct worker resolver;
         struct leftover_stop stop;
@@ -262,12 +273,16 @@ static bool leave_child_exited(pid_t pid) {
         return worker_child_exited(&leave.resolver, pid);
 }
 
+static bool adopt_next; /* set by on-failure=adopt for the next leave_begin */
+
 /* arg: a version, a path, or "" for the first candidate that passes. */
 static int leave_begin(const char *arg, bool answer_owed) {
         int r;
 
         if (leave.phase != LEAVE_IDLE)
                 return -EBUSY;
+        leave.adopt = adopt_next; /* only the policy's own leaving adopts */
+        adopt_next = false;
         (void) copy_string(leave.arg, sizeof leave.arg, arg ? arg : "");
         r = worker_start(&leave.resolver, resolve_work, leave.arg, resolve_timeout_ms(leave.arg));
         if (r < 0)
@@ -307,9 +322,18 @@ static int leave_verdict(char *why, size_t whylen) {
         return -ENOEXEC;
 }
 
+static void leave_stop_begin(void) {
+        pid_t spare[3];
+
+        log_notice("leaving rescue mode: stopping left-over services%s, then executing %s (%s)",
+                   adopted() ? " not adopted" : "", leave.path, leave.version);
+        leave_spare(spare);
+        leftover_stop_begin(&leave.stop, cfg, spare, ELEMENTSOF(spare));
+        leave.phase = LEAVE_STOPPING;
+}
+
 static void leave_preflight_done(void) {
         static char text[PROTO_REPLY_MAX];
-        pid_t spare[3];
         char why[256];
         int r = leave_verdict(why, sizeof why);
 
@@ -324,11 +348,11 @@ static void leave_preflight_done(void) {
         }
         snprintf(text, sizeof text, "ok\nexecuting %s (%s), started fresh\n", leave.path, leave.version);
         leave_answer(text);
-        log_notice("leaving rescue mode: stopping left-over services, then executing %s (%s)", leave.path,
-                   leave.version);
-        leave_spare(spare);
-        leftover_stop_begin(&leave.stop, cfg, spare, ELEMENTSOF(spare));
-        leave.phase = LEAVE_STOPPING;
+        if (leave.adopt && adopt_begin(leave.version) == 0) {
+                leave.phase = LEAVE_DISCOVER; /* then leave_stop_begin */
+                return;
+        }
+        leave_stop_begin();
 }
 
 /* Every loop: carry the leaving on by one step. */
@@ -337,6 +361,8 @@ static void leave_run(void) {
 
         if (leave.phase == LEAVE_PREFLIGHT && worker_poll(&leave.resolver))
                 leave_preflight_done();
+        if (leave.phase == LEAVE_DISCOVER && adopt_poll())
+                leave_stop_begin();
         if (leave.phase != LEAVE_STOPPING)
                 return;
         leave_spare(spare);
@@ -351,6 +377,8 @@ static void leave_run(void) {
 }
 
 static int leave_timeout_ms(void) {
+        if (leave.phase == LEAVE_DISCOVER)
+                return adopt_timeout_ms();
         return leave.phase == LEAVE_PREFLIGHT ? worker_timeout_ms(&leave.resolver) : leftover_stop_timeout_ms(&leave.stop);
 }
 
@@ -485,13 +513,15 @@ static void apply_policy(const char *reason) {
                 do_action(ACTION_REBOOT);
                 return;
         case ON_FAILURE_RESTART:
+        case ON_FAILURE_ADOPT:
                 if (!restart_allowed(cfg)) {
                         log_console(LOG_CRIT,
                                     "on-failure=restart: %u restarts within %llu s already; holding in rescue mode",
                                     cfg->restart_limit, (unsigned long long) (cfg->restart_interval_ms / 1000));
                         return;
                 }
-                log_notice("on-failure=restart: bringing up systemd again");
+                adopt_next = cfg->on_failure == ON_FAILURE_ADOPT;
+                log_notice("on-failure=%s: bringing up systemd again", adopt_next ? "adopt" : "restart");
                 do_action(ACTION_REEXEC);
                 return;
         }
@@ -579,10 +609,11 @@ static int loop_timeout_ms(void) {
 static void rescue_loop(void) {
         for (;;) {
                 /* Signals, requests, and the workers' pipes (versions, preflight). */
-                struct pollfd p[4] = { { .fd = sfd, .events = POLLIN },
+                struct pollfd p[5] = { { .fd = sfd, .events = POLLIN },
                                        { .fd = -1, .events = POLLIN },
                                        { .fd = verbs_fd(), .events = POLLIN },
-                                       { .fd = worker_fd(&leave.resolver), .events = POLLIN } };
+                                       { .fd = worker_fd(&leave.resolver), .events = POLLIN },
+                                       { .fd = adopt_fd(), .events = POLLIN } };
 
                 rescue_reap_children();
                 (void) ctl_server_start(&server);

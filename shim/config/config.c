@@ -145,8 +145,10 @@ static int set_on_failure(struct config *c, const char *value, char *err, size_t
                 c->on_failure = ON_FAILURE_RESTART;
         else if (strcmp(value, "reboot") == 0)
                 c->on_failure = ON_FAILURE_REBOOT;
+        else if (strcmp(value, "adopt") == 0)
+                c->on_failure = ON_FAILURE_ADOPT;
         else {
-                snprintf(err, errlen, "'%s' is not one of hold, restart, reboot", value);
+                snprintf(err, errlen, "'%s' is not one of hold, restart, reboot, adopt", value);
                 return -EINVAL;
         }
         return 0;

@@ -30,6 +30,7 @@ enum on_failure {
         ON_FAILURE_HOLD,
         ON_FAILURE_RESTART,
         ON_FAILURE_REBOOT,
+        ON_FAILURE_ADOPT, /* restart, keeping running services (init/adopt.h) */
 };
 
 struct version {

@@ -155,6 +155,14 @@ static void test_cmdline(void **state) {
         assert_string_equal(c.systemd, "/opt/systemd");
 }
 
+/* on-failure = adopt is a value of its own (init/adopt.h). */
+static void test_on_failure_adopt(void **state) {
+        struct config c;
+        (void) state;
+        parse(&c, "on-failure = adopt\n");
+        assert_int_equal(c.on_failure, ON_FAILURE_ADOPT);
+}
+
 /* Versions come from the config file only: a quoted command-line word that
  * would define one is refused, and the file's definition stays. */
 static void test_cmdline_cannot_define_versions(void **state) {
@@ -233,7 +241,7 @@ int main(void) {
                 cmocka_unit_test(test_bad_values_keep_defaults),
                 cmocka_unit_test(test_version_redefinition_and_limit),
                 cmocka_unit_test(test_health_and_recovery_keys),
-                cmocka_unit_test(test_cmdline),
+                cmocka_unit_test(test_cmdline), cmocka_unit_test(test_on_failure_adopt),
                 cmocka_unit_test(test_cmdline_cannot_define_versions),
                 cmocka_unit_test(test_boot_candidates),
                 cmocka_unit_test(test_parse_helpers),

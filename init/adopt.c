@@ -1,0 +1,218 @@
+/* on-failure = adopt, PID 1's side (adopt.h). Static storage only. */
+#include "adopt.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "control/protocol.h"
+#include "versions/compat.h"
+#include "versions/discover.h"
+#include "versions/serialize.h"
+#include "versions/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ADOPT_UNITS_FILE RUN_DIR "/adopt.units" /* discovery's text */
+#define ADOPT_FILE RUN_DIR "/adopt"             /* the last outcome, for the operator */
+#define ADOPT_TEXT_MAX 65536
+#define ADOPT_WORKER_MS 20000
+
+static struct worker discoverer = WORKER_INIT;
+static struct adopt_unit units[ADOPT_UNITS_MAX];
+static size_t n_units;
+static bool active;
+static int memfd = -1;
+
+static void outcome(const char *text) {
+        (void) write_file_atomic(ADOPT_FILE, text, strlen(text), 0644);
+}
+
+static void refuse(const char *why) {
+        char text[320];
+
+        snprintf(text, sizeof text, "not adopting, services restart: %s\n", why);
+        log_console(LOG_WARNING, "on-failure=adopt: %s", text);
+        outcome(text);
+        active = false;
+        n_units = 0;
+}
+
+/* In the worker: discovery's text into ADOPT_UNITS_FILE; "ok" or why not. */
+static size_t discover_work(const void *arg, char *out, size_t n) {
+        static char text[ADOPT_TEXT_MAX];
+        int r = adopt_discover("/sys/fs/cgroup", text, sizeof text);
+        (void) arg;
+
+        if (r >= 0)
+                r = write_file_atomic(ADOPT_UNITS_FILE, text, (size_t) r, 0600);
+        int l = r < 0 ? snprintf(out, n, "discovery failed: %s", strerror(-r)) : snprintf(out, n, "ok");
+        return l < 0 ? 0 : (size_t) l < n ? (size_t) l : n - 1;
+}
+
+int adopt_begin(const char *version_line) {
+        unsigned major = 0;
+        int r;
+
+        n_units = 0;
+        active = false;
+        if (compat_systemd_major(version_line, &major) < 0 || !adopt_version_supported(major)) {
+                refuse("the serialization format of this systemd version was not tested (only 252, 257)");
+                return -EOPNOTSUPP;
+        }
+        r = worker_start(&discoverer, discover_work, NULL, ADOPT_WORKER_MS);
+        if (r < 0) {
+                refuse("cannot start discovery");
+                return r;
+        }
+        return 0;
+}
+
+int adopt_fd(void) {
+        return worker_fd(&discoverer);
+}
+
+int adopt_timeout_ms(void) {
+        return worker_timeout_ms(&discoverer);
+}
+
+bool adopt_child_exited(pid_t pid) {
+        return worker_child_exited(&discoverer, pid);
+}
+
+/* Say which services restart anyway, and why. */
+static void log_skipped(const char *text) {
+        for (const char *p = text; *p;) {
+                size_t l = strcspn(p, "\n");
+                if (strncmp(p, "skip ", 5) == 0)
+                        log_notice("not adopting %.*s (restarted)", (int) (l - 5), p + 5);
+                p += l + (p[l] == '\n');
+        }
+}
+
+static void load_units(void) {
+        static char text[ADOPT_TEXT_MAX], why[128];
+        unsigned bad = 0;
+        size_t services = 0;
+        ssize_t l = read_file(ADOPT_UNITS_FILE, text, sizeof text);
+
+        if (l < 0 || (size_t) l >= sizeof text - 1) {
+                refuse("discovery's result unreadable");
+                return;
+        }
+        if (adopt_parse(text, units, ADOPT_UNITS_MAX, &n_units, &bad) < 0) {
+                snprintf(why, sizeof why, "discovery's line %u malformed, or too many units", bad);
+                refuse(why);
+                return;
+        }
+        for (size_t i = 0; i < n_units; i++)
+                services += units[i].kind == ADOPT_SERVICE;
+        /* Sure now that it serializes: a failure at the exec would come after
+         * the stop that spared these services. */
+        static char dry[ADOPT_TEXT_MAX];
+        struct adopt_clock zero = { 1, 1 };
+        if (adopt_serialize(units, n_units, &zero, dry, sizeof dry) < 0) {
+                refuse("the serialization does not fit");
+                return;
+        }
+        log_skipped(text);
+        active = true;
+        snprintf(why, sizeof why, "adopting %zu running services\n", services);
+        log_notice("on-failure=adopt: %s", why);
+        outcome(why);
+}
+
+bool adopt_poll(void) {
+        if (!discoverer.busy)
+                return true;
+        if (!worker_poll(&discoverer))
+                return false;
+        if (discoverer.timed_out)
+                refuse("discovery did not finish in time");
+        else if (strcmp(discoverer.result, "ok") != 0)
+                refuse(discoverer.result);
+        else
+                load_units();
+        worker_done(&discoverer);
+        return true;
+}
+
+bool adopted(void) {
+        return active;
+}
+
+bool adopt_spares(const char *cgroup) {
+        return active && adopt_cgroup_adopted(units, n_units, cgroup);
+}
+
+static int clock_usec(clockid_t id, uint64_t *out) {
+        struct timespec ts;
+
+        if (clock_gettime(id, &ts) < 0)
+                return -errno;
+        *out = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+        return 0;
+}
+
+/* The text into a memfd left open across the exec (no MFD_CLOEXEC). */
+static int write_memfd(const char *text, size_t len) {
+        int fd = memfd_create("initshim-adopt", 0);
+
+        if (fd < 0)
+                return -errno;
+        for (size_t off = 0; off < len;) {
+                ssize_t w = write(fd, text + off, len - off);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0) {
+                        int r = w < 0 ? -errno : -EIO;
+                        close(fd);
+                        return r;
+                }
+                off += (size_t) w;
+        }
+        if (lseek(fd, 0, SEEK_SET) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+int adopt_exec_argv(const char *path, char **argv, size_t max) {
+        static char text[ADOPT_TEXT_MAX], fdarg[16];
+        struct adopt_clock now;
+        int r, l;
+
+        if (!active || max < 5)
+                return -EINVAL;
+        if ((r = clock_usec(CLOCK_REALTIME, &now.realtime_usec)) < 0 ||
+            (r = clock_usec(CLOCK_MONOTONIC, &now.monotonic_usec)) < 0 ||
+            (r = l = adopt_serialize(units, n_units, &now, text, sizeof text)) < 0 ||
+            (r = memfd = write_memfd(text, (size_t) l)) < 0) {
+                log_errno(r, LOG_ERR, "on-failure=adopt: cannot write the serialization");
+                memfd = -1;
+                return r;
+        }
+        snprintf(fdarg, sizeof fdarg, "%d", memfd);
+        argv[0] = (char *) path;
+        argv[1] = (char *) "--system";
+        argv[2] = (char *) "--deserialize";
+        argv[3] = fdarg;
+        argv[4] = NULL;
+        log_notice("on-failure=adopt: executing %s --deserialize %d (%d bytes); then "
+                   "'systemctl start default.target' starts what was not adopted",
+                   path, memfd, l);
+        return 0;
+}
+
+void adopt_abandon(void) {
+        if (memfd >= 0)
+                (void) close(memfd);
+        memfd = -1;
+        active = false;
+        n_units = 0;
+}

@@ -1,0 +1,237 @@
+/* Synthesized `--deserialize` text (serialize.h). Keys and their readers,
+ * systemd 252 / 257 (docs/recovery.md "Adopt"):
+ *   state=running        service.c service_deserialize_item
+ *   main-pid=            service_set_main_pid (sets main-pid-known)
+ *   cgroup=, cgroup-realized=yes, invocation-id=
+ *                        unit-serialize.c; without invocation-id a re-realize
+ *                        deletes the cgroup's xattr
+ *   active-enter-timestamp=  also RuntimeMaxSec='s base
+ *   watchdog-timestamp=  without it the watchdog timer is armed from
+ *                        monotonic 0: an immediate watchdog kill. Read only
+ *                        by services with WatchdogSec=, harmless elsewhere.
+ *   watchdog-override-usec=0 for journald only: its notify socket was
+ *                        connected once to the old PID 1's socket, its
+ *                        WATCHDOG=1 no longer arrives. */
+#include "versions/serialize.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool adopt_version_supported(unsigned major) {
+        return major == 252 || major == 257;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+        size_t l = strlen(s), k = strlen(suffix);
+
+        return l > k && strcmp(s + l - k, suffix) == 0;
+}
+
+bool adopt_unit_name_valid(const char *s, enum adopt_kind kind) {
+        size_t l = s ? strlen(s) : 0;
+
+        if (l == 0 || l >= ADOPT_NAME_MAX || strpbrk(s, " \t\n/"))
+                return false;
+        return ends_with(s, kind == ADOPT_SERVICE ? ".service" : ".slice");
+}
+
+/* The cgroup's last component is the unit's name. */
+static bool cgroup_names(const char *cgroup, const char *name) {
+        size_t l = strlen(cgroup), k = strlen(name);
+
+        return l > k && cgroup[l - k - 1] == '/' && strcmp(cgroup + l - k, name) == 0;
+}
+
+static bool cgroup_valid(const char *s) {
+        size_t l = strlen(s);
+
+        return l > 1 && l < ADOPT_CGROUP_MAX && s[0] == '/' && !strpbrk(s, " \t\n") && !strstr(s, "/../") &&
+               !ends_with(s, "/..");
+}
+
+static bool invocation_valid(const char *s) {
+        if (strlen(s) != ADOPT_INVOCATION_LEN)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+                        return false;
+        return true;
+}
+
+static int parse_u64(const char *s, uint64_t *out) {
+        char *end;
+        unsigned long long v;
+
+        if (!s || *s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || *end)
+                return -EINVAL;
+        *out = v;
+        return 0;
+}
+
+/* Split line (modified) into at most max blank-separated words. */
+static size_t split_words(char *line, char **w, size_t max) {
+        size_t n = 0;
+        char *save = NULL;
+
+        for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+                if (n == max)
+                        return max + 1;
+                w[n++] = t;
+        }
+        return n;
+}
+
+static int parse_service(char **w, size_t nw, struct adopt_unit *u) {
+        uint64_t pid, start;
+
+        if (nw != 6 || !adopt_unit_name_valid(w[1], ADOPT_SERVICE) || !cgroup_valid(w[2]) ||
+            !cgroup_names(w[2], w[1]) || parse_u64(w[3], &pid) < 0 || pid <= 1 || pid > INT32_MAX ||
+            parse_u64(w[4], &start) < 0 || !invocation_valid(w[5]))
+                return -EINVAL;
+        u->kind = ADOPT_SERVICE;
+        strcpy(u->name, w[1]);
+        strcpy(u->cgroup, w[2]);
+        strcpy(u->invocation_id, w[5]);
+        u->main_pid = (pid_t) pid;
+        u->start_mono_usec = start;
+        return 0;
+}
+
+static int parse_slice(char **w, size_t nw, struct adopt_unit *u) {
+        if (nw != 3 || !adopt_unit_name_valid(w[1], ADOPT_SLICE) || !cgroup_valid(w[2]) || !cgroup_names(w[2], w[1]))
+                return -EINVAL;
+        memset(u, 0, sizeof *u);
+        u->kind = ADOPT_SLICE;
+        strcpy(u->name, w[1]);
+        strcpy(u->cgroup, w[2]);
+        return 0;
+}
+
+/* One line into units[*n]; skip lines and empty lines add nothing. */
+static int parse_line(char *line, struct adopt_unit *units, size_t max, size_t *n) {
+        char *w[8];
+        size_t nw = split_words(line, w, 7);
+
+        if (nw == 0 || strcmp(w[0], "skip") == 0)
+                return 0;
+        if (*n == max)
+                return -E2BIG;
+        if (strcmp(w[0], "service") == 0 && parse_service(w, nw, &units[*n]) == 0)
+                return (void) (*n)++, 0;
+        if (strcmp(w[0], "slice") == 0 && parse_slice(w, nw, &units[*n]) == 0)
+                return (void) (*n)++, 0;
+        return -EINVAL;
+}
+
+int adopt_parse(const char *text, struct adopt_unit *units, size_t max, size_t *n, unsigned *bad_line) {
+        char line[1024];
+        unsigned no = 0;
+        int r;
+
+        *n = 0;
+        *bad_line = 0;
+        for (const char *p = text; p && *p;) {
+                size_t l = strcspn(p, "\n");
+                no++;
+                if (l >= sizeof line) {
+                        *bad_line = no;
+                        return -EINVAL;
+                }
+                memcpy(line, p, l);
+                line[l] = '\0';
+                p += l + (p[l] == '\n');
+                r = parse_line(line, units, max, n);
+                if (r < 0) {
+                        *bad_line = no;
+                        *n = 0;
+                        return r;
+                }
+        }
+        return 0;
+}
+
+struct out {
+        char *buf;
+        size_t len, n;
+        bool overflow;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...) {
+        va_list ap;
+        int l;
+
+        if (o->overflow)
+                return;
+        va_start(ap, fmt);
+        l = vsnprintf(o->buf + o->n, o->len - o->n, fmt, ap);
+        va_end(ap);
+        if (l < 0 || (size_t) l >= o->len - o->n) {
+                o->overflow = true;
+                return;
+        }
+        o->n += (size_t) l;
+}
+
+/* A start time in the past, as systemd's "<realtime> <monotonic>" pair. */
+static void put_start(struct out *o, uint64_t start_mono, const struct adopt_clock *now) {
+        uint64_t mono = start_mono < now->monotonic_usec ? start_mono : now->monotonic_usec;
+        uint64_t ago = now->monotonic_usec - mono;
+        uint64_t rt = now->realtime_usec > ago ? now->realtime_usec - ago : 1;
+
+        put(o, "active-enter-timestamp=%" PRIu64 " %" PRIu64 "\n", rt, mono);
+}
+
+static void put_service(struct out *o, const struct adopt_unit *u, const struct adopt_clock *now) {
+        put(o, "%s\nstate=running\nmain-pid=%d\n", u->name, (int) u->main_pid);
+        put(o, "cgroup=%s\ncgroup-realized=yes\ninvocation-id=%s\n", u->cgroup, u->invocation_id);
+        put_start(o, u->start_mono_usec, now);
+        put(o, "watchdog-timestamp=%" PRIu64 " %" PRIu64 "\n", now->realtime_usec, now->monotonic_usec);
+        if (strcmp(u->name, "systemd-journald.service") == 0)
+                put(o, "watchdog-override-usec=0\n");
+        put(o, "\n");
+}
+
+int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt_clock *now, char *buf, size_t len) {
+        struct out o = { buf, len, 0, false };
+
+        if (len == 0)
+                return -ENOBUFS;
+        buf[0] = '\0';
+        for (size_t i = 0; i < n; i++)
+                if (!units[i].name[0] || (units[i].kind == ADOPT_SERVICE && units[i].main_pid <= 1))
+                        return -EINVAL;
+        /* No manager key is needed: the new systemd binds its sockets anew
+         * and stamps itself; the blank line ends the manager section. */
+        put(&o, "\n");
+        for (size_t i = 0; i < n; i++) {
+                if (units[i].kind == ADOPT_SERVICE)
+                        put_service(&o, &units[i], now);
+                else
+                        put(&o, "%s\nstate=active\ncgroup=%s\ncgroup-realized=yes\n\n", units[i].name,
+                            units[i].cgroup);
+        }
+        if (o.overflow) {
+                buf[0] = '\0';
+                return -ENOBUFS;
+        }
+        return (int) o.n;
+}
+
+bool adopt_cgroup_adopted(const struct adopt_unit *units, size_t n, const char *path) {
+        for (size_t i = 0; i < n; i++) {
+                size_t l = strlen(units[i].cgroup);
+                if (units[i].kind == ADOPT_SERVICE && strncmp(path, units[i].cgroup, l) == 0 &&
+                    (path[l] == '\0' || path[l] == '/'))
+                        return true;
+        }
+        return false;
+}

@@ -1,0 +1,64 @@
+/* Zero-restart recovery (issue 18, docs/recovery.md "Adopt"): after systemd
+ * crashed, its serialization is gone but the cgroup tree, the invocation
+ * ids and the processes survive. These pure functions turn what discovery
+ * found (one text line per unit) into the text a systemd reads with
+ * `--deserialize N`: a manager section, a blank line, then per unit its
+ * name, key=value lines and a blank line. The format is internal to
+ * systemd and unversioned: only versions tested here are accepted.
+ * No allocation: every buffer is the caller's. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ADOPT_UNITS_MAX 256
+#define ADOPT_NAME_MAX 128
+#define ADOPT_CGROUP_MAX 256
+#define ADOPT_INVOCATION_LEN 32
+
+enum adopt_kind {
+        ADOPT_SERVICE, /* state=running with its main PID */
+        ADOPT_SLICE,   /* state=active, so its services keep their parent */
+};
+
+struct adopt_unit {
+        enum adopt_kind kind;
+        char name[ADOPT_NAME_MAX];     /* "web.service" */
+        char cgroup[ADOPT_CGROUP_MAX]; /* "/system.slice/web.service" */
+        char invocation_id[ADOPT_INVOCATION_LEN + 1];
+        pid_t main_pid;
+        uint64_t start_mono_usec; /* the main process's start, CLOCK_MONOTONIC */
+};
+
+/* The manager's clocks when the text is written (watchdog timestamps are
+ * "now"; start times are converted to realtime from them). */
+struct adopt_clock {
+        uint64_t realtime_usec, monotonic_usec;
+};
+
+/* Pure: may the serialization of systemd MAJOR be synthesized? Only the
+ * versions whose format was read and tested (252, 257). */
+bool adopt_version_supported(unsigned major);
+
+/* Pure: is s a valid unit name of the given kind (no blank, no '/', the
+ * right suffix, 1..ADOPT_NAME_MAX-1 bytes)? */
+bool adopt_unit_name_valid(const char *s, enum adopt_kind kind);
+
+/* Discovery's text, one unit a line:
+ *   service NAME CGROUP MAIN_PID START_MONO_USEC INVOCATION_ID
+ *   slice NAME CGROUP
+ *   skip NAME REASON...          (left out: restarted as today)
+ * Parse into units (at most max); skip lines are ignored here. 0 and *n, or
+ * -EINVAL with the bad line's number in *bad_line (nothing is trusted from a
+ * text with a malformed line), -E2BIG when more than max. */
+int adopt_parse(const char *text, struct adopt_unit *units, size_t max, size_t *n, unsigned *bad_line);
+
+/* Write the serialization of units into buf (len bytes, NUL-terminated).
+ * Returns its length, or -ENOBUFS if it does not fit, -EINVAL for a unit
+ * with an empty name or no main PID. */
+int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt_clock *now, char *buf, size_t len);
+
+/* Pure: is cgroup path (of a left-over process) one of the adopted
+ * services' cgroups or below one? */
+bool adopt_cgroup_adopted(const struct adopt_unit *units, size_t n, const char *path);
