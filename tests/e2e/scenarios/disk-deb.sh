@@ -27,6 +27,7 @@ if [ -e "$removed" ]; then
 	# Boot 2: the bed's GRUB stand-in found no drop-in, and booted the
 	# initramfs that the removal regenerated.
 	e2e_expect "init= on the kernel command line" "" "$(e2e_cmdline_value init)"
+	E2E_WITHOUT_INITSHIM=1 # removed: no initshimctl, no /run/initshim
 	e2e_boot_checks 252 /usr/lib/systemd/systemd
 	e2e_expect "initshim processes" 0 "$(e2e_count_procs initshim)"
 	e2e_expect "initshim-guard processes" 0 "$(e2e_count_procs initshim-guard)"
