@@ -45,7 +45,7 @@ static void check_config(const struct config *c) {
         check_name(c->fallback_version, sizeof c->fallback_version, 1);
         check_name(c->forced_version, sizeof c->forced_version, 1);
         FUZZ_ASSERT(c->on_failure == ON_FAILURE_HOLD || c->on_failure == ON_FAILURE_RESTART ||
-                    c->on_failure == ON_FAILURE_REBOOT);
+                    c->on_failure == ON_FAILURE_REBOOT || c->on_failure == ON_FAILURE_ADOPT);
         FUZZ_ASSERT(fuzz_terminated(c->rescue_command, sizeof c->rescue_command));
         FUZZ_ASSERT(c->rescue_command[0] == '\0' || c->rescue_command[0] == '/');
         FUZZ_ASSERT(fuzz_terminated(c->keep_cgroups, sizeof c->keep_cgroups));
