@@ -36,12 +36,14 @@ ns_start() {
                 /bin/bash -c 'mount -t tmpfs -o mode=0755 tmpfs /run || exit 1
                         # With NS_UNSHARE=--cgroup: the namespace sees its own cgroup2 tree (t_cgroup.sh).
                         if [ -n "${NS_CGROUP2:-}" ]; then mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 1; fi
+                        # NS_ENV="NS_FAKE_STATE=starting": the fake reports that state from its first probe on.
+                        if [ -n "${NS_FAKE_STATE:-}" ]; then echo "$NS_FAKE_STATE" > /run/fake-systemd.state || exit 1; fi
                         # Start from a clean fd table, as the kernel starts init.
                         for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
                         for p in /lib/systemd/systemd /usr/lib/systemd/systemd /lib/systemd/systemd-shutdown /usr/lib/systemd/systemd-shutdown; do
                                 [ -e "$p" ] && mount --bind "'"$T"'/masked" "$p"
                         done
-                        exec env -u PWD -u SHLVL -u NS_CGROUP2 -u NS_WRAP ${NS_WRAP:-} "$0" "$@"' "$INITSHIM" "$@" > "$T/log" 2>&1 &
+                        exec env -u PWD -u SHLVL -u NS_CGROUP2 -u NS_FAKE_STATE -u NS_WRAP ${NS_WRAP:-} "$0" "$@"' "$INITSHIM" "$@" > "$T/log" 2>&1 &
         UNSHARE=$!
         wait_until 5 pgrep -P "$UNSHARE" >/dev/null || fail "namespace did not start"
         NS=$(pgrep -P "$UNSHARE" | head -n1)

@@ -59,12 +59,12 @@ pid1_state_is() { ctl_quick status | grep -qx "pid1-state: $1"; }
 test_boot_is_healthy_only_when_finished() {
         local st=/tmp/initshim-bootstate.$$
         rm -rf "$st"
-        ns_start "systemd = $FAKE
+        # Starting from the first probe: written after ns_start, a probe could come first.
+        NS_ENV="NS_FAKE_STATE=starting" ns_start "systemd = $FAKE
 liveness-interval = 200ms
 liveness-timeout = 500ms
 zombie-age = 1s
 state-dir = $st"
-        in_ns sh -c 'echo starting > /run/fake-systemd.state'
         wait_until 10 fake_ready 1 || fail "no boot"
         wait_until 10 pid1_state_is starting || fail "state not read: $(ctl status | grep pid1-state)"
         wait_until 10 grep -q "counting this boot" "$T/log" || fail "not counted"
