@@ -18,7 +18,6 @@
 static int guard_standalone(void) {
         static struct config cfg;
         struct guard_options o = { .ready_fd = -1, .serve = true };
-        char exe[256];
         int g;
 
         log_open("initshim-guard");
@@ -30,9 +29,8 @@ static int guard_standalone(void) {
                 log_info("a guard is already running (pid %d)", g);
                 return 0;
         }
-        read_exe(1, exe, sizeof exe);
         /* Rescue-mode PID 1 owns the FIFO itself. */
-        if (strstr(exe, "initshim"))
+        if (pid1_is_rescue_initshim())
                 o.serve = false;
         log_set_stderr(false);
         guard_main(&cfg, &o);

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 struct zombie_ctx {
@@ -106,4 +107,10 @@ void read_exe(pid_t pid, char *buf, size_t n) {
         snprintf(path, sizeof path, "/proc/%d/exe", (int) pid);
         l = readlink(path, buf, n - 1);
         buf[l < 0 ? 0 : l] = '\0';
+}
+
+bool pid1_is_rescue_initshim(void) {
+        char comm[32];
+
+        return read_first_line("/proc/1/comm", comm, sizeof comm) > 0 && strcmp(comm, "initshim") == 0;
 }

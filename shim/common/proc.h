@@ -1,6 +1,7 @@
 /* Small readers of /proc/PID: what a process runs, which children are
  * zombies. No allocation. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -11,3 +12,6 @@ unsigned count_zombie_children(pid_t parent);
 size_t list_zombie_children(pid_t parent, pid_t *out, size_t max);
 /* readlink /proc/PID/exe into buf ("" on error). */
 void read_exe(pid_t pid, char *buf, size_t n);
+/* Is PID 1 initshim's rescue mode? It names itself "initshim" (comm); its
+ * exe path says nothing: a systemd may live under a directory named so. */
+bool pid1_is_rescue_initshim(void);

@@ -12,10 +12,7 @@
 
 /* Is PID 1 initshim (rescue mode) right now? Its own file says which build. */
 static bool pid1_build(char *buf, size_t n) {
-        char exe[256];
-
-        read_exe(1, exe, sizeof exe);
-        return strstr(exe, "initshim") && read_first_line(PID1_VERSION_FILE, buf, n) > 0;
+        return pid1_is_rescue_initshim() && read_first_line(PID1_VERSION_FILE, buf, n) > 0;
 }
 
 void ctl_print_installed(void) {

@@ -99,6 +99,24 @@ test_guard_killed_leaves_pid1_unharmed() {
         wait_until 10 mode_is rescue || fail "crash not taken over by the new guard"
 }
 
+test_guard_started_later_serves_when_systemd_lives_under_an_initshim_path() {
+        # Rescue mode is told by PID 1's name, not by its exe path: a systemd
+        # under a directory named "initshim..." (a bundle, a checkout) is still
+        # systemd, and a guard started for it must serve the control FIFO.
+        local dir
+        dir=$(mktemp -d /tmp/initshim-versions.XXXXXX); cp "$FAKE" "$dir/systemd"
+        ns_start "systemd = $dir/systemd
+on-failure = hold"
+        wait_until 10 fake_ready 1 || { rm -rf "$dir"; fail "fake systemd did not come up"; }
+        rm -rf "$dir" # PID 1 keeps running its (now deleted) binary
+        wait_until 5 mode_is normal || fail "no guard"
+        in_ns kill -KILL "$(guard_pid)"
+        wait_until 5 untraced || fail "still traced"
+        out=$(in_ns env INITSHIM_BIN="$INITSHIM" "$CTL" guard start) || fail "guard start: $out"
+        out=$(ctl --timeout 5 status) || fail "the new guard does not serve: $out"
+        echo "$out" | grep -qx "mode: normal" || fail "status: $out"
+}
+
 test_guard_has_its_own_session() {
         # A container's systemd drops its controlling terminal; the kernel then
         # sends SIGHUP to its foreground group, which must not include the guard.
