@@ -289,13 +289,46 @@ static const struct verb_ops guard_verbs = {
         .after_answer = after_answer_op,
 };
 
+/* guard.pid is how rescue mode and initshimctl find us. Unwritten (/run
+ * full, ENOSPC; EMFILE), it is retried from the loop, backing off from
+ * PID_FILE_RETRY_MIN_MS to PID_FILE_RETRY_MAX_MS. */
+#define PID_FILE_RETRY_MIN_MS 100
+#define PID_FILE_RETRY_MAX_MS 2000
+static uint64_t pid_file_retry_at_ms; /* 0: written, or nothing to write */
+static unsigned pid_file_retry_ms;
+
 static void write_pid_file(void) {
         char buf[32];
         int l = snprintf(buf, sizeof buf, "%d\n", (int) getpid());
         int r = write_file_atomic(GUARD_PID_FILE, buf, (size_t) l, 0600);
 
-        if (r < 0)
-                log_errno(r, LOG_WARNING, "cannot write " GUARD_PID_FILE);
+        if (r >= 0) {
+                if (pid_file_retry_at_ms)
+                        log_notice("guard: wrote " GUARD_PID_FILE " at last");
+                pid_file_retry_at_ms = 0;
+                pid_file_retry_ms = 0;
+                return;
+        }
+        if (!pid_file_retry_at_ms)
+                log_errno(r, LOG_WARNING, "cannot write " GUARD_PID_FILE "; retrying");
+        pid_file_retry_ms = pid_file_retry_ms ? pid_file_retry_ms * 2 : PID_FILE_RETRY_MIN_MS;
+        if (pid_file_retry_ms > PID_FILE_RETRY_MAX_MS)
+                pid_file_retry_ms = PID_FILE_RETRY_MAX_MS;
+        pid_file_retry_at_ms = now_ms() + pid_file_retry_ms;
+}
+
+static int pid_file_timeout_ms(void) {
+        uint64_t now = now_ms();
+
+        if (!pid_file_retry_at_ms)
+                return -1;
+        if (pid_file_retry_at_ms <= now) {
+                write_pid_file();
+                if (!pid_file_retry_at_ms)
+                        return -1;
+        }
+        now = now_ms();
+        return pid_file_retry_at_ms > now ? (int) (pid_file_retry_at_ms - now) : 0;
 }
 
 /* The guard runs for the machine's lifetime: keep only the pages of our
@@ -573,9 +606,9 @@ static void handle_guard_signal(int sig) {
 }
 
 /* The nearest deadline of the parser respawn, the tracer, the health
- * checks, a version switch and the workers; -1 if none. */
+ * checks, a version switch, the workers and the pid file; -1 if none. */
 static int next_timeout_ms(void) {
-        int t[7];
+        int t[8];
 
         /* In this order: tracer_tick() may act on the tracer's timers. */
         t[0] = ctl_server_timeout_ms(&server);
@@ -585,6 +618,7 @@ static int next_timeout_ms(void) {
         t[4] = verbs_timeout_ms();
         t[5] = worker_timeout_ms(&pid1_version_worker);
         t[6] = in_initrd ? -1 : (int) (metrics_next_ms > now_ms() ? metrics_next_ms - now_ms() : 0);
+        t[7] = pid_file_timeout_ms();
         for (size_t i = 1; i < ELEMENTSOF(t); i++)
                 if (t[i] >= 0 && (t[0] < 0 || t[i] < t[0]))
                         t[0] = t[i];
