@@ -73,10 +73,26 @@ static int open_reply_fifo(const char *name, int *rfd) {
         return 0;
 }
 
+/* One write of the whole line; while the FIFO is full (a flood of other
+ * writers, a server that is busy), wait for room until the deadline. */
+static int write_request(int cfd, const char *line, int l, uint64_t deadline) {
+        for (;;) {
+                if (write(cfd, line, (size_t) l) == l)
+                        return 0;
+                if (errno != EAGAIN && errno != EINTR)
+                        return -errno;
+                uint64_t now = now_ms();
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                struct pollfd p = { .fd = cfd, .events = POLLOUT };
+                (void) poll(&p, 1, (int) (deadline - now));
+        }
+}
+
 /* 0 or an exit status. */
-static int send_request(const char *name, const char *verb, const char *arg) {
+static int send_request(const char *name, const char *verb, const char *arg, uint64_t deadline) {
         char line[PROTO_LINE_MAX + 2]; /* + the leading newline */
-        int cfd, l;
+        int cfd, l, r;
 
         cfd = open(CONTROL_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
         if (cfd < 0 && (errno == EACCES || errno == EPERM))
@@ -94,8 +110,9 @@ static int send_request(const char *name, const char *verb, const char *arg) {
         }
         /* One write of less than PIPE_BUF, starting with a newline: delivered
          * whole, never interleaved, never glued to another writer's bytes. */
-        if (write(cfd, line, (size_t) l) != l) {
-                fprintf(stderr, "initshimctl: cannot write the request: %s\n", strerror(errno));
+        if ((r = write_request(cfd, line, l, deadline)) < 0) {
+                fprintf(stderr, "initshimctl: cannot write the request: %s%s\n", strerror(-r),
+                        r == -ETIMEDOUT ? " (the control FIFO stayed full)" : "");
                 close(cfd);
                 return 3;
         }
@@ -156,7 +173,7 @@ static int transact(const char *verb, const char *arg, uint64_t deadline, int ti
         snprintf(name, sizeof name, "ctl-%d-%llu", (int) getpid(), (unsigned long long) now_ns());
         if ((r = open_reply_fifo(name, &rfd)) != 0)
                 return r;
-        if ((r = send_request(name, verb, arg)) != 0 ||
+        if ((r = send_request(name, verb, arg, deadline)) != 0 ||
             (r = read_answer(rfd, deadline, timeout_s, buf, sizeof buf, &got)) != 0) {
                 close(rfd);
                 return r;
