@@ -215,6 +215,7 @@ check:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
 	@$(MAKE) --no-print-directory deb-check
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory soak
 	@$(MAKE) --no-print-directory aarch64
 	@$(MAKE) --no-print-directory e2e
 
