@@ -314,7 +314,8 @@ EOF
                 PYSRV+=($!)
         done
         for m in silent reject refuse; do
-                wait_for 5 test -S "$W/$m.sock" || { bad "scripted server '$m' did not bind $W/$m.sock"; return; }
+                # python3's start-up takes seconds on a loaded machine.
+                wait_for 30 test -S "$W/$m.sock" || { bad "scripted server '$m' did not bind $W/$m.sock"; return; }
         done
 
         t0=$(now_ms)

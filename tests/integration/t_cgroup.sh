@@ -59,9 +59,11 @@ cgroup_of_pid() { sed -n 's/^0:://p' "/proc/$1/cgroup"; }
 host_pid_of() { pgrep --ns "$NS" -x "$1" | head -n1; }
 # Every child the guard has (the parser, a prober) is in /initshim.
 guard_children_outside() {
-        local guard=$1 child n=0
+        local guard=$1 child cg n=0
         for child in $(pgrep -P "$guard"); do
-                [ "$(cgroup_of_pid "$child")" = "$CGREL/initshim" ] || return 1
+                # A prober may exit between pgrep and the read: nothing to judge.
+                cg=$(cgroup_of_pid "$child" 2>/dev/null) && [ -n "$cg" ] || continue
+                [ "$cg" = "$CGREL/initshim" ] || return 1
                 n=$((n + 1))
         done
         [ "$n" -gt 0 ]
