@@ -25,14 +25,6 @@ static const char *const outcome_names[_SWITCH_MAX] = {
 };
 static const char *const level_names[] = { "ok", "degraded", "failed" };
 
-const char *takeover_reason_to_string(enum takeover_reason r) {
-        return r >= 0 && r < _TAKEOVER_MAX ? reason_names[r] : "other";
-}
-
-const char *switch_outcome_to_string(enum switch_outcome o) {
-        return o >= 0 && o < _SWITCH_MAX ? outcome_names[o] : "failed";
-}
-
 /* The tracer's reasons: "crash: ...", the operator's takeover, or a health
  * check's "NAME: ..." (docs/recovery.md). */
 enum takeover_reason metrics_takeover_reason(const char *reason) {

@@ -30,8 +30,6 @@ struct metrics {
         uint64_t pid1_rss_bytes;    /* 0 if unknown */
 };
 
-const char *takeover_reason_to_string(enum takeover_reason r);
-const char *switch_outcome_to_string(enum switch_outcome o);
 /* Classify a tracer's takeover reason and a switch's reply. */
 enum takeover_reason metrics_takeover_reason(const char *reason);
 enum switch_outcome metrics_switch_outcome(const char *reply);

@@ -21,6 +21,8 @@
  * default, so a guard older than the upgrade ignores it too, and no terminal
  * sends it (SIGHUP comes from hang-ups). */
 #define SIGNAL_GUARD_UPGRADE SIGURG
+/* argv[1] of the upgraded guard (guard/upgrade.h). */
+#define GUARD_UPGRADE_FLAG "--guard-upgraded"
 
 struct guard_handover;
 
@@ -39,6 +41,13 @@ pid_t start_guard(const struct config *c, bool serve);
 pid_t start_guard_with(const struct config *c, const struct guard_options *o);
 /* Become the guard in this process (`initshim --guard`). */
 void guard_main(const struct config *c, const struct guard_options *o) __attribute__((noreturn));
+/* `initshim --guard`: attach a guard to a PID 1 not booted with initshim
+ * (initshim-guard.service, `initshimctl guard start`). Returns only when no
+ * guard is needed (one runs already) or none can be (no /run/initshim). */
+int guard_standalone_main(void);
+/* `initshim --guard-upgraded ARGS`: the guard re-executed by an upgrade,
+ * still tracing PID 1 (guard/upgrade.h). Always becomes the guard. */
+int guard_upgraded_main(int argc, char **argv) __attribute__((noreturn));
 /* PID of a live guard that is a child of PID 1, or -ESRCH. */
 int guard_find(void);
 /* "running (pid N)" or "not running" into buf. */

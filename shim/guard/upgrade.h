@@ -9,9 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guard/spawn.h"
 #include "ptrace/tracer.h"
-
-#define GUARD_UPGRADE_FLAG "--guard-upgraded"
 
 /* What the old guard hands over. */
 struct guard_handover {

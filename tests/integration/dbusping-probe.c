@@ -1,5 +1,5 @@
 /* dbusping-probe PATH [TIMEOUT_MS [COUNT]]: Peer.Ping a D-Bus peer-to-peer
- * socket (normally /run/systemd/private) with shim/dbusping.c.
+ * socket (normally /run/systemd/private) with shim/health/dbusping.c.
  * dbusping-probe PATH TIMEOUT_MS --state: read PID 1's SystemState instead,
  * with dbus_get_string_property(); --property NAME reads another string
  * property of org.freedesktop.systemd1.Manager. Prints "ok VALUE RTT_US"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Integration test of shim/inject.c against real tracees.  Run as root (or
+ * Integration test of shim/ptrace/inject.c against real tracees.  Run as root (or
  * with CAP_SYS_PTRACE; no namespaces needed).  Prints TAP ("ok N - name")
  * and a final "N passed, N failed" line; exits non-zero on any failure.
  *

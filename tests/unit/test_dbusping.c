@@ -1,4 +1,4 @@
-/* shim/dbusping.c: the message builder and header parser against bytes that
+/* shim/health/dbusping.c: the message builder and header parser against bytes that
  * real implementations put on the wire, and dbus_ping() against scripted
  * servers (forked children on a unix socket) for every protocol path.
  *
