@@ -433,12 +433,20 @@ e2e_wait_pid1_holds() {
 # then PID 1 crashes (kill -SEGV) or hangs (spins in an endless loop
 # written at its pc, then `initshimctl takeover`), and rescue mode holds (on-failure = hold).
 # fed: the guest is still up, the same boot, four watchdog periods after the
-# takeover, the watchdog still armed and held by PID 1; then PASS and
-# `initshimctl reboot`. reset: (watchdog = off, the control) the board must
+# takeover, the watchdog still armed and held by PID 1. Then, after a hang,
+# PASS and `initshimctl reboot` (armed through the reboot). After a crash,
+# the hand-over: `initshimctl exec`, the fresh systemd opens and arms the
+# device itself and the guest outlives one more period; it crashes again,
+# rescue mode takes the device over again, and `initshimctl poweroff`
+# disarms it (e2e_watchdog_handover). reset: (watchdog = off, the control) the board must
 # reset the guest: nothing in the guest reboots it, so QEMU exits; a guest
 # still up after 120 s fails.
 e2e_watchdog_scenario() {
-	local expect=$1 how=$2 sysfs=/sys/class/watchdog/watchdog0
+	local expect=$1 how=$2 sysfs=/sys/class/watchdog/watchdog0 out
+	if [ -e "$E2E_STATE/wd-exec" ]; then
+		e2e_watchdog_handover
+		exit 0
+	fi
 	if [ "$E2E_PHASE" = rescue ]; then
 		e2e_initshim_checks rescue
 		e2e_expect "same boot (boot_id)" "$(cat "$E2E_STATE/boot_id")" "$(cat /proc/sys/kernel/random/boot_id)"
@@ -460,6 +468,12 @@ e2e_watchdog_scenario() {
 		e2e_expect "watchdog still armed ($sysfs/state)" active "$(cat "$sysfs/state")"
 		e2e_expect "same boot (boot_id)" "$(cat "$E2E_STATE/boot_id")" "$(cat /proc/sys/kernel/random/boot_id)"
 		e2e_log "ok: up $(($(cut -d. -f1 /proc/uptime) - since)) s after the takeover"
+		if [ "$how" = crash ]; then
+			touch "$E2E_STATE/wd-exec"
+			e2e_hold
+			out=$(initshimctl exec 2>&1) || e2e_fail "initshimctl exec: $out"
+			exit 0
+		fi
 		e2e_verdict PASS "watchdog fed by rescue mode for 4 periods"
 		e2e_hold
 		initshimctl reboot || e2e_console "initshimctl reboot failed"
@@ -491,6 +505,38 @@ e2e_watchdog_scenario() {
 		initshimctl takeover || e2e_fail "initshimctl takeover failed"
 		;;
 	esac
+}
+
+# After rescue mode's `initshimctl exec` (marker wd-exec): the fresh systemd
+# holds and arms the device itself, and the guest lives through one more
+# period (nobody else feeds it); then a second crash, taken over with the
+# device taken over again, and `initshimctl poweroff` disarms it (the host
+# sees the disarm line and the power-down, no reset).
+e2e_watchdog_handover() {
+	local sysfs=/sys/class/watchdog/watchdog0 since
+	if [ "$E2E_PHASE" = rescue ]; then
+		e2e_initshim_checks rescue
+		e2e_expect "same boot (boot_id)" "$(cat "$E2E_STATE/boot_id")" "$(cat /proc/sys/kernel/random/boot_id)"
+		e2e_expect "status watchdog line" "/dev/watchdog0, fed every 7.5 s (timeout 15 s)" "$(e2e_status_field watchdog)"
+		e2e_wait_pid1_holds /dev/watchdog0 5
+		e2e_verdict PASS "watchdog fed by rescue mode, handed to a fresh systemd and taken over again"
+		e2e_hold
+		initshimctl poweroff || e2e_console "initshimctl poweroff failed"
+		return
+	fi
+	e2e_wait_running 200
+	e2e_expect "PID 1 executable" /usr/lib/systemd/systemd "$(e2e_pid1_exe)"
+	e2e_wait_pid1_holds /dev/watchdog0 30
+	e2e_expect "watchdog state ($sysfs/state)" active "$(cat "$sysfs/state")"
+	e2e_expect "watchdog timeout ($sysfs/timeout)" 15 "$(cat "$sysfs/timeout")"
+	# One whole period with systemd feeding it: unfed, the board resets.
+	since=$(cut -d. -f1 /proc/uptime)
+	while [ "$(cut -d. -f1 /proc/uptime)" -lt $((since + 20)) ]; do sleep 1; done
+	e2e_expect "same boot (boot_id)" "$(cat "$E2E_STATE/boot_id")" "$(cat /proc/sys/kernel/random/boot_id)"
+	e2e_mark "the fresh systemd feeds the watchdog (up 20 s after it held it)"
+	e2e_hold
+	e2e_log "sending SIGSEGV to PID 1 again"
+	kill -s SEGV 1
 }
 
 # --- the newer suites' images (e2e-image: trixie, forky) ---------------------
