@@ -161,7 +161,7 @@ FUZZ_CHECK_SECONDS ?= 15
 FUZZ_SAN      := address,undefined
 FUZZ_CFLAGS   := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(filter-out -Wno-format-truncation,$(WARN)) \
                  -D_GNU_SOURCE -Ishim -fno-sanitize-recover=all
-FUZZ_LIB_SRC  := shim/common/util.c shim/config/config.c shim/control/protocol.c \
+FUZZ_LIB_SRC  := shim/common/util.c shim/common/elf.c shim/config/config.c shim/control/protocol.c \
                  shim/health/dbusping.c shim/versions/preflight.c shim/versions/compat.c
 FUZZ_LIB_OBJ  := $(FUZZ_LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
 FUZZ_TARGETS  ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))

@@ -451,21 +451,28 @@ static void guard_stop_op(char *text, size_t n) {
 static bool upgrade_pending;
 
 static void upgrade_op(char *text, size_t n) {
-        char why[192];
+        char why[192], build[INITSHIM_BUILD_MARKER_SIZE];
 
         if (leave.phase != LEAVE_IDLE || pending_action != ACTION_IGNORE || verbs_timeout_ms() >= 0)
                 snprintf(text, n, "error: cannot upgrade now: busy (leaving rescue mode or answering)\n");
-        else if (initshim_check_binary(initshim_installed_path(), why, sizeof why) < 0)
+        else if (initshim_check_binary(initshim_installed_path(), build, sizeof build, why, sizeof why) < 0)
                 snprintf(text, n, "error: cannot upgrade now: %s\n", why);
         else {
                 upgrade_pending = true;
-                snprintf(text, n, "ok\nupgrading PID 1 (rescue mode) and the guard from initshim %s to %s\n",
-                         initshim_build(), initshim_installed_path());
+                snprintf(text, n, "ok\nupgrading PID 1 (rescue mode) and the guard from initshim %s to %s (%s)\n",
+                         initshim_build(), build, initshim_installed_path());
         }
 }
 
 static void upgrade_now(void) {
+        char why[192], build[INITSHIM_BUILD_MARKER_SIZE];
+
         upgrade_pending = false;
+        /* Checked again: the file may have changed since the answer. */
+        if (initshim_check_binary(initshim_installed_path(), build, sizeof build, why, sizeof why) < 0) {
+                log_warning("rescue mode: not upgrading: %s", why);
+                return;
+        }
         signal_guard(SIGNAL_GUARD_UPGRADE);
         ctl_server_stop(&server, 2000);
         (void) pid1_upgrade_exec(rescue_reason, mode_since);

@@ -24,7 +24,15 @@ int initshim_build_of_file(const char *path, char *buf, size_t n);
 /* The installed binary a live upgrade moves to: $INITSHIM_BIN (absolute)
  * or /sbin/initshim. */
 const char *initshim_installed_path(void);
-/* May PID 1 or the guard execute path (root-owned, not writable by others,
- * executable, ELF)? 0 or a negative errno, why in why. stat() first and 4
- * bytes read: never blocks. */
-int initshim_check_binary(const char *path, char *why, size_t n);
+/* May PID 1 or the guard become path (a live upgrade)? It must be a
+ * root-owned regular file only root can write, executable, and a complete
+ * static initshim for this machine (initshim_check_image). 0 with its build
+ * ("0.1 (g1234abc)") in build, or a negative errno and why ("PATH is ...").
+ * stat() before open(), then bounded preads: never blocks on a FIFO. */
+int initshim_check_binary(const char *path, char *build, size_t bn, char *why, size_t n);
+/* The same on an open file: a 64-bit ELF executable for this machine, not
+ * shorter than its ELF headers describe, without PT_INTERP (static), whose
+ * writable data holds an initshim build marker. 0 and the build, or a
+ * negative errno and why (an adjective phrase: "truncated (...)"). Reads at
+ * most its headers and its data segment, a few KiB at a time. */
+int initshim_check_image(int fd, char *build, size_t bn, char *why, size_t n);

@@ -4,6 +4,7 @@
 #include "common/version.h"
 #include "control/protocol.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,11 +17,14 @@ static bool pid1_build(char *buf, size_t n) {
 }
 
 void ctl_print_installed(void) {
-        char installed[96], running[96];
-        int r = initshim_build_of_file(initshim_installed_path(), installed, sizeof installed);
+        char installed[96], running[96], why[192];
+
+        /* What a live upgrade would check: a binary it would refuse is shown
+         * as such, and no mismatch with it is claimed. */
+        int r = initshim_check_binary(initshim_installed_path(), installed, sizeof installed, why, sizeof why);
 
         if (r < 0) {
-                printf("installed: unknown (%s: %s)\n", initshim_installed_path(), strerror(-r));
+                printf("installed: %s: %s\n", r == -ENOENT ? "none" : "refused", why);
                 return;
         }
         printf("installed: %s (%s)\n", installed, initshim_installed_path());

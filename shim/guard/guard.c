@@ -215,6 +215,7 @@ static void guard_start_op(char *text, size_t n) {
 /* `upgrade` (or SIGNAL_GUARD_UPGRADE from rescue-mode PID 1): re-execute ourselves from
  * the installed binary, only from a steady state (upgrade.h). */
 static bool upgrade_pending;
+static char upgrade_build[INITSHIM_BUILD_MARKER_SIZE]; /* the installed binary's, once checked */
 
 static int upgrade_refusal(char *why, size_t n) {
         if (in_initrd)
@@ -227,7 +228,8 @@ static int upgrade_refusal(char *why, size_t n) {
                 return snprintf(why, n, "busy with PID 1 (%s)", tracer_state_to_string(tracer.state)), -EBUSY;
         if (verbs_timeout_ms() >= 0)
                 return snprintf(why, n, "a request is being worked on"), -EBUSY;
-        return initshim_check_binary(initshim_installed_path(), why, n);
+        /* A complete static initshim for this machine, or we keep running. */
+        return initshim_check_binary(initshim_installed_path(), upgrade_build, sizeof upgrade_build, why, n);
 }
 
 static void upgrade_op(char *text, size_t n) {
@@ -238,7 +240,8 @@ static void upgrade_op(char *text, size_t n) {
                 return;
         }
         upgrade_pending = true;
-        snprintf(text, n, "ok\nupgrading the guard from initshim %s to %s\n", initshim_build(), initshim_installed_path());
+        snprintf(text, n, "ok\nupgrading the guard from initshim %s to %s (%s)\n", initshim_build(), upgrade_build,
+                 initshim_installed_path());
 }
 
 static void upgrade_now(void) {

@@ -83,6 +83,79 @@ test_upgrade_refuses_a_binary_others_can_write() {
         ctl status | grep -qx "guard-version: 0.1 (test-A)" || fail "status: $(ctl status)"
 }
 
+# make_bad_builds DIR: one file per defect a live upgrade must refuse in the
+# installed binary (common/version.h, initshim_check_binary), each named
+# after the words of its refusal; DIR/list has "NAME|WORDS" lines.
+make_bad_builds() {
+        local d=$1 other
+        mkdir -p "$d"
+        make_build "0.1 (test-B)" "$d/good"
+        other=183 # EM_AARCH64; on aarch64, EM_X86_64
+        [ "$(uname -m)" = aarch64 ] && other=62
+        perl -0777 -pe "substr(\$_, 18, 2) = pack('v', $other)" "$d/good" > "$d/arch"
+        head -c $(($(stat -c %s "$d/good") - 4096)) "$d/good" > "$d/truncated"
+        perl -0777 -pe 's/initshim-build=/notanyth-build=/' "$d/good" > "$d/foreign"
+        cp "$(readlink -f /bin/true)" "$d/dynamic" # Debian's: linked with glibc's loader
+        printf '#!/bin/sh\nexit 0\n' > "$d/script"
+        chmod 755 "$d"/*
+        cat > "$d/list" <<'LIST'
+arch|an ELF binary for another machine
+truncated|truncated
+foreign|not initshim
+dynamic|dynamically linked
+script|not an ELF binary
+LIST
+}
+
+# refuse_each PREFIX: for each bad build installed in turn (renamed over the
+# installed binary, as a package manager does), `initshimctl upgrade` fails
+# and says "PREFIX PATH is WORDS".
+refuse_each() {
+        local prefix=$1 name words
+        while IFS='|' read -r name words; do
+                cp "$UPG/bad/$name" "$UPG/initshim.new" && mv "$UPG/initshim.new" "$UPG/initshim" || fail "install $name"
+                ! ctl upgrade > "$UPG/out" 2>&1 || fail "upgraded to the $name binary: $(cat "$UPG/out")"
+                grep -qF "$prefix $UPG/initshim is $words" "$UPG/out" || fail "$name refused as: $(cat "$UPG/out")"
+                echo "    $name: $(grep -o 'is .*' "$UPG/out" | head -n1)"
+        done < "$UPG/bad/list"
+}
+
+test_guard_refuses_to_upgrade_to_a_binary_that_is_not_a_complete_static_initshim() {
+        upgrade_setup
+        make_bad_builds "$UPG/bad"
+        refuse_each "cannot upgrade the guard now:"
+        [ "$(pgrep -P "$NS" -x initshim-guard)" = "$GUARD" ] || fail "the guard's pid changed"
+        [ "$(readlink "/proc/$GUARD/exe")" = "$UPG/initshim (deleted)" ] || fail "the guard runs $(readlink "/proc/$GUARD/exe")"
+        ctl status > "$UPG/status"
+        grep -qx "guard-version: 0.1 (test-A)" "$UPG/status" || fail "status: $(cat "$UPG/status")"
+        grep -qx "installed: refused: $UPG/initshim is not an ELF binary" "$UPG/status" || fail "status: $(cat "$UPG/status")"
+        ! grep -q "^version-mismatch" "$UPG/status" || fail "a mismatch with a binary that is not initshim: $(cat "$UPG/status")"
+        grep -q "^guard: running (pid [0-9]*), \(tracing PID 1\|following the fresh exec\)" "$UPG/status" ||
+                fail "status: $(cat "$UPG/status")"
+        grep -qx "TracerPid:	$GUARD" "/proc/$NS/status" || fail "PID 1 not traced by the guard"
+        # Still able to upgrade, and to take a crash over with the build it runs.
+        cp "$UPG/bad/good" "$UPG/initshim.new" && mv "$UPG/initshim.new" "$UPG/initshim"
+        ctl upgrade > "$UPG/out" || fail "upgrade to the good build: $(cat "$UPG/out")"
+        grep -q "^upgrading the guard from initshim 0.1 (test-A) to 0.1 (test-B) ($UPG/initshim)" "$UPG/out" ||
+                fail "answer: $(cat "$UPG/out")"
+        ctl status | grep -qx "guard-version: 0.1 (test-B)" || fail "status: $(ctl status)"
+}
+
+test_rescue_mode_refuses_to_upgrade_to_a_binary_that_is_not_a_complete_static_initshim() {
+        upgrade_setup
+        make_bad_builds "$UPG/bad"
+        to_rescue "crash before the upgrade"
+        refuse_each "cannot upgrade now:"
+        ns_alive || fail "PID 1 died"
+        [ "$(pid1_exe)" = "$UPG/initshim (deleted)" ] || fail "PID 1 runs $(pid1_exe)"
+        [ "$(readlink "/proc/$GUARD/exe")" = "$UPG/initshim (deleted)" ] || fail "the guard runs $(readlink "/proc/$GUARD/exe")"
+        wait_until 5 mode_is rescue || fail "rescue mode does not answer"
+        ctl status > "$UPG/status"
+        grep -qx "pid1-version: initshim 0.1 (test-A)" "$UPG/status" || fail "status: $(cat "$UPG/status")"
+        grep -qx "guard-version: 0.1 (test-A)" "$UPG/status" || fail "status: $(cat "$UPG/status")"
+        ! grep -q "upgraded from" "$T/log" || fail "something was upgraded: $(grep "upgraded from" "$T/log")"
+}
+
 test_rescue_mode_pid1_upgrades_in_place_with_its_state() {
         upgrade_setup
         fake spawn svc
