@@ -255,12 +255,26 @@ deb:
 	@ls -1 $(DEB_DIR)/*.deb
 
 # `make check`'s package step, after the unit tests (not run again):
-# the package builds and lintian finds no error and no warning.
+# the package builds and lintian finds no error and no warning; its
+# maintainer scripts neither stop nor restart the guard on upgrade
+# (tests/package/maintscripts.sh); on amd64, the arm64 package is
+# cross-built into $(B)/deb-arm64 and checked by lintian too.
+DEB_CHECK_CROSS ?= $(if $(filter amd64,$(shell dpkg-architecture -qDEB_BUILD_ARCH 2>/dev/null)),arm64)
 deb-check:
 	@mkdir -p $(B)
 	@DEB_BUILD_OPTIONS=nocheck $(MAKE) --no-print-directory deb >$(B)/deb.log 2>&1 || \
 		{ tail -n 30 $(B)/deb.log; echo "deb-check: make deb failed (log: $(B)/deb.log)"; exit 1; }
 	@lintian --fail-on error,warning --display-info $(DEB_DIR)/*.changes && echo "deb-check: package built, lintian clean"
+	@tests/package/maintscripts.sh $(DEB_DIR)/initshim_*.deb >$(B)/deb-maintscripts.log 2>&1 || \
+		{ cat $(B)/deb-maintscripts.log; exit 1; }
+	@tail -n 1 $(B)/deb-maintscripts.log
+ifneq ($(DEB_CHECK_CROSS),)
+	@$(MAKE) --no-print-directory deb DEB_ARCH=$(DEB_CHECK_CROSS) DEB_DIR=$(B)/deb-$(DEB_CHECK_CROSS) \
+		>$(B)/deb-$(DEB_CHECK_CROSS).log 2>&1 || { tail -n 30 $(B)/deb-$(DEB_CHECK_CROSS).log; \
+		echo "deb-check: make deb DEB_ARCH=$(DEB_CHECK_CROSS) failed (log: $(B)/deb-$(DEB_CHECK_CROSS).log)"; exit 1; }
+	@lintian --fail-on error,warning --display-info $(B)/deb-$(DEB_CHECK_CROSS)/*.changes && \
+		echo "deb-check: $(DEB_CHECK_CROSS) package cross-built, lintian clean"
+endif
 
 clean:
 	rm -rf $(B)
