@@ -666,6 +666,7 @@ void rescue_main(const char *reason, const struct config *c, const struct rescue
         take_control();
         watchdog_takeover(cfg);
         initshim_publish_build(PID1_VERSION_FILE);
+        log_notice("rescue mode: PID 1 runs initshim %s", initshim_build());
         if (up) {
                 /* Same rescue mode, new binary: the policy ran, the rescue
                  * command was started by our previous self. */

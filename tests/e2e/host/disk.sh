@@ -293,7 +293,7 @@ disk_generate() {
 # disk_prepare NAME...: the trees and initramfs images the disk scenarios
 # among NAME... need, once per run.
 disk_prepare() {
-	local n s gen deb=
+	local n s gen deb="" upgrade=""
 	local -A need=()
 	for n in "$@"; do
 		s=$E2E_DIR/scenarios/$n.sh
@@ -304,7 +304,8 @@ disk_prepare() {
 		make) need[$gen]=1 ;;
 		# The package's update-initramfs trigger runs dracut without
 		# the bed's --add-drivers: initramfs-tools only.
-		deb) [ "$gen" = initramfs-tools ] || e2e_die "$n: e2e-install: deb needs e2e-initramfs: initramfs-tools"; deb=1 ;;
+		deb) [ "$gen" = initramfs-tools ] || e2e_die "$n: e2e-install: deb needs e2e-initramfs: initramfs-tools"; deb=1
+		     [ -z "$(scenario_meta1 "$s" deb-upgrade)" ] || upgrade=1 ;;
 		*) e2e_die "$n: unknown e2e-install '$(disk_install_method "$s")' (make or deb)" ;;
 		esac
 	done
@@ -313,6 +314,7 @@ disk_prepare() {
 	disk_ensure
 	for gen in "${!need[@]}"; do disk_generate "$gen"; done
 	[ -z "$deb" ] || disk_deb_build
+	[ -z "$upgrade" ] || disk_deb_build_upgrade
 }
 
 disk_generator() {
@@ -380,15 +382,47 @@ disk_deb_build() {
 	e2e_say "disk: $(dpkg-deb -W --showformat '${Package} ${Version}' "$E2E_WORK/initshim.deb") built in $(e2e_elapsed "$t0")s"
 }
 
+# The second package a live upgrade moves to (`# e2e-deb-upgrade: PATH`):
+# E2E_DEB_UPGRADE, or this tree built again with one more changelog entry,
+# version V+e2e1, so that its build differs (debian/rules: the build ends
+# with the package's version).
+disk_deb_build_upgrade() {
+	local t0 src=$E2E_WORK/deb-upgrade-src v
+	t0=$(e2e_now)
+	if [ -n "${E2E_DEB:-}" ] || [ -n "${E2E_DEB_UPGRADE:-}" ]; then
+		[ -n "${E2E_DEB_UPGRADE:-}" ] || e2e_die "E2E_DEB is set: set E2E_DEB_UPGRADE to the package to upgrade to"
+		cp "$E2E_DEB_UPGRADE" "$E2E_WORK/initshim-upgrade.deb" || e2e_die "cannot read E2E_DEB_UPGRADE=$E2E_DEB_UPGRADE"
+		return 0
+	fi
+	mkdir -p "$src"
+	tar -C "$E2E_REPO" -c --exclude=./build --exclude=./.git --exclude=./results -f - . | tar -x -C "$src"
+	v=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
+	{
+		printf 'initshim (%s+e2e1) unstable; urgency=medium\n\n' "$v"
+		printf '  * The e2e bed'"'"'s second build of this tree, to upgrade to live.\n\n'
+		printf ' -- initshim e2e <e2e@initshim.invalid>  %s\n\n' "$(date -R)"
+		cat "$src/debian/changelog"
+	} >"$src/debian/changelog.new" && mv "$src/debian/changelog.new" "$src/debian/changelog"
+	DEB_BUILD_OPTIONS=nocheck make -C "$src" --no-print-directory deb DEB_DIR="$E2E_WORK/debbuild-upgrade" \
+		>"$E2E_WORK/deb-upgrade-build.log" 2>&1 ||
+		e2e_die "make deb of the upgrade failed: $(last_words "$E2E_WORK/deb-upgrade-build.log")"
+	cp "$E2E_WORK"/debbuild-upgrade/initshim_*_amd64.deb "$E2E_WORK/initshim-upgrade.deb"
+	rm -rf "$E2E_WORK/debbuild-upgrade" "$src"
+	# shellcheck disable=SC2016 # a dpkg-deb format
+	e2e_say "disk: $(dpkg-deb -W --showformat '${Package} ${Version}' "$E2E_WORK/initshim-upgrade.deb") (the upgrade) built in $(e2e_elapsed "$t0")s"
+}
+
 # disk_image_deb WORK SCRIPT: WORK/disk.img, a Debian host with a kernel in
 # /boot and an initramfs made by update-initramfs, on which the package is
 # installed with dpkg -i (its trigger regenerates the initramfs with the
 # hook), then the scenario's /etc/initshim.conf written (an operator's edit of
-# the conffile), then each `# e2e-prepare: COMMAND` run in the tree. No
+# the conffile), the second package put at the path `# e2e-deb-upgrade:`
+# names (if any), then each `# e2e-prepare: COMMAND` run in the tree. No
 # files of make install: the stage's binaries go. Log: WORK/install.log.
 disk_image_deb() {
-	local work=$1 script=$2 root=$1/root kver rc=0
+	local work=$1 script=$2 root=$1/root kver rc=0 upgrade
 	kver=$(disk_kver)
+	upgrade=$(scenario_meta1 "$script" deb-upgrade)
 	rm -f "$work/overlay/usr/sbin/initshim" "$work/overlay/usr/sbin/initshimctl"
 	mv "$work/overlay/etc/initshim.conf" "$work/initshim.conf"
 	mkdir -p "$root" "$work/upper" "$work/ovl-work"
@@ -403,6 +437,9 @@ disk_image_deb() {
 			chroot "$root" dpkg -i /var/tmp/initshim.deb &&
 			rm "$root/var/tmp/initshim.deb" &&
 			install -m 0644 "$work/initshim.conf" "$root/etc/initshim.conf" || exit 1
+		if [ -n "$upgrade" ]; then
+			install -D -m 0644 "$E2E_WORK/initshim-upgrade.deb" "$root$upgrade" || exit 1
+		fi
 		while IFS= read -r cmd; do
 			echo "+ $cmd"
 			chroot "$root" sh -c "$cmd" || exit 1
