@@ -665,13 +665,16 @@ void rescue_main(const char *reason, const struct config *c, const struct rescue
         load_list(BOOT_ENV_FILE, boot_env_buf, sizeof boot_env_buf, boot_env, MAX_ARGS, 0);
         take_control();
         watchdog_takeover(cfg);
+        /* The report before the build: `initshimctl upgrade` waits for the
+         * build, then prints the report. */
+        if (up)
+                pid1_upgrade_report(up);
         initshim_publish_build(PID1_VERSION_FILE);
         log_notice("rescue mode: PID 1 runs initshim %s", initshim_build());
         if (up) {
                 /* Same rescue mode, new binary: the policy ran, the rescue
                  * command was started by our previous self. */
                 mode_since = up->mode_since_ms;
-                pid1_upgrade_report(up);
                 rescue_loop();
         }
         apply_policy(reason);

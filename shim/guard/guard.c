@@ -728,12 +728,13 @@ void guard_main(const struct config *c, const struct guard_options *o) {
         watch_init(c, &tracer);
         switch_init(c, &tracer, &server);
         watch_pid1_exec(pid1_is_initshim());
-        initshim_publish_build(GUARD_VERSION_FILE);
-        if (o->handover) {
+        /* The report before the build: `initshimctl upgrade` waits for the
+         * build, then prints the report (ctl/upgrade.c). */
+        if (o->handover)
                 guard_upgrade_report(o->handover, &tracer);
-                if (!pid1_is_initshim())
-                        learn_pid1_version();
-        }
+        initshim_publish_build(GUARD_VERSION_FILE);
+        if (o->handover && !pid1_is_initshim())
+                learn_pid1_version();
         log_info("guard started, %s PID 1", tracer.state == TRACER_DETACHED ? "NOT tracing" : "tracing");
         guard_loop(sfd);
 }
