@@ -278,6 +278,11 @@ size_t metrics_format(const struct status *s, const struct metrics *m, char *buf
                 buf[0] = '\0';
         family(&o, "build_info", "gauge", "The running initshim's version.");
         text_put(&o, "initshim_build_info{version=\"%s\"} 1\n", INITSHIM_VERSION);
+        if (s->installed[0]) {
+                family(&o, "running_build_mismatch", "gauge",
+                       "1 if the guard or rescue-mode PID 1 runs another build than the installed binary.");
+                text_put(&o, "initshim_running_build_mismatch %d\n", status_build_mismatch(s));
+        }
         family(&o, "mode", "gauge", "1 for the mode initshim is in: normal (systemd is PID 1) or rescue.");
         text_put(&o, "initshim_mode{mode=\"normal\"} %d\ninitshim_mode{mode=\"rescue\"} %d\n", s->mode == MODE_NORMAL,
             s->mode == MODE_RESCUE);

@@ -1,6 +1,7 @@
 #include "control/status.h"
 #include "control/protocol.h"
 #include "common/util.h"
+#include "common/version.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -23,11 +25,48 @@ const char *mode_to_string(enum mode m) {
         return "?";
 }
 
+/* The installed binary's build, kept while its stat() is unchanged. */
+static void read_installed(char *out, size_t n) {
+        static struct stat seen;
+        static bool valid;
+        static char build[INITSHIM_BUILD_MARKER_SIZE];
+        const char *path = initshim_installed_path();
+        char why[192];
+        struct stat st;
+
+        if (stat(path, &st) < 0) {
+                valid = false;
+                out[0] = '\0';
+                return;
+        }
+        if (!valid || st.st_dev != seen.st_dev || st.st_ino != seen.st_ino || st.st_size != seen.st_size ||
+            st.st_mtim.tv_sec != seen.st_mtim.tv_sec || st.st_mtim.tv_nsec != seen.st_mtim.tv_nsec ||
+            st.st_mode != seen.st_mode || st.st_uid != seen.st_uid) {
+                if (initshim_check_binary(path, build, sizeof build, why, sizeof why) < 0)
+                        build[0] = '\0';
+                seen = st;
+                valid = true;
+        }
+        (void) copy_string(out, n, build);
+}
+
 void status_read_versions(struct status *s) {
         if (read_first_line(GUARD_VERSION_FILE, s->guard_version, sizeof s->guard_version) <= 0)
                 s->guard_version[0] = '\0';
         if (read_first_line(LAST_UPGRADE_FILE, s->last_upgrade, sizeof s->last_upgrade) <= 0)
                 s->last_upgrade[0] = '\0';
+        read_installed(s->installed, sizeof s->installed);
+}
+
+bool status_build_mismatch(const struct status *s) {
+        static const char prefix[] = "initshim ";
+
+        if (!s->installed[0])
+                return false;
+        if (s->guard_version[0] && strcmp(s->guard_version, s->installed) != 0)
+                return true;
+        return s->mode == MODE_RESCUE && strncmp(s->pid1_version, prefix, sizeof prefix - 1) == 0 &&
+               strcmp(s->pid1_version + sizeof prefix - 1, s->installed) != 0;
 }
 
 void status_read_last_switch(struct status *s) {

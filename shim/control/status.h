@@ -22,6 +22,7 @@ struct status {
         unsigned zombies;        /* zombie children of PID 1 right now */
         char guard_version[64];  /* the running guard's initshim build, "" if unknown */
         char last_upgrade[192];  /* the last live upgrade of initshim, "" if none */
+        char installed[96];      /* the installed binary's build, "" if none or refused (version.h) */
         char guard[256];         /* "running (pid N), tracing PID 1, ...", "not running", ... */
         uint64_t boot_exec_us;   /* initshim start -> exec of systemd, 0 if unknown */
         char watchdog[256];      /* rescue mode's hardware watchdog, "" when not told */
@@ -31,8 +32,13 @@ struct status {
 const char *mode_to_string(enum mode m);
 /* The last switch's outcome (LAST_SWITCH_FILE) into s->last_switch. */
 void status_read_last_switch(struct status *s);
-/* The running guard's version and the last live upgrade (their files). */
+/* The running guard's version and the last live upgrade (their files), and
+ * the installed binary's build: checked again only when stat() says the
+ * file changed (initshim_check_binary reads its headers and data). */
 void status_read_versions(struct status *s);
 /* Both return the length written, truncating safely. */
 size_t status_format_text(const struct status *s, char *buf, size_t n);
 size_t status_format_json(const struct status *s, char *buf, size_t n);
+/* Does a running initshim (the guard; PID 1 in rescue mode) run another
+ * build than the installed one? false when nothing usable is installed. */
+bool status_build_mismatch(const struct status *s);

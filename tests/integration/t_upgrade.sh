@@ -52,9 +52,11 @@ test_guard_upgrade_keeps_pid1_traced_and_takes_over_with_the_new_build() {
         fake spawn svc
         wait_until 5 in_ns test -s /run/fake-systemd.svc.pid || fail "no service"
         svc=$(in_ns cat /run/fake-systemd.svc.pid)
+        ctl status --prometheus | grep -qx "initshim_running_build_mismatch 0" || fail "metrics: $(ctl status --prometheus)"
         install_build_b
         ctl status | grep -qx "version-mismatch: the guard runs 0.1 (test-A); 'initshimctl upgrade' moves it to 0.1 (test-B)" ||
                 fail "no mismatch shown: $(ctl status)"
+        ctl status --prometheus | grep -qx "initshim_running_build_mismatch 1" || fail "metrics: $(ctl status --prometheus)"
         traced_throughout ctl upgrade > "$UPG/out" || fail "upgrade: $(cat "$UPG/out")"
         cat "$UPG/out"
         grep -q "^last-upgrade: guard 0.1 (test-A) -> 0.1 (test-B), PID 1 traced throughout, unattended [0-9]* us" "$UPG/out" ||
@@ -65,6 +67,7 @@ test_guard_upgrade_keeps_pid1_traced_and_takes_over_with_the_new_build() {
         grep -qx "guard-version: 0.1 (test-B)" "$UPG/status" || fail "status: $(cat "$UPG/status")"
         ! grep -q "^version-mismatch" "$UPG/status" || fail "still a mismatch: $(cat "$UPG/status")"
         grep -q "^guard: running (pid [0-9]*), tracing PID 1" "$UPG/status" || fail "status: $(cat "$UPG/status")"
+        ctl status --prometheus | grep -qx "initshim_running_build_mismatch 0" || fail "metrics: $(ctl status --prometheus)"
         # A crash afterwards is taken over by build B.
         fake segv
         wait_until 10 mode_is rescue || fail "no rescue mode after the upgrade"
@@ -130,6 +133,7 @@ test_guard_refuses_to_upgrade_to_a_binary_that_is_not_a_complete_static_initshim
         grep -qx "guard-version: 0.1 (test-A)" "$UPG/status" || fail "status: $(cat "$UPG/status")"
         grep -qx "installed: refused: $UPG/initshim is not an ELF binary" "$UPG/status" || fail "status: $(cat "$UPG/status")"
         ! grep -q "^version-mismatch" "$UPG/status" || fail "a mismatch with a binary that is not initshim: $(cat "$UPG/status")"
+        ! ctl status --prometheus | grep -q "^initshim_running_build_mismatch" || fail "a mismatch series with a binary that is not initshim"
         grep -q "^guard: running (pid [0-9]*), \(tracing PID 1\|following the fresh exec\)" "$UPG/status" ||
                 fail "status: $(cat "$UPG/status")"
         grep -qx "TracerPid:	$GUARD" "/proc/$NS/status" || fail "PID 1 not traced by the guard"
@@ -167,6 +171,7 @@ test_rescue_mode_pid1_upgrades_in_place_with_its_state() {
         install_build_b
         ctl status | grep -qx "version-mismatch: PID 1 runs 0.1 (test-A); 'initshimctl upgrade' moves it to 0.1 (test-B)" ||
                 fail "no mismatch shown: $(ctl status)"
+        ctl status --prometheus | grep -qx "initshim_running_build_mismatch 1" || fail "metrics: $(ctl status --prometheus)"
         ctl upgrade > "$UPG/out" || fail "upgrade: $(cat "$UPG/out")"
         cat "$UPG/out"
         ns_alive || fail "PID 1 died"
@@ -183,6 +188,7 @@ test_rescue_mode_pid1_upgrades_in_place_with_its_state() {
         [ "$now" -ge "$since" ] || fail "mode-since restarted: ${since}s before, ${now}s after"
         ! grep -q "^version-mismatch" "$UPG/status" || fail "still a mismatch: $(cat "$UPG/status")"
         grep -q "^guard: running (pid [0-9]*), tracing PID 1" "$UPG/status" || fail "status: $(cat "$UPG/status")"
+        ctl status --prometheus | grep -qx "initshim_running_build_mismatch 0" || fail "metrics: $(ctl status --prometheus)"
         [ "$(awk '/^TracerPid/ {print $2}' "/proc/$NS/status")" = "$GUARD" ] || fail "PID 1 not traced by the guard"
         in_ns kill -0 "$svc" || fail "service $svc died"
         # Still PID 1's job: orphans are reaped by the new binary.

@@ -3,7 +3,7 @@
 # e2e-bed: disk
 # e2e-initramfs: initramfs-tools
 # e2e-install: deb
-# e2e-deb-upgrade: /var/lib/initshim-e2e/initshim-upgrade.deb
+# e2e-deb-upgrade: /var/lib/initshim-e2e/initshim-new.deb
 # e2e-prepare: initshimctl boot enable
 # e2e-boots: 2
 # Two boots, a restart and three initramfs regenerations (install,
@@ -23,7 +23,7 @@
 # On the disk: boot 2 finds it. In /run: this boot only.
 removed=/var/lib/initshim-e2e/deb-removed
 crashed=$E2E_STATE/deb-crashed
-upgrade_deb=/var/lib/initshim-e2e/initshim-upgrade.deb
+upgrade_deb=/var/lib/initshim-e2e/initshim-new.deb
 upgraded=$E2E_STATE/deb-upgraded-build
 
 initramfs_has_initshim() { lsinitramfs "/boot/initrd.img-$(uname -r)" | grep -q -E '(^|/)sbin/initshim$'; }
@@ -36,7 +36,10 @@ deb_upgrade_live() {
 	a=$(e2e_status_field guard-version)
 	b_version=$(dpkg-deb -f "$upgrade_deb" Version)
 	e2e_log "upgrading the package: guard runs $a; dpkg -i of initshim $b_version"
-	out=$(dpkg -i "$upgrade_deb" 2>&1) || e2e_fail "dpkg -i $upgrade_deb: $out"
+	# docs/operations.md, "Upgrading initshim", runs these commands.
+	cd "${upgrade_deb%/*}" || e2e_fail "no ${upgrade_deb%/*}"
+	out=$(dpkg -i initshim-new.deb 2>&1) || e2e_fail "dpkg -i $upgrade_deb: $out"
+	cd / || e2e_fail "cd /"
 	printf '%s\n' "$out" | sed 's/^/  dpkg: /'
 	# shellcheck disable=SC2016 # a dpkg-query format
 	e2e_expect "package version" "$b_version" "$(dpkg-query -W -f '${Version}' initshim)"
@@ -49,12 +52,20 @@ deb_upgrade_live() {
 	[ "$b" != "$a" ] || e2e_fail "the second package has the same build as the first: $a"
 	e2e_expect "guard-version after the upgrade" "$b" "$(printf '%s\n' "$status" | sed -n 's/^guard-version: //p')"
 	printf '%s\n' "$status" | grep '^version-mismatch' && e2e_fail "a version mismatch after the upgrade"
+	e2e_expect "initshim_running_build_mismatch" 0 \
+		"$(initshimctl status --prometheus | sed -n 's/^initshim_running_build_mismatch //p')"
 	printf '%s\n' "$status" | grep -q "^last-upgrade: guard $a -> $b, PID 1 traced throughout, unattended [0-9]* us" ||
 		e2e_fail "last-upgrade: $(printf '%s\n' "$status" | grep '^last-upgrade')"
 	printf '%s\n' "$status" | grep -q '^guard: running (pid [0-9]*), tracing PID 1' ||
 		e2e_fail "guard: $(printf '%s\n' "$status" | grep '^guard:')"
 	guard=$(cat /run/initshim/guard.pid)
 	e2e_expect "the guard's executable" /usr/sbin/initshim "$(readlink "/proc/$guard/exe")"
+	e2e_guard_traces_pid1
+	# What an operator runs when the postinst could not: again, to the same build.
+	out=$(initshimctl upgrade 2>&1) || e2e_fail "initshimctl upgrade: $out"
+	printf '%s\n' "$out" | sed 's/^/  /'
+	e2e_expect "initshimctl upgrade" "running $b" "$(printf '%s\n' "$out" | grep '^running ')"
+	e2e_expect "the guard's pid after initshimctl upgrade" "$guard" "$(cat /run/initshim/guard.pid)"
 	e2e_guard_traces_pid1
 	printf '%s\n' "$b" >"$upgraded"
 	e2e_log "ok: the guard moved live from $a to $b; PID 1 traced throughout"
