@@ -82,6 +82,9 @@ static void full_status(struct status *s) {
         s->zombies = 7;
         s->boot_exec_us = 1234567;
         snprintf(s->guard, sizeof s->guard, "running (pid 7), tracing PID 1, 10 ptrace stops, 1 takeovers");
+        snprintf(s->guard_version, sizeof s->guard_version, "0.1 (g1234567-deb0.1)");
+        snprintf(s->pid1_version, sizeof s->pid1_version, "initshim 0.1 (g1234567-deb0.1)");
+        snprintf(s->installed, sizeof s->installed, "0.1 (g7654321-deb0.1+1)");
         snprintf(s->health, sizeof s->health,
                  "pid1-state: running\ncheck-liveness: failed: Ping failed 3 times\ncheck-zombies: degraded: x\n"
                  "check-memory: ok: y\ncheck-upgrade: ok: z\npings: 4\nhistory: 3s ago: liveness failed\n");
@@ -119,6 +122,34 @@ static void test_format(void **state) {
         assert_non_null(strstr(buf, "\ninitshim_health_check{check=\"zombies\",state=\"degraded\"} 1\n"));
         assert_null(strstr(buf, "pings"));
         assert_null(strstr(buf, "history"));
+        assert_non_null(strstr(buf, "\ninitshim_running_build_mismatch 1\n"));
+}
+
+/* 1 when the guard, or rescue-mode PID 1, runs another build than the
+ * installed one; absent when nothing usable is installed. */
+static void test_running_build_mismatch(void **state) {
+        static char buf[PROTO_REPLY_MAX];
+        struct status s;
+        struct metrics m = { 0 };
+        (void) state;
+
+        full_status(&s);
+        snprintf(s.installed, sizeof s.installed, "%s", s.guard_version);
+        metrics_format(&s, &m, buf, sizeof buf);
+        assert_non_null(strstr(buf, "\ninitshim_running_build_mismatch 0\n"));
+        snprintf(s.pid1_version, sizeof s.pid1_version, "initshim 0.1 (old)");
+        metrics_format(&s, &m, buf, sizeof buf);
+        assert_non_null(strstr(buf, "\ninitshim_running_build_mismatch 1\n"));
+        s.mode = MODE_NORMAL; /* PID 1 is systemd: its version is not initshim's */
+        snprintf(s.pid1_version, sizeof s.pid1_version, "systemd 252 (252.22-1~deb12u1)");
+        metrics_format(&s, &m, buf, sizeof buf);
+        assert_non_null(strstr(buf, "\ninitshim_running_build_mismatch 0\n"));
+        snprintf(s.guard_version, sizeof s.guard_version, "0.1 (old)");
+        metrics_format(&s, &m, buf, sizeof buf);
+        assert_non_null(strstr(buf, "\ninitshim_running_build_mismatch 1\n"));
+        s.installed[0] = '\0';
+        metrics_format(&s, &m, buf, sizeof buf);
+        assert_null(strstr(buf, "initshim_running_build_mismatch"));
 }
 
 static void test_guard_attached_from_status(void **state) {
@@ -239,6 +270,7 @@ int main(void) {
                 cmocka_unit_test(test_state_file_round_trip),
                 cmocka_unit_test(test_bad_state_lines_leave_zeros),
                 cmocka_unit_test(test_format),
+                cmocka_unit_test(test_running_build_mismatch),
                 cmocka_unit_test(test_guard_attached_from_status),
                 cmocka_unit_test(test_format_without_health),
                 cmocka_unit_test(test_truncation_is_safe),
