@@ -164,15 +164,23 @@ int watchdog_poll_timeout_ms(void) {
         return t > 60000 ? 60000 : (int) t;
 }
 
-/* Disarm and close: WDIOS_DISABLECARD and the magic 'V', as systemd's
- * watchdog_close(true). A driver without the magic close stops on close. */
+/* Disarm and close: the magic 'V', then close, which stops the device
+ * (a driver without the magic close stops on close anyway). Not systemd's
+ * order (WDIOS_DISABLECARD first): the kernel clears the device's "magic
+ * seen" flag only when it stops an *active* device at close
+ * (drivers/watchdog/watchdog_dev.c, watchdog_release), so after a disable
+ * the flag outlives us, and the next PID 1's crash, closing its fd without
+ * the magic, would stop the watchdog it armed (seen in watchdog-crash-252).
+ * WDIOS_DISABLECARD only when the magic cannot be written. */
 static void disarm(void) {
         int flags = WDIOS_DISABLECARD;
         static const char magic = 'V';
+        ssize_t n;
 
-        (void) ioctl(wd.fd, WDIOC_SETOPTIONS, &flags);
-        while (write(wd.fd, &magic, 1) < 0 && errno == EINTR)
+        while ((n = write(wd.fd, &magic, 1)) < 0 && errno == EINTR)
                 ;
+        if (n != 1)
+                (void) ioctl(wd.fd, WDIOC_SETOPTIONS, &flags);
         (void) close(wd.fd);
         wd.fd = -1;
 }
