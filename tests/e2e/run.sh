@@ -132,7 +132,10 @@ else
 				[ "$(scenario_meta1 "$E2E_DIR/scenarios/$n.sh" bed)" = nspawn ] && is_nspawn=1
 				[ -n "$is_nspawn" ] && [ -n "$nspawn_busy" ] && continue
 				mkdir -p "$E2E_WORK/$n"
-				(run_scenario "$E2E_DIR/scenarios/$n.sh" >"$E2E_WORK/$n.result") &
+				# "|| true": errexit off inside run_scenario, as in the
+				# serial loop's "if" (a failing command there is the
+				# scenario's FAIL, not a silent end of the runner).
+				(run_scenario "$E2E_DIR/scenarios/$n.sh" >"$E2E_WORK/$n.result" || true) &
 				running[$!]=$n
 				[ -n "$is_nspawn" ] && nspawn_busy=$!
 				unset "queue[$i]"
@@ -149,6 +152,8 @@ else
 		unset "running[$done_pid]"
 		[ "$nspawn_busy" = "$done_pid" ] && nspawn_busy=
 		cat "$E2E_WORK/$n.result"
+		grep -qE '^(PASS|FAIL) ' "$E2E_WORK/$n.result" ||
+			echo "FAIL $n: its runner ended without a verdict (see the lines above)"
 		if grep -q '^PASS ' "$E2E_WORK/$n.result"; then
 			passed=$((passed + 1))
 		else

@@ -131,11 +131,11 @@ modules_fetch() {
 	mkdir -p "$cache"
 	(
 		flock 7
-		deb=$(ls "$cache"/linux-image-*.deb 2>/dev/null | head -n 1)
+		deb=$(find "$cache" -maxdepth 1 -name 'linux-image-*.deb' | head -n 1)
 		if [ -z "$deb" ]; then
 			(cd "$cache" && apt-get -q -o APT::Sandbox::User=root download "linux-image-$kver" >/dev/null) ||
 				e2e_die "cannot download linux-image-$kver for its modules"
-			deb=$(ls "$cache"/linux-image-*.deb | head -n 1)
+			deb=$(find "$cache" -maxdepth 1 -name 'linux-image-*.deb' | head -n 1)
 		fi
 		for m in "$@"; do
 			ls "$cache/$m".ko* >/dev/null 2>&1 && continue
