@@ -17,7 +17,8 @@
 #include <sys/stat.h>
 
 /* The new manager binds its bus socket a few hundred ms after the exec:
- * probe soon, then back off (a fixed 500 ms cost a switch 500 ms). */
+ * the prober waits for that (inotify) and pings at once. A probe that ends
+ * without an answer is started again after these. */
 #define VERIFY_PROBE_FIRST_MS 20
 #define VERIFY_PROBE_MS 500
 
@@ -272,7 +273,7 @@ void switch_on_tracer_event(int ev) {
 
 static void probe_when_due(uint64_t now) {
         if (now >= next_probe) {
-                watch_probe_now();
+                watch_probe_when_listening();
                 uint64_t step = (uint64_t) VERIFY_PROBE_FIRST_MS << (probe_step < 5 ? probe_step++ : 5);
                 next_probe = now + (step < VERIFY_PROBE_MS ? step : VERIFY_PROBE_MS);
         }
