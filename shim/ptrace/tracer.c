@@ -268,6 +268,9 @@ static struct tracer_step switch_reexec(const struct tracer_input *in) {
         case TRACER_IN_EXEC:
                 if (in->exec_target) /* it re-executed the target itself */
                         return reporting(step(after_exec(in->exec_image), TRACER_DO_RESUME), TRACER_EVENT_SWITCHED, 0);
+                if (in->exec_image == TRACER_IMAGE_SHUTDOWN || in->exec_image == TRACER_IMAGE_SELF)
+                        /* Not a re-exec (a shutdown raced the switch): leave it be. */
+                        return reporting(step(TRACER_RUNNING, TRACER_DO_RESUME), TRACER_EVENT_SWITCHED, -ECANCELED);
                 return step(TRACER_SWITCH_LANDED, TRACER_DO_RESUME);
         case TRACER_IN_SYSCALL_ENTRY:
                 if (in->exit)

@@ -278,6 +278,14 @@ static void test_switch(void **state) {
         assert_int_equal(s.action, TRACER_DO_RESUME);
         assert_int_equal(s.report, 0);
         assert_step(TRACER_SWITCH_LANDED, in_of(TRACER_IN_SYSCALL_EXIT), TRACER_SWITCH_EXEC, TRACER_DO_REDIRECT);
+        /* Not a re-exec at all (systemd-shutdown, or initshim): left alone. */
+        for (int image = TRACER_IMAGE_SELF; image <= TRACER_IMAGE_SHUTDOWN; image++) {
+                in = exec_in((enum tracer_image) image);
+                s = tracer_transition(TRACER_SWITCH_REEXEC, &in);
+                assert_int_equal(s.next, TRACER_RUNNING);
+                assert_int_equal(s.report, TRACER_EVENT_SWITCHED);
+                assert_int_equal(s.switch_result, -ECANCELED);
+        }
         /* The target runs. */
         in = exec_in(TRACER_IMAGE_OTHER);
         s = tracer_transition(TRACER_SWITCH_EXEC, &in);
