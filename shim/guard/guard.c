@@ -80,10 +80,20 @@ static void forget_pid1_version(void) {
 }
 
 static void learn_pid1_version(void) {
+        struct preflight_id id;
+        struct stat st;
+
         forget_pid1_version();
         read_exe(1, pid1_exe_asked, sizeof pid1_exe_asked);
         if (!pid1_exe_asked[0])
                 return;
+        /* A binary that passed preflight unchanged (a switch's target): its
+         * version is known, nothing to run beside the starting manager. */
+        if (stat("/proc/1/exe", &st) == 0) {
+                preflight_id_of(&st, &id);
+                if (preflight_cache_get(&id, tracer.pid1_version, sizeof tracer.pid1_version))
+                        return;
+        }
         if (worker_start(&pid1_version_worker, preflight_work, pid1_exe_asked, PREFLIGHT_WORKER_MS) < 0)
                 log_warning("guard: cannot ask %s for its version now", pid1_exe_asked);
 }

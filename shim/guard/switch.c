@@ -2,6 +2,7 @@
 #include "guard/switch.h"
 #include "common/log.h"
 #include "common/proc.h"
+#include "versions/compat.h"
 #include "versions/preflight.h"
 #include "control/status.h"
 #include "common/util.h"
@@ -16,24 +17,27 @@
 #include <sys/stat.h>
 
 /* The new manager binds its bus socket a few hundred ms after the exec:
- * probe soon, then back off (a fixed 500 ms cost a switch 500 ms). */
+ * the prober waits for that (inotify) and pings at once. A probe that ends
+ * without an answer is started again after these. */
 #define VERIFY_PROBE_FIRST_MS 20
 #define VERIFY_PROBE_MS 500
 
-/* EXEC_SELF: PID 1 already runs the target and re-executes itself;
- * SETTLE: it re-executed something else, switched once it answers. */
-enum phase { IDLE, PREFLIGHT, EXEC_SELF, SETTLE, EXEC, VERIFY, ROLLBACK };
+enum phase { IDLE, PREFLIGHT, EXEC, VERIFY, ROLLBACK };
 
 static const struct config *cfg;
 static struct tracer *tracer;
 static struct ctl_server *server;
 static enum phase phase;
 static char target[CONFIG_PATH_MAX], target_version[128], previous[256], failure[256];
-static uint64_t verify_since, verify_deadline, next_probe, self_reexec_deadline;
+static uint64_t verify_since, verify_deadline, next_probe;
 static unsigned probe_step;
 /* The candidate's preflight runs in a worker: the guard keeps handling
  * ptrace stops meanwhile (a crash then is taken over at once). */
 static struct worker preflight_worker = WORKER_INIT;
+/* The target as stat() saw it before its preflight; a pass remembered for
+ * exactly that file skips the worker (cached_pass). */
+static struct preflight_id target_id;
+static bool target_id_valid, cached_pass;
 
 void switch_init(const struct config *c, struct tracer *t, struct ctl_server *s) {
         cfg = c;
@@ -80,6 +84,33 @@ static bool tracer_ready(char *text, size_t n) {
         return false;
 }
 
+/* A pass remembered for this very file (preflight.h): no `--version` to
+ * run. The cgroup check depends on the mounts, not the file: made again. */
+static bool preflight_cached(void) {
+        struct stat st;
+        char why[256];
+
+        target_id_valid = stat(target, &st) == 0;
+        if (!target_id_valid)
+                return false;
+        preflight_id_of(&st, &target_id);
+        if (!preflight_cache_get(&target_id, target_version, sizeof target_version))
+                return false;
+        return compat_check_cgroup(target_version, why, sizeof why) == 0;
+}
+
+/* Remember a pass, if the file is still the one stat() saw before it. */
+static void remember_pass(void) {
+        struct preflight_id now;
+        struct stat st;
+
+        if (!target_id_valid || stat(target, &st) < 0)
+                return;
+        preflight_id_of(&st, &now);
+        if (preflight_id_equal(&now, &target_id))
+                preflight_cache_put(&target_id, target_version);
+}
+
 bool switch_begin(const char *arg, char *text, size_t n) {
         const struct version *v = config_find_version(cfg, arg);
         const char *path = v ? v->path : arg[0] == '/' ? arg : NULL;
@@ -92,7 +123,8 @@ bool switch_begin(const char *arg, char *text, size_t n) {
         if (!tracer_ready(text, n))
                 return false;
         (void) copy_string(target, sizeof target, path);
-        r = worker_start(&preflight_worker, preflight_work, target, PREFLIGHT_WORKER_MS);
+        cached_pass = preflight_cached();
+        r = cached_pass ? 0 : worker_start(&preflight_worker, preflight_work, target, PREFLIGHT_WORKER_MS);
         if (r < 0) {
                 snprintf(text, n, "error: cannot check %s now: %s; nothing changed\n", path, strerror(-r));
                 return false;
@@ -114,22 +146,6 @@ static bool pid1_runs_target(void) {
         return stat(target, &a) == 0 && stat("/proc/1/exe", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-/* The same binary: systemd's own re-exec (SIGTERM, what daemon-reexec does)
- * keeps its state with no rewrite, so nothing to follow syscall by
- * syscall. Whether it re-executed the target is checked at its exec. */
-static void start_self_reexec(void) {
-        static char text[PROTO_REPLY_MAX];
-
-        log_notice("switch: PID 1 runs %s already: asking it to re-execute itself (SIGTERM)", target);
-        if (kill(1, SIGTERM) < 0) {
-                snprintf(text, sizeof text, "error: cannot signal PID 1: %s; nothing changed\n", strerror(errno));
-                refuse(text);
-                return;
-        }
-        self_reexec_deadline = now_ms() + cfg->reexec_timeout_ms;
-        phase = EXEC_SELF;
-}
-
 /* The preflight passed: switch. */
 static void switch_start(void) {
         static char text[PROTO_REPLY_MAX];
@@ -148,10 +164,11 @@ static void switch_start(void) {
                 log_warning("switch: %s was marked bad (%s); trying it on request", target, bad);
         /* If this goes wrong, rescue mode's restart must come back to what runs now. */
         (void) vstate_set_last_good(previous);
-        if (pid1_runs_target()) {
-                start_self_reexec();
-                return;
-        }
+        /* The same binary: systemd's own re-exec does it all (the tracer
+         * only sees its exec event); another: the tracer makes the re-exec
+         * land in the target. */
+        if (pid1_runs_target())
+                log_notice("switch: PID 1 runs %s already: asking it to re-execute itself (SIGTERM)", target);
         int r = tracer_switch(tracer, target, cfg->reexec_timeout_ms);
         if (r < 0) {
                 snprintf(text, sizeof text, "error: cannot switch: %s\n", strerror(-r));
@@ -174,6 +191,7 @@ static void preflight_finished(void) {
                 refuse(text);
                 return;
         }
+        remember_pass();
         switch_start();
 }
 
@@ -207,40 +225,24 @@ static void start_verify(enum phase p) {
         probe_step = 0;
 }
 
-/* PID 1 re-executed itself: the target, or (a manager re-executes its own
- * built-in path) something else, which gets the full switch once it
- * answers (before, it may not even handle SIGTERM yet). */
-static void self_reexec_done(void) {
+/* The tracer could not land PID 1's re-exec in the target. */
+static void not_switched(int err) {
         char exe[256];
 
-        if (pid1_runs_target()) {
-                start_verify(VERIFY);
+        if (err == -ETIMEDOUT) {
+                answer("error: PID 1 did not re-execute within the re-exec timeout (%s); nothing changed\n", target,
+                       "");
                 return;
         }
         read_exe(1, exe, sizeof exe);
-        log_warning("switch: PID 1 re-executed %s, not %s: switching it once it answers", exe[0] ? exe : "?",
-                    target);
-        start_verify(SETTLE);
-}
-
-/* SETTLE: the manager PID 1 re-executed answers; now the full switch. */
-static void switch_settled(void) {
-        int r = tracer_switch(tracer, target, cfg->reexec_timeout_ms);
-
-        if (r < 0) {
-                answer("error: PID 1 re-executed itself but cannot be switched to %s: %s\n", target, strerror(-r));
-                return;
-        }
-        phase = EXEC;
+        log_error("switch: PID 1 could not execute %s (%s); it runs %s, state kept", target, strerror(-err), exe);
+        answer("error: PID 1 could not execute %s (%s); rolled back: it runs the binary its own re-exec loaded, "
+               "state kept\n", target, strerror(-err));
 }
 
 void switch_on_tracer_event(int ev) {
         if (phase == IDLE)
                 return;
-        if (phase == EXEC_SELF && ev == TRACER_EVENT_EXEC) {
-                self_reexec_done();
-                return;
-        }
         if (ev == TRACER_EVENT_TAKEN) {
                 if (phase == VERIFY || phase == ROLLBACK)
                         answer("error: %s failed after the switch (%s); rescue mode took over and its on-failure "
@@ -254,8 +256,7 @@ void switch_on_tracer_event(int ev) {
                 return;
         if (phase == EXEC) {
                 if (tracer->switch_result < 0) {
-                        answer("error: PID 1 did not switch (%s); nothing changed\n", strerror(-tracer->switch_result),
-                               "");
+                        not_switched(tracer->switch_result);
                         return;
                 }
                 start_verify(VERIFY);
@@ -272,19 +273,10 @@ void switch_on_tracer_event(int ev) {
 
 static void probe_when_due(uint64_t now) {
         if (now >= next_probe) {
-                watch_probe_now();
+                watch_probe_when_listening();
                 uint64_t step = (uint64_t) VERIFY_PROBE_FIRST_MS << (probe_step < 5 ? probe_step++ : 5);
                 next_probe = now + (step < VERIFY_PROBE_MS ? step : VERIFY_PROBE_MS);
         }
-}
-
-static void settle_run(uint64_t now) {
-        if (watch_last_answer_ms() > verify_since)
-                switch_settled();
-        else if (now >= verify_deadline)
-                answer("error: PID 1 re-executed itself, not %s, and does not answer%s\n", target, "");
-        else
-                probe_when_due(now);
 }
 
 void switch_run(void) {
@@ -292,13 +284,13 @@ void switch_run(void) {
 
         switch_on_tracer_event(tracer_take_report(tracer)); /* a switch the tracer's deadline ended */
         if (phase == PREFLIGHT) {
-                if (worker_poll(&preflight_worker))
+                if (cached_pass) {
+                        cached_pass = false;
+                        log_info("switch: %s passed preflight before and has not changed since (%s)", target,
+                                 target_version);
+                        switch_start();
+                } else if (worker_poll(&preflight_worker))
                         preflight_finished();
-                return;
-        }
-        if (phase == EXEC_SELF && now >= self_reexec_deadline) {
-                log_error("switch: PID 1 did not re-execute itself in time");
-                answer("error: PID 1 did not re-execute itself within the re-exec timeout (%s)%s\n", target, "");
                 return;
         }
         if (phase == VERIFY && tracer->state == TRACER_CRASH_FOLLOW) {
@@ -308,12 +300,8 @@ void switch_run(void) {
                 (void) copy_string(failure, sizeof failure, "crashed right after the switch");
                 return;
         }
-        if (phase != VERIFY && phase != SETTLE)
+        if (phase != VERIFY)
                 return;
-        if (phase == SETTLE) {
-                settle_run(now);
-                return;
-        }
         if (watch_last_answer_ms() > verify_since) {
                 static char text[PROTO_REPLY_MAX];
                 (void) vstate_set_last_good(target);
@@ -337,12 +325,8 @@ void switch_run(void) {
 
 int switch_timeout_ms(void) {
         if (phase == PREFLIGHT)
-                return worker_timeout_ms(&preflight_worker);
-        if (phase == EXEC_SELF) {
-                uint64_t now = now_ms();
-                return self_reexec_deadline > now ? (int) (self_reexec_deadline - now) : 0;
-        }
-        if (phase != VERIFY && phase != SETTLE)
+                return cached_pass ? 0 : worker_timeout_ms(&preflight_worker);
+        if (phase != VERIFY)
                 return -1;
         uint64_t now = now_ms(), next = next_probe < verify_deadline ? next_probe : verify_deadline;
         return next > now ? (int) (next - now) : 0;

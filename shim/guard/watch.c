@@ -89,7 +89,7 @@ int watch_timeout_ms(void) {
         return next > now ? (int) (next - now) : 0;
 }
 
-static void start_probe(void) {
+static void start_probe(bool when_listening) {
         int p[2];
 
         if (prober || pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -104,7 +104,8 @@ static void start_probe(void) {
                 struct dbus_ping_result pr;
                 int keep[1] = { p[1] };
                 close_fds_from(3, keep, 1);
-                res.r = dbus_ping(DBUS_PING_DEFAULT_PATH, cfg->liveness_timeout_ms, &pr);
+                res.r = when_listening ? dbus_ping_when_listening(DBUS_PING_DEFAULT_PATH, cfg->liveness_timeout_ms, &pr)
+                                       : dbus_ping(DBUS_PING_DEFAULT_PATH, cfg->liveness_timeout_ms, &pr);
                 res.rtt_us = pr.rtt_us;
                 (void) copy_string(res.error, sizeof res.error, pr.error);
                 /* Whether the boot reached its default target (boot counting). */
@@ -129,7 +130,11 @@ static void end_probe(void) {
 }
 
 void watch_probe_now(void) {
-        start_probe();
+        start_probe(false);
+}
+
+void watch_probe_when_listening(void) {
+        start_probe(true);
 }
 
 uint64_t watch_last_answer_ms(void) {
@@ -333,7 +338,7 @@ void watch_run(bool fd_readable) {
                 next_scan_ms = now + scan_interval();
         }
         if (next_ping_ms && now >= next_ping_ms) {
-                start_probe();
+                start_probe(false);
                 next_ping_ms = now + cfg->liveness_interval_ms;
         }
         act();

@@ -23,6 +23,9 @@ void watch_pid1_exec(bool is_initshim);
 size_t watch_format(char *buf, size_t n);
 /* Start a Ping now (if none runs); and when PID 1 last answered one. */
 void watch_probe_now(void);
+/* The same, for a PID 1 that has just exec'd: the prober waits (inotify,
+ * bounded by liveness-timeout) until the new manager listens, then pings. */
+void watch_probe_when_listening(void);
 uint64_t watch_last_answer_ms(void);
 /* Move the guard and its children out of PID 1's cgroup (common/cgroup.h),
  * logging what moved; the first thing the guard does, and on every scan. */

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -902,6 +903,67 @@ static int call(const char *path, uint64_t timeout_ms, const void *msg, ssize_t 
 int dbus_ping(const char *path, uint64_t timeout_ms, struct dbus_ping_result *res) {
         uint8_t msg[128];
         return call(path, timeout_ms, msg, dbus_build_ping(msg, sizeof msg, CALL_SERIAL), NULL, NULL, res);
+}
+
+/* A manager that just exec'd binds its socket anew (unlink, bind, listen)
+ * some time after the exec: until then connect() says ENOENT or
+ * ECONNREFUSED (the old file). Wait for the socket to appear with inotify
+ * on its directory; an event, or at most this long, and connect again (the
+ * bind comes a moment before the listen). */
+#define WHEN_LISTENING_RECHECK_MS 20
+
+static int socket_dir_watch(const char *path) {
+        char dir[sizeof ((struct sockaddr_un *) 0)->sun_path];
+        const char *slash = strrchr(path, '/');
+        size_t l = slash ? (size_t) (slash - path) : 0;
+        int fd;
+
+        if (l == 0 || l >= sizeof dir)
+                return -1;
+        memcpy(dir, path, l);
+        dir[l] = '\0';
+        fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (fd < 0)
+                return -1;
+        if (inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO | IN_ATTRIB) < 0) {
+                (void) close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* Sleep until the directory changes or ms pass; drain the events. */
+static void wait_dir_change(int fd, int ms) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+        if (poll(fd >= 0 ? &pfd : NULL, fd >= 0 ? 1 : 0, ms) > 0)
+                while (read(fd, buf, sizeof buf) > 0)
+                        ;
+}
+
+int dbus_ping_when_listening(const char *path, uint64_t timeout_ms, struct dbus_ping_result *res) {
+        struct dbus_ping_result dummy;
+        uint64_t start = mono_us(), deadline;
+        int fd, r;
+
+        if (!res)
+                res = &dummy;
+        if (!path || timeout_ms > (UINT64_MAX - start) / 1000)
+                return dbus_ping(path, timeout_ms, res);
+        deadline = start + timeout_ms * 1000;
+        fd = socket_dir_watch(path); /* before the first try: no bind is missed */
+        for (;;) {
+                int left = ms_left(deadline);
+                r = dbus_ping(path, (uint64_t) left, res);
+                if ((r != -ENOENT && r != -ECONNREFUSED) || ms_left(deadline) == 0)
+                        break;
+                wait_dir_change(fd, MIN(ms_left(deadline), WHEN_LISTENING_RECHECK_MS));
+        }
+        if (fd >= 0)
+                (void) close(fd);
+        res->total_us = mono_us() - start;
+        return r;
 }
 
 struct string_out {

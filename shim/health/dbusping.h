@@ -90,6 +90,13 @@ struct dbus_ping_result {
  * res may be NULL; if given it is always filled. */
 int dbus_ping(const char *path, uint64_t timeout_ms, struct dbus_ping_result *res);
 
+/* dbus_ping(), for a manager that has just exec'd: while the socket is
+ * missing or nobody listens on it (-ENOENT, -ECONNREFUSED), wait for it to
+ * be bound (inotify on its directory; connect again at each change, and at
+ * least every 20 ms) instead of failing; then Ping. One deadline for all:
+ * timeout_ms. Returns what the last dbus_ping() returned. */
+int dbus_ping_when_listening(const char *path, uint64_t timeout_ms, struct dbus_ping_result *res);
+
 /* org.freedesktop.DBus.Properties.Get(interface, property) on object
  * DBUS_PING_OBJECT ("/org/freedesktop/systemd1") over the p2p socket at
  * path; the reply must be a variant holding a string ("s"), copied to out

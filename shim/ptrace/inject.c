@@ -873,15 +873,70 @@ static int place_blob(pid_t pid, const struct regs *s, const char *path, char *c
         return ret;
 }
 
+/* argv and envp: local arrays copied with the path, or (remote) arrays
+ * already in the tracee, passed by address. */
+struct vectors {
+        char *const *argv;
+        char *const *envp;
+        uint64_t remote_argv, remote_envp;
+        bool remote;
+};
+
+/* At a non-entry stop with registers s: move ip to a syscall instruction
+ * and set up execve(path, argv, envp) there (inject_execve_at_stop()). */
+static int inject_insn(pid_t pid, const struct regs *s, const char *path, const struct vectors *v,
+                       unsigned flags, struct inject_state *st) {
+        struct inject_layout lay;
+        struct regs r, r0 = *s;
+        uint64_t insn = 0;
+        enum inject_via via = INJECT_VIA_NONE;
+        int ret;
+
+        /* What the tracee would do if simply resumed: restart an interrupted
+         * syscall (x86_64; aarch64 did that before the stop), with the
+         * kernel's own restart logic disarmed.  This is the rollback state. */
+        (void) ARCH_FN(restart_fixup)(&r0.a, NULL);
+
+        if ((ret = pick_syscall_insn(pid, s, flags, &insn, &via)) < 0)
+                return ret;
+        if ((ret = place_blob(pid, s, path, v->remote ? NULL : v->argv, v->remote ? NULL : v->envp, flags, st,
+                              &lay)) < 0)
+                return ret;
+        if (v->remote) {
+                lay.argv = v->remote_argv;
+                lay.envp = v->remote_envp;
+        }
+        if (via == INJECT_VIA_INSN_POKED) {
+                ret = poke_insn(pid, insn, st);
+                if (ret < 0)
+                        return ret;
+        }
+
+        r = *s;
+        ARCH_FN(prepare_execve_insn)(&r.a, insn, lay.base, lay.path, lay.argv, lay.envp);
+        ret = regs_set(pid, &r);
+        if (ret < 0) {
+                (void) regs_set(pid, s);
+                (void) restore_text(pid, st);
+                st->text_words = 0;
+                return ret;
+        }
+
+        st->saved = *s;
+        st->restore = r0;
+        st->insn_addr = insn;
+        st->via = via;
+        st->valid = true;
+        return 0;
+}
+
 int inject_execve_at_stop(pid_t pid, const char *path,
                           char *const argv[], char *const envp[],
                           unsigned flags, struct inject_state *st) {
         struct inject_state local;
         struct inject_syscall_stop ss;
-        struct inject_layout lay;
-        struct regs s, r, r0;
-        uint64_t insn = 0;
-        enum inject_via via = INJECT_VIA_NONE;
+        struct vectors v = { .argv = argv, .envp = envp };
+        struct regs s;
         int ret;
 
         if (!path)
@@ -907,39 +962,62 @@ int inject_execve_at_stop(pid_t pid, const char *path,
         ret = ARCH_FN(check_abi)(&s.a);
         if (ret < 0)
                 return ret;
+        return inject_insn(pid, &s, path, &v, flags, st);
+}
 
-        /* What the tracee would do if simply resumed: restart an interrupted
-         * syscall (x86_64; aarch64 did that before the stop), with the
-         * kernel's own restart logic disarmed.  This is the rollback state. */
-        r0 = s;
-        (void) ARCH_FN(restart_fixup)(&r0.a, NULL);
+/* A fresh image's stack (both ABIs): sp -> argc, argv[0..argc-1], NULL,
+ * envp[...], NULL, auxv.  The arrays are used where they are. */
+static int initial_vectors(pid_t pid, uint64_t sp, unsigned flags, struct vectors *v) {
+        uint64_t argc, end;
+        int r = mem_read(pid, sp, &argc, sizeof argc, flags);
 
-        if ((ret = pick_syscall_insn(pid, &s, flags, &insn, &via)) < 0)
-                return ret;
-        if ((ret = place_blob(pid, &s, path, argv, envp, flags, st, &lay)) < 0)
-                return ret;
-        if (via == INJECT_VIA_INSN_POKED) {
-                ret = poke_insn(pid, insn, st);
-                if (ret < 0)
-                        return ret;
-        }
-
-        r = s;
-        ARCH_FN(prepare_execve_insn)(&r.a, insn, lay.base, lay.path, lay.argv, lay.envp);
-        ret = regs_set(pid, &r);
-        if (ret < 0) {
-                (void) regs_set(pid, &s);
-                (void) restore_text(pid, st);
-                st->text_words = 0;
-                return ret;
-        }
-
-        st->saved = s;
-        st->restore = r0;
-        st->insn_addr = insn;
-        st->via = via;
-        st->valid = true;
+        if (r < 0)
+                return r;
+        if (argc > INJECT_EXEC_ARGC_MAX)
+                return -EINVAL;
+        r = mem_read(pid, sp + 8 * (argc + 1), &end, sizeof end, flags);
+        if (r < 0)
+                return r;
+        if (end != 0)
+                return -EINVAL; /* not an initial stack */
+        v->remote_argv = sp + 8;
+        v->remote_envp = sp + 8 * (argc + 2);
+        v->remote = true;
         return 0;
+}
+
+int inject_execve_at_exec_exit(pid_t pid, const char *path, unsigned flags, struct inject_state *st) {
+        struct inject_state local;
+        struct inject_syscall_stop ss;
+        struct vectors v = { 0 };
+        struct regs s;
+        long nr;
+        int ret;
+
+        if (!path || ((flags & INJECT_F_NO_POKETEXT) && (flags & INJECT_F_FORCE_POKETEXT)))
+                return -EINVAL;
+        if (!st)
+                st = &local;
+        memset(st, 0, sizeof(*st));
+
+        ret = inject_syscall_stop(pid, &ss);
+        if (ret < 0)
+                return ret;
+        if (ss.exact && (ss.kind != INJECT_STOP_SYSCALL_EXIT || ss.ret != 0))
+                return -EINVAL; /* not the exit stop of a successful execve */
+        ret = regs_get(pid, &s);
+        if (ret < 0)
+                return ret;
+        ret = ARCH_FN(check_abi)(&s.a);
+        if (ret < 0)
+                return ret;
+        nr = regs_syscall_nr(&s);
+        if (nr != ARCH_NR_EXECVE && nr != ARCH_NR_EXECVEAT)
+                return -EINVAL;
+        ret = initial_vectors(pid, regs_sp(&s), flags, &v);
+        if (ret < 0)
+                return ret;
+        return inject_insn(pid, &s, path, &v, flags, st);
 }
 
 int inject_rollback(pid_t pid, const struct inject_state *st) {

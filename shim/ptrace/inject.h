@@ -141,6 +141,25 @@ int inject_execve_at_stop(pid_t pid, const char *path,
                           char *const argv[], char *const envp[],
                           unsigned flags, struct inject_state *st);
 
+/* At the syscall-exit-stop of an execve that succeeded (after its
+ * PTRACE_EVENT_EXEC, resumed with PTRACE_SYSCALL), before the new image ran
+ * a single instruction: make it execve(path) again with the argv and envp
+ * the kernel just laid out on its initial stack (used in place: only the
+ * path is copied), so that a re-exec with `--deserialize N` lands in another
+ * binary with its arguments, environment and inherited fds unchanged.  The
+ * syscall instruction comes from the vDSO (or is poked), as for
+ * inject_execve_at_stop().  Resume with signal 0.  Success:
+ * PTRACE_EVENT_EXEC.  Failure: under PTRACE_SYSCALL the execve's entry stop,
+ * then its exit stop with -errno; inject_rollback() there puts the tracee
+ * back at the entry point of the image it had exec'd, which then runs as if
+ * nothing had happened.
+ * Errors: -EINVAL (not the exit stop of a successful execve/execveat, when
+ * the kernel can tell, or no initial stack at sp), -EOPNOTSUPP, -E2BIG,
+ * ptrace errors.  On error the tracee is unchanged. */
+#define INJECT_EXEC_ARGC_MAX 4096u
+int inject_execve_at_exec_exit(pid_t pid, const char *path, unsigned flags,
+                               struct inject_state *st);
+
 /* At an execve/execveat syscall-entry-stop: replace only the path (the
  * re-exec of a healthy systemd keeps its argv with --deserialize and its
  * environment).  Rollback as for inject_execve_at_syscall_entry(). */

@@ -37,8 +37,8 @@ const char *tracer_state_to_string(enum tracer_state s) {
                 return "taking over";
         case TRACER_WEDGED:
                 return "retrying a failed takeover of (held stopped)";
-        case TRACER_SWITCH_STOP:
-        case TRACER_SWITCH_FOLLOW:
+        case TRACER_SWITCH_REEXEC:
+        case TRACER_SWITCH_LANDED:
         case TRACER_SWITCH_EXEC:
                 return "switching the binary of";
         case TRACER_DETACHING:
@@ -260,63 +260,88 @@ static struct tracer_step wedged(const struct tracer_input *in) {
         return step(TRACER_DETACHED, TRACER_DO_DETACH);
 }
 
-static struct tracer_step switch_syscall(enum tracer_state s, const struct tracer_input *in) {
-        if (in->kind == TRACER_IN_SYSCALL_ENTRY) {
-                if (in->exit)
-                        return step(TRACER_INJECTED, TRACER_DO_INJECT);
-                if (s == TRACER_SWITCH_FOLLOW && in->execve)
-                        return step(TRACER_SWITCH_EXEC, TRACER_DO_REWRITE);
-                return step(s, TRACER_DO_RESUME);
-        }
-        /* TRACER_SWITCH_EXEC: only a failed execve returns. */
-        if (s == TRACER_SWITCH_EXEC && in->ret < 0)
-                return reporting(step(TRACER_RUNNING, TRACER_DO_ROLLBACK), TRACER_EVENT_SWITCHED, (int) in->ret);
-        return step(s, TRACER_DO_RESUME);
-}
-
-/* SWITCH_STOP: the first stop after our PTRACE_INTERRUPT, whatever its
- * kind (the kernel reports the interrupt as the next stop, a syscall stop
- * where PTRACE_SYSCALL is in effect): ask for the re-exec, follow. */
-static struct tracer_step switch_stopped(const struct tracer_input *in) {
-        struct tracer_step r = step(TRACER_SWITCH_FOLLOW, TRACER_DO_SIGTERM);
-
-        if (in->kind == TRACER_IN_SYSCALL_ENTRY && in->exit)
-                return step(TRACER_INJECTED, TRACER_DO_INJECT);
-        if (in->kind == TRACER_IN_SIGNAL) {
-                if (in->policy == SIGNAL_CRASH || in->policy == SIGNAL_CRASH_UNHANDLED)
-                        return on_signal(TRACER_SWITCH_STOP, in->policy);
-                r.deliver = in->policy == SIGNAL_PASS;
-        }
-        return r;
-}
-
-static struct tracer_step switching(enum tracer_state s, const struct tracer_input *in) {
+/* SWITCH_REEXEC: SIGTERM sent, PID 1 serializes and re-executes on its
+ * own, untraced but for its exec event. A syscall stop left over from an
+ * exec window lets it go (PTRACE_CONT). */
+static struct tracer_step switch_reexec(const struct tracer_input *in) {
         switch (in->kind) {
         case TRACER_IN_EXEC:
-                /* SWITCH_STOP/FOLLOW: PID 1 exec'd without our rewrite. */
-                return reporting(step(after_exec(in->exec_image), TRACER_DO_RESUME), TRACER_EVENT_SWITCHED,
-                                 s == TRACER_SWITCH_EXEC ? 0 : -ECANCELED);
-        case TRACER_IN_STOP:
-        case TRACER_IN_EVENT:
+                if (in->exec_target) /* it re-executed the target itself */
+                        return reporting(step(after_exec(in->exec_image), TRACER_DO_RESUME), TRACER_EVENT_SWITCHED, 0);
+                if (in->exec_image == TRACER_IMAGE_SHUTDOWN || in->exec_image == TRACER_IMAGE_SELF)
+                        /* Not a re-exec (a shutdown raced the switch): leave it be. */
+                        return reporting(step(TRACER_RUNNING, TRACER_DO_RESUME), TRACER_EVENT_SWITCHED, -ECANCELED);
+                return step(TRACER_SWITCH_LANDED, TRACER_DO_RESUME);
         case TRACER_IN_SYSCALL_ENTRY:
-        case TRACER_IN_SYSCALL_EXIT:
+                if (in->exit)
+                        return step(TRACER_INJECTED, TRACER_DO_INJECT);
+                return step(TRACER_SWITCH_REEXEC, TRACER_DO_RESUME);
         case TRACER_IN_SIGNAL:
-                if (s == TRACER_SWITCH_STOP)
-                        return switch_stopped(in);
-                if (in->kind == TRACER_IN_SIGNAL)
-                        /* Crashed while switching: the crash path takes it from here. */
-                        return on_signal(s, in->policy);
-                if (in->kind == TRACER_IN_SYSCALL_ENTRY || in->kind == TRACER_IN_SYSCALL_EXIT)
-                        return switch_syscall(s, in);
-                return step(s, TRACER_DO_RESUME);
+                /* Delivered as when it runs free; a crash is followed. */
+                return on_signal(TRACER_SWITCH_REEXEC, in->policy);
         case TRACER_IN_DEADLINE:
-                if (s == TRACER_SWITCH_EXEC)
-                        return step(s, TRACER_DO_KICK);
                 return reporting(step(TRACER_RUNNING, TRACER_DO_NOTHING), TRACER_EVENT_SWITCHED, -ETIMEDOUT);
         case TRACER_IN_FAILED:
-                return reporting(step(TRACER_RUNNING, TRACER_DO_RESUME), TRACER_EVENT_SWITCHED, (int) in->ret);
+                return reporting(step(TRACER_RUNNING, TRACER_DO_NOTHING), TRACER_EVENT_SWITCHED, (int) in->ret);
         default:
-                return step(s, TRACER_DO_RESUME);
+                return step(TRACER_SWITCH_REEXEC, TRACER_DO_RESUME);
+        }
+}
+
+/* What PID 1 runs when the target's execve cannot be made or fails: the
+ * image its own re-exec loaded, fresh (followed like any new image). */
+static struct tracer_step switch_failed(enum tracer_action a, long err) {
+        return reporting(step(TRACER_EXEC_FOLLOW, a), TRACER_EVENT_SWITCHED, (int) err);
+}
+
+/* SWITCH_LANDED: the re-exec's exec event was seen; its syscall-exit stop
+ * comes next, before the new image runs an instruction. */
+static struct tracer_step switch_landed(const struct tracer_input *in) {
+        switch (in->kind) {
+        case TRACER_IN_SYSCALL_EXIT:
+                return step(TRACER_SWITCH_EXEC, TRACER_DO_REDIRECT);
+        case TRACER_IN_SYSCALL_ENTRY:
+                if (in->exit)
+                        return step(TRACER_INJECTED, TRACER_DO_INJECT);
+                return switch_failed(TRACER_DO_RESUME, -EPROTO);
+        case TRACER_IN_SIGNAL:
+                if (in->policy == SIGNAL_CRASH || in->policy == SIGNAL_CRASH_UNHANDLED)
+                        return on_signal(TRACER_SWITCH_LANDED, in->policy);
+                return switch_failed(TRACER_DO_RESUME, -EPROTO);
+        case TRACER_IN_DEADLINE:
+                return step(TRACER_SWITCH_LANDED, TRACER_DO_KICK);
+        case TRACER_IN_FAILED:
+                return switch_failed(TRACER_DO_RESUME, in->ret);
+        default:
+                return step(TRACER_SWITCH_LANDED, TRACER_DO_RESUME);
+        }
+}
+
+/* SWITCH_EXEC: the target's execve is set up; its exec event, or its
+ * failure at its exit stop (rolled back: the re-exec'd image runs). */
+static struct tracer_step switch_exec(const struct tracer_input *in) {
+        struct tracer_step r;
+
+        switch (in->kind) {
+        case TRACER_IN_EXEC:
+                return reporting(step(after_exec(in->exec_image), TRACER_DO_RESUME), TRACER_EVENT_SWITCHED, 0);
+        case TRACER_IN_SYSCALL_EXIT:
+                if (in->ret < 0)
+                        return switch_failed(TRACER_DO_ROLLBACK, in->ret);
+                return step(TRACER_SWITCH_EXEC, TRACER_DO_RESUME);
+        case TRACER_IN_SIGNAL:
+                /* A fresh image handles nothing: what it would not see is
+                 * dropped, as when it runs free. */
+                r = step(TRACER_SWITCH_EXEC, TRACER_DO_RESUME);
+                r.deliver = in->policy == SIGNAL_PASS;
+                return r;
+        case TRACER_IN_DEADLINE:
+                return step(TRACER_SWITCH_EXEC, TRACER_DO_KICK);
+        case TRACER_IN_FAILED:
+                /* The injection could not be made; registers are unchanged. */
+                return switch_failed(TRACER_DO_RESUME, in->ret);
+        default:
+                return step(TRACER_SWITCH_EXEC, TRACER_DO_RESUME);
         }
 }
 
@@ -357,10 +382,12 @@ struct tracer_step tracer_transition(enum tracer_state s, const struct tracer_in
                 return injected(in);
         case TRACER_WEDGED:
                 return wedged(in);
-        case TRACER_SWITCH_STOP:
-        case TRACER_SWITCH_FOLLOW:
+        case TRACER_SWITCH_REEXEC:
+                return switch_reexec(in);
+        case TRACER_SWITCH_LANDED:
+                return switch_landed(in);
         case TRACER_SWITCH_EXEC:
-                return switching(s, in);
+                return switch_exec(in);
         case TRACER_DETACHING:
                 return detaching(in);
         }
@@ -379,10 +406,10 @@ uint64_t tracer_timeout_ms(const struct tracer *t, enum tracer_state s) {
         case TRACER_DETACHING:
                 return TRACER_INTERRUPT_TIMEOUT_MS;
         case TRACER_INJECTED:
+        case TRACER_SWITCH_LANDED:
         case TRACER_SWITCH_EXEC:
                 return TRACER_KICK_INTERVAL_MS;
-        case TRACER_SWITCH_STOP:
-        case TRACER_SWITCH_FOLLOW:
+        case TRACER_SWITCH_REEXEC:
                 return t->switch_timeout_ms;
         case TRACER_WEDGED:
                 /* 0.1 s after the first failure, x5 after each next one. */
@@ -491,6 +518,14 @@ static enum tracer_image read_image(struct tracer *t) {
         return strncmp(base, "systemd-shutdown", 16) == 0 ? TRACER_IMAGE_SHUTDOWN : TRACER_IMAGE_OTHER;
 }
 
+/* PID 1's image (remembered at this exec) is the file a switch goes to. */
+static bool image_is_switch_target(const struct tracer *t) {
+        struct stat st;
+
+        return t->image_ino != 0 && stat(t->switch_path, &st) == 0 && st.st_dev == t->image_dev &&
+               st.st_ino == t->image_ino;
+}
+
 static void read_syscall(struct tracer *t, struct tracer_input *in) {
         struct inject_syscall_stop s;
 
@@ -543,6 +578,7 @@ static bool read_input(struct tracer *t, int st, struct tracer_input *in, int *s
         if (event == PTRACE_EVENT_EXEC) {
                 in->kind = TRACER_IN_EXEC;
                 in->exec_image = read_image(t);
+                in->exec_target = t->state == TRACER_SWITCH_REEXEC && image_is_switch_target(t);
         } else if (event == PTRACE_EVENT_STOP)
                 in->kind = TRACER_IN_STOP;
         else if (event != 0)
@@ -560,7 +596,7 @@ static bool read_input(struct tracer *t, int st, struct tracer_input *in, int *s
 
 static bool follows_syscalls(enum tracer_state s) {
         return s == TRACER_EXEC_FOLLOW || s == TRACER_CRASH_FOLLOW || s == TRACER_INJECTED ||
-               s == TRACER_SWITCH_FOLLOW || s == TRACER_SWITCH_EXEC;
+               s == TRACER_SWITCH_LANDED || s == TRACER_SWITCH_EXEC;
 }
 
 static void resume(struct tracer *t, enum __ptrace_request how, int sig) {
@@ -650,18 +686,13 @@ static int detach_now(struct tracer *t, int sig) {
         return 0;
 }
 
-static int ask_reexec(struct tracer *t, int sig) {
-        if (kill(t->pid, SIGTERM) < 0)
-                return log_errno(-errno, LOG_ERR, "guard: cannot ask PID %d to re-execute", (int) t->pid);
-        resume(t, PTRACE_SYSCALL, sig);
-        return 0;
-}
-
-static int rewrite_execve(struct tracer *t) {
-        int r = inject_rewrite_execve_path(t->pid, t->switch_path, 0, &t->inj);
+/* At the exit stop of PID 1's own re-exec: execute the target instead,
+ * with the argv (--deserialize N) and environment the re-exec passed. */
+static int redirect_exec(struct tracer *t) {
+        int r = inject_execve_at_exec_exit(t->pid, t->switch_path, 0, &t->inj);
 
         if (r < 0)
-                return log_errno(r, LOG_ERR, "guard: cannot rewrite PID %d's execve", (int) t->pid);
+                return log_errno(r, LOG_ERR, "guard: cannot make PID %d execute %s", (int) t->pid, t->switch_path);
         t->inj_pending = true;
         resume(t, PTRACE_SYSCALL, 0);
         return 0;
@@ -690,10 +721,8 @@ static int act(struct tracer *t, const struct tracer_step *s, int sig) {
                 return 0;
         case TRACER_DO_DETACH:
                 return detach_now(t, sig);
-        case TRACER_DO_SIGTERM:
-                return ask_reexec(t, sig);
-        case TRACER_DO_REWRITE:
-                return rewrite_execve(t);
+        case TRACER_DO_REDIRECT:
+                return redirect_exec(t);
         case TRACER_DO_ROLLBACK:
                 undo_injection(t);
                 resume_as(t, s->next, 0);
@@ -842,14 +871,16 @@ static void note_switch(struct tracer *t, enum tracer_state from, const struct t
                         const struct tracer_step *s) {
         if (s->report != TRACER_EVENT_SWITCHED)
                 return;
-        if (in->kind == TRACER_IN_EXEC && from == TRACER_SWITCH_EXEC)
-                log_notice("guard: PID %d now runs %s", (int) t->pid, t->switch_path);
+        if (in->kind == TRACER_IN_EXEC && s->switch_result == 0)
+                log_notice("guard: PID %d now runs %s (%s; %lu ptrace stops since the switch began)", (int) t->pid,
+                           t->switch_path, from == TRACER_SWITCH_REEXEC ? "its own re-exec" : "execve injected",
+                           t->stops - t->switch_stops);
         else if (in->kind == TRACER_IN_DEADLINE)
                 log_error("guard: PID %d did not re-execute within %llu ms; switch abandoned", (int) t->pid,
                           (unsigned long long) t->switch_timeout_ms);
-        else if (s->action == TRACER_DO_ROLLBACK)
-                log_error("guard: execve of %s failed in PID %d (%s): letting systemd's own re-exec run",
-                          t->switch_path, (int) t->pid, strerror((int) -in->ret));
+        else if (s->next == TRACER_EXEC_FOLLOW)
+                log_error("guard: execve of %s failed in PID %d (%s): it runs the binary its own re-exec loaded",
+                          t->switch_path, (int) t->pid, strerror((int) -s->switch_result));
 }
 
 /* What the next deadline of a held PID 1 brings. */
@@ -949,8 +980,6 @@ static void arm_deadline(struct tracer *t, enum tracer_state from, const struct 
         if (same && in->kind != TRACER_IN_DEADLINE && in->kind != TRACER_IN_EXEC)
                 return;
         t->escalations = same && in->kind == TRACER_IN_DEADLINE ? t->escalations + 1 : 0;
-        if (from == TRACER_SWITCH_STOP && t->state == TRACER_SWITCH_FOLLOW)
-                return;
         ms = tracer_timeout_ms(t, t->state);
         t->deadline_ms = ms ? now_ms() + ms : 0;
 }
@@ -1033,13 +1062,16 @@ int tracer_switch(struct tracer *t, const char *path, uint64_t timeout_ms) {
                 return t->state == TRACER_DETACHED ? -ENOTCONN : -EBUSY;
         if (copy_string(t->switch_path, sizeof t->switch_path, path) < 0)
                 return -ENAMETOOLONG;
-        if (ptrace(PTRACE_INTERRUPT, t->pid, NULL, NULL) < 0)
-                return log_errno(-errno, LOG_ERR, "guard: PTRACE_INTERRUPT");
+        /* systemd's own re-exec (what daemon-reexec asks): nothing of it is
+         * followed but its exec event. */
+        if (kill(t->pid, SIGTERM) < 0)
+                return log_errno(-errno, LOG_ERR, "guard: cannot ask PID %d to re-execute", (int) t->pid);
         if (t->state == TRACER_EXEC_FOLLOW)
                 end_follow(t, "a switch begins");
         t->switch_timeout_ms = timeout_ms;
         t->switch_result = 0;
-        enter_state(t, TRACER_SWITCH_STOP);
+        t->switch_stops = t->stops;
+        enter_state(t, TRACER_SWITCH_REEXEC);
         log_notice("guard: switching PID %d to %s (state kept)", (int) t->pid, path);
         return 0;
 }

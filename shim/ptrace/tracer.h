@@ -20,9 +20,9 @@ enum tracer_state {
         TRACER_INTERRUPTING, /* PTRACE_INTERRUPT sent, waiting for the stop */
         TRACER_INJECTED,     /* execve injected, waiting for PTRACE_EVENT_EXEC */
         TRACER_WEDGED,       /* injection failed where resuming would kill PID 1: held stopped, retried */
-        TRACER_SWITCH_STOP,  /* switch: interrupting PID 1 to start following its syscalls */
-        TRACER_SWITCH_FOLLOW, /* switch: SIGTERM sent, waiting for the re-exec's execve */
-        TRACER_SWITCH_EXEC,  /* switch: execve path rewritten, waiting for the exec */
+        TRACER_SWITCH_REEXEC, /* switch: SIGTERM sent, PID 1 runs free until its re-exec's exec event */
+        TRACER_SWITCH_LANDED, /* switch: it re-executed; on to that execve's exit stop */
+        TRACER_SWITCH_EXEC,  /* switch: execve of the target injected there, waiting for the exec */
         TRACER_DETACHING,    /* detach asked while PID 1 would not stop: detached at its next stop */
 };
 
@@ -71,6 +71,7 @@ struct tracer_input {
         enum crash_syscall crash; /* the entry as a crash handler's syscall */
         bool exit;                /* the entry is exit or exit_group */
         bool execve;              /* the entry is execve or execveat */
+        bool exec_target;         /* EXEC in a switch: PID 1 runs the switch's target already */
         bool window_over;         /* EXEC_FOLLOW: its syscall budget is spent */
         bool resumable;           /* FAILED: PID 1 survives being resumed as it is */
         long nr;                  /* SYSCALL_ENTRY: the syscall (for the log) */
@@ -89,9 +90,8 @@ enum tracer_action {
         TRACER_DO_INTERRUPT,    /* thaw PID 1's cgroup, PTRACE_INTERRUPT (again) */
         TRACER_DO_KICK,         /* resume again in case a resume was lost; PID 1 is in the kernel */
         TRACER_DO_DETACH,       /* undo a pending injection, PTRACE_DETACH: PID 1 runs on untraced */
-        TRACER_DO_SIGTERM,      /* switch: ask systemd for its re-exec, then resume */
-        TRACER_DO_REWRITE,      /* switch: rewrite the path of systemd's own execve */
-        TRACER_DO_ROLLBACK,     /* switch: the rewritten execve failed; let systemd's own run */
+        TRACER_DO_REDIRECT,     /* switch: at the exit stop of systemd's own re-exec, inject the target's execve */
+        TRACER_DO_ROLLBACK,     /* switch: the target's execve failed; back to the image systemd exec'd */
 };
 
 struct tracer_step {
@@ -149,6 +149,7 @@ struct tracer {
         char pid1_version[128]; /* of the binary PID 1 runs, kept by the guard, for the takeover log */
         char switch_path[256];  /* the binary a switch puts in place of systemd's own re-exec */
         uint64_t switch_timeout_ms;
+        unsigned long switch_stops; /* t->stops when the switch began */
         int switch_result;      /* 0 done, -errno failed; valid once TRACER_EVENT_SWITCHED is returned */
 };
 
@@ -185,8 +186,12 @@ void tracer_detach(struct tracer *t);
 #define TRACER_EVENT_SWITCHED 4 /* a switch ended: see switch_result */
 int tracer_handle(struct tracer *t, int wstatus);
 /* State-preserving switch to another binary: make PID 1 (healthy systemd)
- * re-execute itself with SIGTERM, and at the execve of that re-exec rewrite
- * the path to `path`, so that --deserialize and the rest pass through.
+ * re-execute itself with SIGTERM (it runs free meanwhile: no syscall is
+ * followed) and, unless it re-executed `path` itself, at the exit stop of
+ * that re-exec's execve make it execute `path` with the same argv and
+ * environment, so that --deserialize N and the rest pass through. If that
+ * execve fails, PID 1 goes on in the image it had exec'd (its own re-exec:
+ * the switch fails with its state kept).
  * Ends with TRACER_EVENT_SWITCHED from tracer_handle(), or from
  * tracer_take_report() when PID 1 did not re-execute within timeout_ms. */
 int tracer_switch(struct tracer *t, const char *path, uint64_t timeout_ms);

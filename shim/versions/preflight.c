@@ -274,3 +274,58 @@ int preflight_result(const char *result, bool timed_out, char *version, size_t v
         snprintf(why, whylen, "preflight did not finish within %u ms", (unsigned) PREFLIGHT_WORKER_MS);
         return -ETIMEDOUT;
 }
+
+/* ---- the cache of passes ---------------------------------------------------- */
+
+static struct {
+        bool used;
+        struct preflight_id id;
+        char version[128];
+} cache[PREFLIGHT_CACHE_SLOTS];
+static unsigned cache_next;
+
+void preflight_id_of(const struct stat *st, struct preflight_id *id) {
+        memset(id, 0, sizeof *id);
+        id->dev = st->st_dev;
+        id->ino = st->st_ino;
+        id->size = st->st_size;
+        id->mode = st->st_mode;
+        id->uid = st->st_uid;
+        id->gid = st->st_gid;
+        id->mtime = st->st_mtim;
+        id->ctime = st->st_ctim;
+}
+
+bool preflight_id_equal(const struct preflight_id *a, const struct preflight_id *b) {
+        return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mode == b->mode &&
+               a->uid == b->uid && a->gid == b->gid && a->mtime.tv_sec == b->mtime.tv_sec &&
+               a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
+               a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+void preflight_cache_put(const struct preflight_id *id, const char *version) {
+        unsigned i;
+
+        for (i = 0; i < PREFLIGHT_CACHE_SLOTS; i++)
+                if (cache[i].used && cache[i].id.dev == id->dev && cache[i].id.ino == id->ino)
+                        break; /* the same file: its entry is replaced */
+        if (i == PREFLIGHT_CACHE_SLOTS)
+                i = cache_next++ % PREFLIGHT_CACHE_SLOTS;
+        cache[i].used = true;
+        cache[i].id = *id;
+        (void) copy_string(cache[i].version, sizeof cache[i].version, version);
+}
+
+bool preflight_cache_get(const struct preflight_id *id, char *version, size_t vlen) {
+        for (unsigned i = 0; i < PREFLIGHT_CACHE_SLOTS; i++)
+                if (cache[i].used && preflight_id_equal(&cache[i].id, id)) {
+                        (void) copy_string(version, vlen, cache[i].version);
+                        return true;
+                }
+        return false;
+}
+
+void preflight_cache_clear(void) {
+        memset(cache, 0, sizeof cache);
+        cache_next = 0;
+}

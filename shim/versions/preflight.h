@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #define PREFLIGHT_TIMEOUT_MS 5000
 /* The most one preflight_run() takes: its deadline, then a bounded reap
@@ -31,3 +32,28 @@ size_t preflight_work(const void *path, char *out, size_t n);
 /* Back from that text (and whether the worker was killed at its deadline):
  * 0 and the version, or -errno and why. */
 int preflight_result(const char *result, bool timed_out, char *version, size_t vlen, char *why, size_t whylen);
+
+/* A passed preflight is remembered (static storage, nothing allocated) by
+ * what identifies the file and its content: device, inode, size, mode,
+ * owner, group, mtime and ctime (any write, chmod, chown or replacement
+ * changes one of them). A later check of the same file skips `--version`;
+ * any difference runs it again. */
+struct preflight_id {
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        mode_t mode;
+        uid_t uid;
+        gid_t gid;
+        struct timespec mtime, ctime;
+};
+#define PREFLIGHT_CACHE_SLOTS 8
+/* Pure. */
+void preflight_id_of(const struct stat *st, struct preflight_id *id);
+bool preflight_id_equal(const struct preflight_id *a, const struct preflight_id *b);
+/* Remember that the file identified by id passed with this version line
+ * (the oldest of PREFLIGHT_CACHE_SLOTS is forgotten). */
+void preflight_cache_put(const struct preflight_id *id, const char *version);
+/* The version line of a remembered pass of exactly this file, or false. */
+bool preflight_cache_get(const struct preflight_id *id, char *version, size_t vlen);
+void preflight_cache_clear(void);

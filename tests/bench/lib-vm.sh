@@ -17,6 +17,8 @@ E2E_RESULTS=${E2E_RESULTS:-$(cd "$BENCH_DIR/../.." && pwd)/results/bench}
 . "$E2E_DIR/host/image.sh"
 # shellcheck source=../e2e/host/beds.sh
 . "$E2E_DIR/host/beds.sh"
+# shellcheck source=../e2e/host/suites.sh
+. "$E2E_DIR/host/suites.sh"
 
 # Most QEMU guests of other people seen running beside ours.
 BENCH_QEMU_OTHERS=0

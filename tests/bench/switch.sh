@@ -15,8 +15,9 @@
 # writes just before the command and of the guard's log lines: until the
 # guard starts the switch ("guard: switching": the request, the candidate's
 # preflight), until PID 1 executes the new binary ("PID 1 is now": systemd
-# serializing; under initshimctl exec the guard follows it syscall by
-# syscall to rewrite its execve), and until the new manager answers. Also
+# serializing; for a version change the guard injects the target's execve
+# at the exit stop of systemd's own re-exec), and until the new manager
+# answers. Also
 # the guard's ptrace stops per command, and what `systemd --version` (the
 # preflight) costs.
 #

@@ -104,7 +104,9 @@ static int marker_main(const char *token) {
 
         memset(&si, 0, sizeof(si));
         has_children = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
-        dprintf(MARKER_FD, "%s %d %d %d\n", token, (int) getpid(), count_threads(), has_children);
+        const char *env = getenv("INJECT_TEST");
+        dprintf(MARKER_FD, "%s %d %d %d %s\n", token, (int) getpid(), count_threads(), has_children,
+                env && *env ? env : "-");
         _exit(MARKER_EXIT);
 }
 
@@ -526,6 +528,7 @@ static int expect_exec(pid_t pid, int req) {
 
 struct marker_report {
         int pid, threads, children;
+        char env[64]; /* INJECT_TEST in the marker's environment, "-" if unset */
 };
 
 /* After the exec event: detach, read the marker's line, reap it. */
@@ -548,7 +551,7 @@ static int finish_marker(struct tracee *t, const char *token, struct marker_repo
                         break;
         }
         line[have] = 0;
-        CHECK(sscanf(line, "%63s %d %d %d", tok, &m.pid, &m.threads, &m.children) == 4,
+        CHECK(sscanf(line, "%63s %d %d %d %63s", tok, &m.pid, &m.threads, &m.children, m.env) == 5,
               "marker said '%s'", line);
         CHECK(strcmp(tok, token) == 0, "marker token '%s', expected '%s'", tok, token);
         CHECK(m.pid == t->pid, "marker ran as pid %d, tracee was %d", m.pid, (int) t->pid);
@@ -1092,6 +1095,102 @@ static int case_rewrite_path(void) {
         return finish_marker(&T, "tok9", NULL); /* token from the tracee's own argv */
 }
 
+/* A tracee that execs /bin/true with the marker's arguments: /bin/true
+ * ignores them and exits 0, the marker (this binary) prints them. */
+static void t_exec_true(const struct tctx *c) {
+        char *argv[] = { (char *) "true", (char *) "--marker", (char *) "exec-exit", NULL };
+        char *envp[] = { (char *) "INJECT_TEST=kept", NULL };
+
+        wait_go(c);
+        execve("/bin/true", argv, envp);
+        report_int(c, errno);
+        _exit(7);
+}
+
+/* Run the t_exec_true tracee to its exec's syscall-exit stop. */
+static int run_to_exec_exit(void) {
+        struct inject_syscall_stop s;
+        int status, sig = 0;
+
+        TRY(tracee_start(&T, t_exec_true, 0));
+        TRY(seize(T.pid));
+        TRY(interrupt_stop(T.pid));
+        TRY(go(&T));
+        for (;;) {
+                TRY(resume(T.pid, PTRACE_CONT, sig));
+                sig = 0;
+                TRY(wait_for(T.pid, &status));
+                CHECK(WIFSTOPPED(status), "tracee %s before its exec", describe(status));
+                if (is_event(status, PTRACE_EVENT_EXEC))
+                        break;
+                if ((status >> 16) == 0 && !is_syscall_stop(status))
+                        sig = WSTOPSIG(status);
+        }
+        TRY(next_syscall_stop(T.pid, INJECT_STOP_SYSCALL_EXIT, &s));
+        CHECK(s.ret == 0, "execve's exit stop says %ld", s.ret);
+        return 0;
+}
+
+/* Flow 3 (a version switch): at the exit stop of the tracee's own execve,
+ * exec another binary with the argv and envp of the first. */
+static int case_exec_exit(void) {
+        struct marker_report m;
+        struct inject_state st;
+        int r;
+
+        TRY(run_to_exec_exit());
+        r = inject_execve_at_exec_exit(T.pid, self_exe, 0, &st);
+        CHECK(r == 0, "inject_execve_at_exec_exit: %s", strerror(-r));
+        TRY(expect_exec(T.pid, PTRACE_SYSCALL));
+        TRY(finish_marker(&T, "exec-exit", &m));
+        CHECK(strcmp(m.env, "kept") == 0, "environment not passed on: INJECT_TEST=%s", m.env);
+        return 0;
+}
+
+/* The same, failing: rolled back, the image the tracee exec'd runs from
+ * its entry point (/bin/true exits 0). */
+static int case_exec_exit_rollback(void) {
+        struct inject_syscall_stop s;
+        struct inject_state st;
+        int r, status;
+
+        TRY(run_to_exec_exit());
+        r = inject_execve_at_exec_exit(T.pid, BAD_PATH, 0, &st);
+        CHECK(r == 0, "inject_execve_at_exec_exit: %s", strerror(-r));
+        TRY(next_syscall_stop(T.pid, INJECT_STOP_SYSCALL_ENTRY, &s));
+        CHECK(s.nr == ARCH_NR_EXECVE, "expected execve entry, got %ld", s.nr);
+        TRY(next_syscall_stop(T.pid, INJECT_STOP_SYSCALL_EXIT, &s));
+        CHECK(s.ret == -ENOENT, "execve returned %ld, expected -ENOENT", s.ret);
+        r = inject_rollback(T.pid, &st);
+        CHECK(r == 0, "inject_rollback: %s", strerror(-r));
+        TRY(resume(T.pid, PTRACE_CONT, 0));
+        TRY(wait_for(T.pid, &status));
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "/bin/true after the rollback: %s",
+              describe(status));
+        T.pid = -1;
+        return 0;
+}
+
+/* Not at an exec's exit stop: refused, nothing changed. */
+static int case_exec_exit_refused(void) {
+        struct inject_state st;
+        struct regs before, after;
+        int r;
+
+        TRY(tracee_start(&T, t_pause, 0));
+        TRY(seize(T.pid));
+        TRY(interrupt_stop(T.pid));
+        TRY(go(&T));
+        TRY(run_to_entry(T.pid, NR_BLOCK, NULL));
+        CHECK(regs_get(T.pid, &before) == 0, "regs_get");
+        r = inject_execve_at_exec_exit(T.pid, self_exe, 0, &st);
+        CHECK(r == -EINVAL, "at a syscall entry: %d", r);
+        CHECK(regs_get(T.pid, &after) == 0, "regs_get");
+        CHECK(memcmp(&before, &after, sizeof(before)) == 0, "registers changed by a refused call");
+        TRY(resume(T.pid, PTRACE_CONT, 0));
+        return prove_alive("exec-exit-refused");
+}
+
 /* inject_execve_at_stop at a syscall-entry-stop defers to the entry path. */
 static int case_stop_at_entry(void) {
         struct inject_state st;
@@ -1167,6 +1266,9 @@ static const struct test_case cases[] = {
         { "guard topology: child seizes its parent", case_guard_topology },
         { "rewrite only the path of the tracee's own execve", case_rewrite_path },
         { "inject_execve_at_stop at an entry stop defers", case_stop_at_entry },
+        { "exec exit stop: another binary, same argv and envp", case_exec_exit },
+        { "exec exit stop: failure + rollback runs the exec'd image", case_exec_exit_rollback },
+        { "exec exit stop: refused elsewhere, tracee untouched", case_exec_exit_refused },
         { "errors leave the tracee untouched", case_errors_untouched },
 };
 

@@ -1309,6 +1309,52 @@ static void test_ping_connect_errors(void **state) {
         assert_int_equal(dbus_ping(longpath, 1000, &res), -ENAMETOOLONG);
 }
 
+/* A manager that has just exec'd: the old socket file is there, nobody
+ * listens (ECONNREFUSED); the new one unlinks it, binds and listens 200 ms
+ * later (the child plays it). The probe waits and gets its answer. */
+static void test_ping_when_listening(void **state) {
+        struct dbus_ping_result res;
+        struct server s;
+        uint64_t t0, ms;
+        pid_t pid;
+        int st;
+        (void) state;
+        server_start(&s, SRV_OK, 0, -1); /* bound, not listening */
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                struct timespec late = { 0, 200 * 1000 * 1000 };
+                int fd, c;
+                nanosleep(&late, NULL);
+                strcpy(sa.sun_path, s.path);
+                unlink(s.path);
+                fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(fd, 4) < 0)
+                        _exit(5);
+                c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+                if (c < 0)
+                        _exit(6);
+                serve_one(c, SRV_OK);
+                _exit(0);
+        }
+        t0 = now_ms_test();
+        assert_int_equal(dbus_ping_when_listening(s.path, 5000, &res), 0);
+        ms = now_ms_test() - t0;
+        assert_true(ms >= 150 && ms < 4000);
+        assert_true(res.total_us >= 150000);
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        assert_int_equal(server_stop(&s), 0);
+        /* Nothing ever listens: the deadline ends it with connect's error. */
+        t0 = now_ms_test();
+        assert_int_equal(dbus_ping_when_listening("/nonexistent/dbusping/sock", 300, &res), -ENOENT);
+        ms = now_ms_test() - t0;
+        assert_true(ms >= 290 && ms < 3000);
+        /* Bad arguments are refused as by dbus_ping(). */
+        assert_int_equal(dbus_ping_when_listening("", 100, &res), -EINVAL);
+}
+
 /* ---- dbus_get_string_property() against scripted servers ------------- */
 
 static void test_get_ok(void **state) {
@@ -1442,6 +1488,7 @@ int main(void) {
                 cmocka_unit_test(test_ping_protocol_errors),
                 cmocka_unit_test(test_ping_timeouts),
                 cmocka_unit_test(test_ping_connect_errors),
+                cmocka_unit_test(test_ping_when_listening),
                 cmocka_unit_test(test_get_ok),
                 cmocka_unit_test(test_get_errors),
                 cmocka_unit_test(test_ping_no_fd_leak),

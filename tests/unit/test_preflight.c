@@ -142,6 +142,60 @@ static void test_fifo_not_opened(void **state) {
         unlink("/tmp/initshim-preflight-fifo");
 }
 
+/* A pass is remembered for exactly that file: any change of what
+ * identifies it forgets it; the oldest slot goes first. */
+static void test_cache(void **state) {
+        struct stat st;
+        struct preflight_id id, other;
+        char v[128];
+        (void) state;
+        preflight_cache_clear();
+        memset(&st, 0, sizeof st);
+        st.st_dev = 8, st.st_ino = 1234, st.st_size = 100000, st.st_mode = S_IFREG | 0755;
+        st.st_mtim.tv_sec = 1000, st.st_ctim.tv_sec = 1000;
+        preflight_id_of(&st, &id);
+        assert_false(preflight_cache_get(&id, v, sizeof v));
+        preflight_cache_put(&id, "systemd 252 (252.22-1~deb12u1)");
+        assert_true(preflight_cache_get(&id, v, sizeof v));
+        assert_string_equal(v, "systemd 252 (252.22-1~deb12u1)");
+        /* Each field counts. */
+        struct stat changed[8];
+        for (int i = 0; i < 8; i++)
+                changed[i] = st;
+        changed[0].st_dev++;
+        changed[1].st_ino++;
+        changed[2].st_size++;
+        changed[3].st_mode = S_IFREG | 0775;
+        changed[4].st_uid = 1;
+        changed[5].st_gid = 1;
+        changed[6].st_mtim.tv_nsec = 1;
+        changed[7].st_ctim.tv_sec++;
+        for (int i = 0; i < 8; i++) {
+                preflight_id_of(&changed[i], &other);
+                assert_false(preflight_id_equal(&id, &other));
+                assert_false(preflight_cache_get(&other, v, sizeof v));
+        }
+        /* The same file passing again replaces its entry (a new ctime). */
+        preflight_id_of(&changed[7], &other);
+        preflight_cache_put(&other, "systemd 252 (again)");
+        assert_false(preflight_cache_get(&id, v, sizeof v));
+        assert_true(preflight_cache_get(&other, v, sizeof v));
+        /* Slots: the oldest is forgotten. */
+        preflight_cache_clear();
+        for (int i = 0; i <= PREFLIGHT_CACHE_SLOTS; i++) {
+                st.st_ino = 5000 + i;
+                preflight_id_of(&st, &id);
+                preflight_cache_put(&id, "systemd 254 (254)");
+        }
+        st.st_ino = 5000;
+        preflight_id_of(&st, &id);
+        assert_false(preflight_cache_get(&id, v, sizeof v));
+        st.st_ino = 5000 + PREFLIGHT_CACHE_SLOTS;
+        preflight_id_of(&st, &id);
+        assert_true(preflight_cache_get(&id, v, sizeof v));
+        preflight_cache_clear();
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_elf_header),
@@ -149,6 +203,7 @@ int main(void) {
                 cmocka_unit_test(test_identify),
                 cmocka_unit_test(test_run_version),
                 cmocka_unit_test(test_fifo_not_opened),
+                cmocka_unit_test(test_cache),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

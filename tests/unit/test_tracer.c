@@ -251,42 +251,86 @@ static void test_switch(void **state) {
         struct tracer_input in = signal_in(SIGNAL_PASS);
         struct tracer_step s;
         (void) state;
-        /* The first stop after the interrupt, of any kind. */
-        assert_step(TRACER_SWITCH_STOP, in_of(TRACER_IN_STOP), TRACER_SWITCH_FOLLOW, TRACER_DO_SIGTERM);
-        assert_step(TRACER_SWITCH_STOP, in_of(TRACER_IN_SYSCALL_EXIT), TRACER_SWITCH_FOLLOW, TRACER_DO_SIGTERM);
-        s = tracer_transition(TRACER_SWITCH_STOP, &in);
-        assert_int_equal(s.action, TRACER_DO_SIGTERM);
+        /* SWITCH_REEXEC: PID 1 runs free (SIGTERM sent); signals as ever,
+         * a syscall stop left by an exec window lets it go. */
+        s = tracer_transition(TRACER_SWITCH_REEXEC, &in);
+        assert_int_equal(s.next, TRACER_SWITCH_REEXEC);
+        assert_int_equal(s.action, TRACER_DO_RESUME);
         assert_true(s.deliver);
-        assert_step(TRACER_SWITCH_STOP, signal_in(SIGNAL_CRASH), TRACER_CRASH_FOLLOW, TRACER_DO_RESUME);
-        in = entry(SYS_execve, false);
-        in.execve = true;
-        assert_step(TRACER_SWITCH_FOLLOW, in, TRACER_SWITCH_EXEC, TRACER_DO_REWRITE);
-        assert_step(TRACER_SWITCH_FOLLOW, entry(SYS_write, false), TRACER_SWITCH_FOLLOW, TRACER_DO_RESUME);
+        assert_step(TRACER_SWITCH_REEXEC, signal_in(SIGNAL_CRASH), TRACER_CRASH_FOLLOW, TRACER_DO_RESUME);
+        assert_step(TRACER_SWITCH_REEXEC, entry(SYS_write, false), TRACER_SWITCH_REEXEC, TRACER_DO_RESUME);
+        in = entry(SYS_exit_group, false);
+        in.exit = true;
+        assert_step(TRACER_SWITCH_REEXEC, in, TRACER_INJECTED, TRACER_DO_INJECT);
+        /* Its exec: the target already (its own re-exec did it all)... */
+        in = exec_in(TRACER_IMAGE_SAME);
+        in.exec_target = true;
+        s = tracer_transition(TRACER_SWITCH_REEXEC, &in);
+        assert_int_equal(s.next, TRACER_RUNNING);
+        assert_int_equal(s.action, TRACER_DO_RESUME);
+        assert_int_equal(s.report, TRACER_EVENT_SWITCHED);
+        assert_int_equal(s.switch_result, 0);
+        /* ...or another binary: on to the exit stop of that execve, where
+         * the target's execve is injected. */
+        in = exec_in(TRACER_IMAGE_SAME);
+        s = tracer_transition(TRACER_SWITCH_REEXEC, &in);
+        assert_int_equal(s.next, TRACER_SWITCH_LANDED);
+        assert_int_equal(s.action, TRACER_DO_RESUME);
+        assert_int_equal(s.report, 0);
+        assert_step(TRACER_SWITCH_LANDED, in_of(TRACER_IN_SYSCALL_EXIT), TRACER_SWITCH_EXEC, TRACER_DO_REDIRECT);
+        /* Not a re-exec at all (systemd-shutdown, or initshim): left alone. */
+        for (int image = TRACER_IMAGE_SELF; image <= TRACER_IMAGE_SHUTDOWN; image++) {
+                in = exec_in((enum tracer_image) image);
+                s = tracer_transition(TRACER_SWITCH_REEXEC, &in);
+                assert_int_equal(s.next, TRACER_RUNNING);
+                assert_int_equal(s.report, TRACER_EVENT_SWITCHED);
+                assert_int_equal(s.switch_result, -ECANCELED);
+        }
+        /* The target runs. */
         in = exec_in(TRACER_IMAGE_OTHER);
         s = tracer_transition(TRACER_SWITCH_EXEC, &in);
         assert_int_equal(s.next, TRACER_EXEC_FOLLOW);
         assert_int_equal(s.report, TRACER_EVENT_SWITCHED);
         assert_int_equal(s.switch_result, 0);
+        assert_step(TRACER_SWITCH_EXEC, entry(SYS_execve, false), TRACER_SWITCH_EXEC, TRACER_DO_RESUME);
+        /* Its execve fails: rolled back to the image the re-exec loaded. */
         in = in_of(TRACER_IN_SYSCALL_EXIT);
         in.ret = -ENOENT;
         s = tracer_transition(TRACER_SWITCH_EXEC, &in);
+        assert_int_equal(s.next, TRACER_EXEC_FOLLOW);
         assert_int_equal(s.action, TRACER_DO_ROLLBACK);
+        assert_int_equal(s.report, TRACER_EVENT_SWITCHED);
         assert_int_equal(s.switch_result, -ENOENT);
+        /* The injection cannot be made: the re-exec'd image runs on. */
+        in = in_of(TRACER_IN_FAILED);
+        in.ret = -EFAULT;
+        s = tracer_transition(TRACER_SWITCH_EXEC, &in);
+        assert_int_equal(s.next, TRACER_EXEC_FOLLOW);
+        assert_int_equal(s.action, TRACER_DO_RESUME);
+        assert_int_equal(s.switch_result, -EFAULT);
+        /* No exit stop where one was due: the switch ends, PID 1 runs on. */
+        s = tracer_transition(TRACER_SWITCH_LANDED, &(struct tracer_input){ .kind = TRACER_IN_STOP });
+        assert_int_equal(s.next, TRACER_SWITCH_LANDED); /* a late interrupt: resume */
+        in = signal_in(SIGNAL_SUPPRESS);
+        s = tracer_transition(TRACER_SWITCH_LANDED, &in);
+        assert_int_equal(s.next, TRACER_EXEC_FOLLOW);
+        assert_int_equal(s.report, TRACER_EVENT_SWITCHED);
+        assert_true(s.switch_result < 0);
+        /* A fresh image drops what it would not see. */
+        in = signal_in(SIGNAL_SUPPRESS);
+        s = tracer_transition(TRACER_SWITCH_EXEC, &in);
+        assert_int_equal(s.next, TRACER_SWITCH_EXEC);
+        assert_false(s.deliver);
         /* Deadlines: a PID 1 that does not re-execute ends the switch; an
          * execve in progress is looked at again. */
         in = in_of(TRACER_IN_DEADLINE);
-        s = tracer_transition(TRACER_SWITCH_FOLLOW, &in);
+        s = tracer_transition(TRACER_SWITCH_REEXEC, &in);
         assert_int_equal(s.next, TRACER_RUNNING);
+        assert_int_equal(s.action, TRACER_DO_NOTHING);
         assert_int_equal(s.report, TRACER_EVENT_SWITCHED);
         assert_int_equal(s.switch_result, -ETIMEDOUT);
-        s = tracer_transition(TRACER_SWITCH_STOP, &in);
-        assert_int_equal(s.switch_result, -ETIMEDOUT);
+        assert_step(TRACER_SWITCH_LANDED, in, TRACER_SWITCH_LANDED, TRACER_DO_KICK);
         assert_step(TRACER_SWITCH_EXEC, in, TRACER_SWITCH_EXEC, TRACER_DO_KICK);
-        in = in_of(TRACER_IN_FAILED);
-        in.ret = -EPERM;
-        s = tracer_transition(TRACER_SWITCH_FOLLOW, &in);
-        assert_int_equal(s.next, TRACER_RUNNING);
-        assert_int_equal(s.switch_result, -EPERM);
 }
 
 static void test_detaching(void **state) {
