@@ -9,7 +9,9 @@
 # them. The bundle goes to the guest's /usr/lib/initshim/bundles/MAJOR/ (its
 # private loader, if libc6 is among the packages, is named by that path),
 # initshim.conf gets "version MAJOR = /usr/lib/initshim/bundles/MAJOR/systemd",
-# and the guest's image.env E2E_BUNDLES lists the majors.
+# and the guest's image.env E2E_BUNDLES lists the majors. With
+# "# e2e-bundle-default: SUITE" that bundle is also the default version: the
+# guest boots it.
 #
 #   $E2E_CACHE/bundles/SUITE/bundle/   the bundle, as installed in the guest
 #   $E2E_CACHE/bundles/SUITE/major     e.g. 257
@@ -119,10 +121,13 @@ overlay_bundles() {
 	done < <(scenario_meta "$script" bundle)
 }
 
-# The initshim.conf lines naming the scenario's bundles.
+# The initshim.conf lines naming the scenario's bundles; with
+# "# e2e-bundle-default: SUITE", that suite's bundle is the default version.
 bundle_config() {
-	local major
+	local major suite
 	for major in $(bundle_majors "$1"); do
 		echo "version $major = $E2E_BUNDLE_DIR/$major/systemd"
 	done
+	suite=$(scenario_meta1 "$1" bundle-default)
+	[ -z "$suite" ] || echo "default = $(cat "$E2E_CACHE/bundles/$suite/major")"
 }
