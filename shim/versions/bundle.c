@@ -32,6 +32,10 @@ static int read_cstring(elf_read_fn rd, void *ctx, uint64_t off, uint64_t room, 
         size_t want = room < n - 1 ? (size_t) room : n - 1;
         int r;
 
+        out[0] = '\0';
+        if (off > UINT64_MAX - want)
+                return -ENOEXEC;
+
         for (size_t got = 0; got < want; got++) {
                 r = rd(ctx, out + got, 1, off + got);
                 if (r < 0) {
@@ -50,6 +54,8 @@ static int read_dynamic(elf_read_fn rd, void *ctx, const Elf64_Phdr *ph, uint64_
         uint64_t n = ph->p_filesz / sizeof(Elf64_Dyn);
 
         v[0] = v[1] = v[2] = v[3] = UINT64_MAX;
+        if (ph->p_offset > UINT64_MAX - (uint64_t) ELF_MAX_DYNS * sizeof(Elf64_Dyn))
+                return -ENOEXEC;
         for (uint64_t i = 0; i < n && i < ELF_MAX_DYNS; i++) {
                 Elf64_Dyn d;
                 int r = rd(ctx, &d, sizeof d, ph->p_offset + i * sizeof d);
@@ -109,7 +115,8 @@ static int read_phdrs(elf_read_fn rd, void *ctx, Elf64_Phdr *ph, size_t *n, char
                 snprintf(why, whylen, "not a 64-bit little-endian ELF");
                 return -ENOEXEC;
         }
-        if (eh.e_phnum > ELF_MAX_PHDRS || (eh.e_phnum > 0 && eh.e_phentsize != sizeof(Elf64_Phdr))) {
+        if (eh.e_phnum > ELF_MAX_PHDRS || (eh.e_phnum > 0 && eh.e_phentsize != sizeof(Elf64_Phdr)) ||
+            eh.e_phoff > UINT64_MAX - ELF_MAX_PHDRS * sizeof(Elf64_Phdr)) {
                 snprintf(why, whylen, "unexpected program headers (%u of %u bytes)", eh.e_phnum, eh.e_phentsize);
                 return -ENOEXEC;
         }

@@ -127,8 +127,18 @@ static void test_elf_paths_refused(void **state) {
         assert_int_equal(bundle_elf_paths(mem_read, &im, &p, why, sizeof why), -ENOEXEC);
         assert_non_null(strstr(why, "PT_INTERP"));
         build(&im, "/lib64/ld-linux-x86-64.so.2", NULL, NULL);
-        ((Elf64_Phdr *) (im.b + 64))->p_offset = UINT64_MAX - 2;
+        ((Elf64_Phdr *) (im.b + 64))->p_offset = 5000;
         assert_int_equal(bundle_elf_paths(mem_read, &im, &p, why, sizeof why), -EIO);
+        assert_string_equal(p.interp, "");
+        /* An offset whose reads would wrap around to the start of the file. */
+        ((Elf64_Phdr *) (im.b + 64))->p_offset = UINT64_MAX - 2;
+        assert_int_equal(bundle_elf_paths(mem_read, &im, &p, why, sizeof why), -ENOEXEC);
+        build(&im, NULL, "$ORIGIN/.", NULL);
+        ((Elf64_Phdr *) (im.b + 64 + sizeof(Elf64_Phdr)))->p_offset = UINT64_MAX - 16;
+        assert_int_equal(bundle_elf_paths(mem_read, &im, &p, why, sizeof why), -ENOEXEC);
+        build(&im, NULL, NULL, NULL);
+        ((Elf64_Ehdr *) im.b)->e_phoff = UINT64_MAX - 8;
+        assert_int_equal(bundle_elf_paths(mem_read, &im, &p, why, sizeof why), -ENOEXEC);
         /* Too many program headers, or of another size. */
         build(&im, NULL, NULL, NULL);
         ((Elf64_Ehdr *) im.b)->e_phnum = 65;
