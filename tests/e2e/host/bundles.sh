@@ -118,6 +118,11 @@ overlay_bundles() {
 		major=$(cat "$E2E_CACHE/bundles/$suite/major")
 		mkdir -p "$dir$E2E_BUNDLE_DIR"
 		cp -a "$E2E_CACHE/bundles/$suite/bundle" "$dir$E2E_BUNDLE_DIR/$major"
+		# As docs/versions.md says to install one: its sysctl.d files.
+		if [ -d "$dir$E2E_BUNDLE_DIR/$major/sysctl.d" ]; then
+			mkdir -p "$dir/etc/sysctl.d"
+			cp "$dir$E2E_BUNDLE_DIR/$major"/sysctl.d/*.conf "$dir/etc/sysctl.d/"
+		fi
 	done < <(scenario_meta "$script" bundle)
 }
 

@@ -27,11 +27,13 @@ for v in 257 "$newest"; do
 	grep -q "^$v .* ok: systemd $v " <<<"$out" || e2e_fail "bundle $v does not pass preflight: $(grep "^$v " <<<"$out")"
 done
 e2e_start_probe_service
-# A running job: a oneshot whose start lasts until /run/e2e-job-go exists.
+# A running job: a oneshot whose start lasts until a line comes through a
+# FIFO (no sleep: the probe service is the only sleep process).
+mkfifo /run/e2e-job-go /run/e2e-job-started
 systemd-run --no-block --unit=e2e-job --service-type=oneshot --remain-after-exit \
-	/bin/sh -c 'touch /run/e2e-job-started; while [ ! -e /run/e2e-job-go ]; do sleep 0.2; done' >/dev/null 2>&1 ||
+	/bin/sh -c 'echo started >/run/e2e-job-started; read -r _ </run/e2e-job-go' >/dev/null 2>&1 ||
 	e2e_fail "cannot queue e2e-job"
-timeout 60 sh -c 'until [ -e /run/e2e-job-started ]; do sleep 0.1; done' || e2e_fail "e2e-job's command did not start"
+timeout 60 head -n 1 /run/e2e-job-started >/dev/null || e2e_fail "e2e-job's command did not start"
 jobline=$(job)
 [ "${jobline##* }" = running ] || e2e_fail "e2e-job's start is not running: '$jobline'"
 e2e_record_pids
@@ -54,7 +56,7 @@ for v in 257 "$newest" 252; do
 	e2e_expect "output of a unit started by $v" "started by $v" "$r"
 done
 
-touch /run/e2e-job-go
+timeout 30 sh -c 'echo go >/run/e2e-job-go' || e2e_fail "e2e-job's command no longer reads its FIFO"
 # Joins the running job and returns when it is done.
 timeout 60 systemctl start e2e-job.service || e2e_fail "e2e-job did not finish after the switches"
 e2e_expect "e2e-job after the switches" active "$(systemctl is-active e2e-job.service)"
