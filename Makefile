@@ -146,7 +146,17 @@ $(B)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $<
 
-unit: $(UNIT_BIN) $(ITEST_BIN)
+# Stand-ins for a bundle's systemd and systemd-executor (test_bundle.c):
+# dynamic, one of them with the RUNPATH of a bundle's binaries.
+SAYS_BIN := $(B)/tests/says-version $(B)/tests/says-version-origin
+$(B)/tests/says-version: tests/unit/says-version.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+$(B)/tests/says-version-origin: tests/unit/says-version.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wl,--enable-new-dtags -Wl,-rpath,'$$ORIGIN/.' -o $@ $<
+
+unit: $(UNIT_BIN) $(ITEST_BIN) $(SAYS_BIN)
 	@tests/unit/run.sh $(UNIT_BIN)
 
 # libFuzzer harnesses of the parsers of untrusted bytes (docs/testing.md,
@@ -162,7 +172,8 @@ FUZZ_SAN      := address,undefined
 FUZZ_CFLAGS   := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(filter-out -Wno-format-truncation,$(WARN)) \
                  -D_GNU_SOURCE -Ishim -fno-sanitize-recover=all
 FUZZ_LIB_SRC  := shim/common/util.c shim/common/elf.c shim/config/config.c shim/control/protocol.c \
-                 shim/health/dbusping.c shim/versions/preflight.c shim/versions/compat.c
+                 shim/health/dbusping.c shim/versions/preflight.c shim/versions/compat.c \
+                 shim/versions/bundle.c
 FUZZ_LIB_OBJ  := $(FUZZ_LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
 FUZZ_TARGETS  ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN      := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)

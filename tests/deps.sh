@@ -6,6 +6,7 @@ pkgs=(gcc make libc6-dev libseccomp-dev libcmocka-dev util-linux procps
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross systemd-container dbus-daemon python3
       debhelper lintian libseccomp-dev:arm64 clang libclang-rt-14-dev
       musl-tools musl-dev musl-dev:arm64 tini catatonit
+      patchelf # tools/make-bundle (version bundles, the e2e bed)
       prometheus) # promtool: checks the metrics and the example alert rules
 export DEBIAN_FRONTEND=noninteractive
 # make aarch64 links the arm64 libseccomp.a of Debian's multiarch package

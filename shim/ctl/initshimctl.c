@@ -234,8 +234,10 @@ int main(int argc, char **argv) {
                 arg = format;
         else if (format)
                 return usage(stderr);
+        /* versions: the server answers within (versions + 1) preflights of
+         * at most 13 s each (up to 16 versions). */
         if (timeout == 0)
-                timeout = strcmp(verb, "exec") == 0 ? 300 : 10;
+                timeout = strcmp(verb, "exec") == 0 ? 300 : strcmp(verb, "versions") == 0 ? 240 : 10;
         atexit(cleanup);
         /* These end or replace every service process, possibly ours: ignore
          * SIGTERM (a SIGKILL still ends us) so that the answer gets printed. */

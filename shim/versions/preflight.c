@@ -1,4 +1,5 @@
 #include "versions/preflight.h"
+#include "versions/bundle.h"
 #include "versions/compat.h"
 #include "common/elf.h"
 #include "common/util.h"
@@ -195,17 +196,14 @@ static int describe_exit(const char *path, int st, char *why, size_t whylen) {
         return -ENOEXEC;
 }
 
-int preflight_run(const char *path, uint64_t timeout_ms, char *version, size_t vlen, char *why, size_t whylen) {
+int preflight_version_line(const char *path, uint64_t timeout_ms, char *line, size_t n, char *why, size_t whylen) {
         char out[512];
         size_t got = 0;
         int p[2], r, st = 0;
         pid_t pid;
         uint64_t deadline;
 
-        version[0] = '\0';
-        r = preflight_file(path, why, whylen);
-        if (r < 0)
-                return r;
+        line[0] = '\0';
         if (pipe2(p, O_CLOEXEC) < 0) {
                 r = -errno;
                 snprintf(why, whylen, "pipe: %s", strerror(errno));
@@ -244,13 +242,39 @@ int preflight_run(const char *path, uint64_t timeout_ms, char *version, size_t v
                 return r;
         out[got] = '\0';
         out[strcspn(out, "\n")] = '\0';
-        r = preflight_identify(out, NULL, why, whylen);
+        (void) copy_string(line, n, out);
+        return 0;
+}
+
+int preflight_run(const char *path, uint64_t timeout_ms, char *version, size_t vlen, char *why, size_t whylen) {
+        struct elf_paths ep;
+        char line[160];
+        unsigned major = 0;
+        int r;
+
+        version[0] = '\0';
+        r = preflight_file(path, why, whylen);
         if (r < 0)
                 return r;
-        (void) copy_string(version, vlen, out);
+        /* Its loader (a bundle's own, or the host's) before running it:
+         * a missing one would only show as "exit status 127". */
+        r = bundle_check_elf(path, &ep, why, whylen);
+        if (r < 0)
+                return r;
+        r = preflight_version_line(path, timeout_ms, line, sizeof line, why, whylen);
+        if (r < 0)
+                return r;
+        r = preflight_identify(line, &major, why, whylen);
+        if (r < 0)
+                return r;
+        /* 255+: the systemd-executor it will run (a bundle's own). */
+        r = bundle_check_executor(path, major, ep.runpath, timeout_ms, why, whylen);
+        if (r < 0)
+                return r;
+        (void) copy_string(version, vlen, line);
         /* A version that cannot run on the mounted cgroup hierarchy (>= 258
          * on v1) would freeze as PID 1: refused here instead. */
-        return compat_check_cgroup(out, why, whylen);
+        return compat_check_cgroup(line, why, whylen);
 }
 
 size_t preflight_work(const void *path, char *out, size_t n) {

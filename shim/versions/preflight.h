@@ -1,8 +1,11 @@
 /* Checks a systemd binary before initshim runs it on request:
  * regular file, root-owned, not writable by group or others, an ELF for this
- * machine, `PATH --version` exits 0 within a timeout (one deadline for the
- * output and the exit) and its first line identifies systemd. Paths that are
- * not regular files are refused without being opened (a FIFO would block). */
+ * machine whose loader passes the same checks, `PATH --version` exits 0
+ * within a timeout (one deadline for the output and the exit) and its first
+ * line identifies systemd; from 255 on, the systemd-executor it will run
+ * passes the same checks and says the same version (versions/bundle.h).
+ * Paths that are not regular files are refused without being opened (a FIFO
+ * would block). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -10,9 +13,10 @@
 #include <sys/stat.h>
 
 #define PREFLIGHT_TIMEOUT_MS 5000
-/* The most one preflight_run() takes: its deadline, then a bounded reap
+/* The most one preflight_run() takes: two runs of `--version` (the binary,
+ * then its systemd-executor), each with its deadline and a bounded reap
  * after SIGKILL, and a margin. A worker running one is killed after this. */
-#define PREFLIGHT_WORKER_MS (PREFLIGHT_TIMEOUT_MS + 2000)
+#define PREFLIGHT_WORKER_MS (2 * PREFLIGHT_TIMEOUT_MS + 3000)
 
 /* Static checks only (no process is started). 0 or -errno, reason in why. */
 int preflight_file(const char *path, char *why, size_t whylen);
@@ -21,6 +25,10 @@ int preflight_elf_header(const unsigned char *hdr, size_t len, char *why, size_t
 /* Pure: does this first line of `--version` identify systemd ("systemd NNN"
  * followed by the end or a blank)? 0 and its number, or -ENOEXEC and why. */
 int preflight_identify(const char *first_line, unsigned *number, char *why, size_t whylen);
+/* Runs `path --version` (stdout only, its own process group): 0 and its
+ * first line when it exits 0 within timeout_ms, else -errno and why. Waits
+ * (bounded, as preflight_run): from a worker only. */
+int preflight_version_line(const char *path, uint64_t timeout_ms, char *line, size_t n, char *why, size_t whylen);
 /* Static checks, then run `path --version`; its first line goes to version.
  * Reaps its own child with waitpid(pid) and never waits past timeout_ms
  * (plus 1 s after a SIGKILL), but it does wait: PID 1 and the guard call it

@@ -28,6 +28,8 @@ set -euo pipefail
 . "$E2E_DIR/host/image-arm64.sh"
 # shellcheck source=host/suites.sh
 . "$E2E_DIR/host/suites.sh"
+# shellcheck source=host/bundles.sh
+. "$E2E_DIR/host/bundles.sh"
 
 all_scenarios() {
 	local f
@@ -76,6 +78,8 @@ e2e_install_deps
 [ -z "$arm64_run" ] || arm64_ensure
 # The newer suites' images (e2e-image: trixie, forky) the named scenarios boot.
 for suite in $(suites_of_scenarios "${names[@]}"); do suite_ensure "$suite"; done
+# Version bundles (e2e-bundle) built from those suites' packages.
+bundles_prepare "${names[@]}"
 
 E2E_WORK=$(mktemp -d /tmp/initshim-e2e.XXXXXX)
 chmod 0755 "$E2E_WORK"

@@ -26,6 +26,7 @@ target_flags() {
         case $t in
         request) echo -max_len=1024 ;;
         elf) echo -max_len=128 ;;
+        elf_paths) echo -max_len=4096 ;;
         dbus) echo -max_len=16384 ;;
         config | cmdline) echo -max_len=4096 ;;
         esac

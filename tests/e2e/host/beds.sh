@@ -69,17 +69,21 @@ overlay_stage() {
 	{
 		echo "E2E_IMAGE_SUITE=$(scenario_meta1 "$script" image | grep . || echo bookworm)"
 		echo "E2E_IMAGE_MAJOR=$(cat "$image/systemd.major" 2>/dev/null || echo 252)"
+		# The majors of its version bundles (e2e-bundle, host/bundles.sh).
+		echo "E2E_BUNDLES='$(bundle_majors "$script")'"
 	} >"$dir/$h/image.env"
 	install -m 0644 "$E2E_DIR/guest/initshim-e2e.service" "$dir/etc/systemd/system/"
 	ln -s ../initshim-e2e.service "$dir/etc/systemd/system/multi-user.target.wants/initshim-e2e.service"
 	{
 		echo "# /etc/initshim.conf of e2e scenario $name (written by tests/e2e/host/beds.sh)"
 		e2e_base_config "$script"
+		bundle_config "$script"
 		scenario_meta "$script" config
 	} >"$dir/etc/initshim.conf"
 	chmod 0644 "$dir/etc/initshim.conf"
 	overlay_systemd_conf "$dir" "$name" "$script"
 	overlay_modules "$dir" "$script"
+	overlay_bundles "$dir" "$script"
 	# e2e-hide: PATH (under /usr) replaces a file of the base tree with a
 	# non-executable one, e.g. to take every systemd away.
 	local hide
