@@ -82,8 +82,9 @@ enum signal_policy tracer_signal_policy(int sig, uint64_t sigcgt) {
 enum crash_syscall tracer_classify_crash_syscall(long nr, const uint64_t args[6]) {
         /* systemd's crash handler ends in: _exit() in a container,
          * freeze() = waitid(P_ALL) loop then pause() (v237+), pause() (v219),
-         * or reboot() with crash_reboot. wait_for_terminate() of its core
-         * dump child is waitid(P_PID): not terminal. */
+         * or reboot() with crash_reboot. Its wait for the core-dump child is
+         * not terminal: waitid(P_PID) (wait_for_terminate(), up to v261) or
+         * waitid(P_PIDFD) on a pidfd_open'ed fd (v262's pidref wait). */
         switch (nr) {
         case SYS_exit_group:
         case SYS_exit:

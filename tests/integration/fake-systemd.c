@@ -14,6 +14,11 @@
  *   crash-mode MODE    what the crash handler ends in, like systemd's crash():
  *                      freeze (v237+: waitid(P_ALL) loop, then pause), pause (v219),
  *                      container (_exit), reboot (crash_reboot)
+ *   crash-wait HOW     how the crash handler waits for its core-dump child:
+ *                      pid (waitid(P_PID), up to v261's wait_for_terminate) or
+ *                      pidfd (pidfd_open, then waitid(P_PIDFD) and close, as
+ *                      v262's pidref_wait_for_terminate does); it logs
+ *                      "core-dump child N waited for (HOW)" once that wait returns
  *   segv | abort       crash for real: a NULL store, abort()
  *   spin | block       hang: busy loop in user space, or asleep in read() with
  *                      every signal blocked ("hang" among its arguments: block
@@ -50,6 +55,7 @@
 #include <sys/reboot.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +74,11 @@ static long long monotonic_us(void) {
         return (long long) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 static char crash_mode[16] = "freeze";
+static char crash_wait[16] = "pid";
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
 
 static void append(const char *path, const char *text) {
         int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -77,12 +88,55 @@ static void append(const char *path, const char *text) {
         }
 }
 
+/* The crash handler's wait for its core-dump child. Up to v261 systemd's
+ * wait_for_terminate() is waitid(P_PID); v262's crash() makes a PidRef of
+ * the child (pidfd_open) and pidref_wait_for_terminate() waits with
+ * waitid(P_PIDFD), then closes the pidfd (src/basic/pidref.c). Neither wait
+ * is the handler's end: a guard that took it for one would take over
+ * before the core dump is written. */
+static void wait_core_child(pid_t pid) {
+        siginfo_t si;
+        char line[96];
+        int r = -1;
+
+        memset(&si, 0, sizeof si);
+        if (strcmp(crash_wait, "pidfd") == 0) {
+                int pfd = (int) syscall(SYS_pidfd_open, pid, 0);
+                if (pfd >= 0) {
+                        do
+                                r = waitid((idtype_t) P_PIDFD, (id_t) pfd, &si, WEXITED);
+                        while (r < 0 && errno == EINTR);
+                        close(pfd);
+                }
+        } else {
+                do
+                        r = waitid(P_PID, (id_t) pid, &si, WEXITED);
+                while (r < 0 && errno == EINTR);
+        }
+        if (r == 0 && si.si_pid == pid)
+                snprintf(line, sizeof line, "core-dump child %d waited for (%s)\n", (int) pid, crash_wait);
+        else
+                snprintf(line, sizeof line, "core-dump child %d: wait (%s) failed: %s\n", (int) pid, crash_wait,
+                         strerror(errno));
+        append("/run/fake-systemd.log", line);
+}
+
 /* Mirrors systemd's crash() (src/core/crash-handler.c, main.c before v255):
  * core-dumping child, SIGCHLD to SIG_IGN|SA_NOCLDWAIT, then freeze or exit. */
+static void sigchld_nop(int sig) {
+        (void) sig;
+}
+
 static void crash(int sig) {
         struct sigaction nocldwait = { .sa_handler = SIG_IGN, .sa_flags = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_RESTART };
+        /* systemd's sigaction_nop_nocldstop: the child stays for the wait
+         * below instead of being reaped by the usual SIGCHLD handler. */
+        struct sigaction nop = { .sa_handler = sigchld_nop, .sa_flags = SA_NOCLDSTOP | SA_RESTART };
         siginfo_t si;
-        pid_t pid = fork();
+        pid_t pid;
+
+        sigaction(SIGCHLD, &nop, NULL);
+        pid = fork();
 
         if (pid == 0) {
                 struct rlimit no_core = { 0, 0 };
@@ -92,7 +146,7 @@ static void crash(int sig) {
                 _exit(1);
         }
         if (pid > 0)
-                (void) waitid(P_PID, (id_t) pid, &si, WEXITED);
+                wait_core_child(pid);
         sigaction(SIGCHLD, &nocldwait, NULL);
         append("/run/fake-systemd.log", "Freezing execution.\n");
         if (strcmp(crash_mode, "container") == 0)
@@ -509,6 +563,8 @@ int main(int argc, char **argv) {
                         spawn(arg);
                 } else if (strcmp(line, "crash-mode") == 0 && arg) {
                         snprintf(crash_mode, sizeof crash_mode, "%s", arg);
+                } else if (strcmp(line, "crash-wait") == 0 && arg) {
+                        snprintf(crash_wait, sizeof crash_wait, "%s", arg);
                 } else if (strcmp(line, "segv") == 0) {
                         *(volatile int *) 0 = 1;
                 } else if (strcmp(line, "abort") == 0) {

@@ -6,7 +6,8 @@ guard_pid() { in_ns pgrep -x initshim-guard | head -n1; }
 guard_host_pid() { pgrep -P "$NS" -x initshim-guard; }
 
 # crash VARIANT HOW: boot, start a service, crash PID 1, expect rescue mode
-# with the service alive and PID 1 still PID 1.
+# with the service alive and PID 1 still PID 1. CRASH_WAIT=pidfd: the crash
+# handler waits for its core-dump child as systemd 262's does.
 crash_and_expect_rescue() {
         local variant=$1 how=$2
         boot_fake
@@ -15,6 +16,7 @@ crash_and_expect_rescue() {
         wait_until 5 in_ns test -s /run/fake-systemd.svc.pid || fail "no service"
         svc=$(in_ns cat /run/fake-systemd.svc.pid)
         fake crash-mode "$variant"
+        [ -z "${CRASH_WAIT:-}" ] || fake crash-wait "$CRASH_WAIT"
         case $how in
         segv | abort) fake "$how" ;;
         kill-*) in_ns kill -s "${how#kill-}" 1 ;;
@@ -36,6 +38,15 @@ test_crash_container_exit() { crash_and_expect_rescue container segv; }
 test_crash_old_pause() { crash_and_expect_rescue pause abort; }
 test_crash_kill_segv() { crash_and_expect_rescue freeze kill-SEGV; }
 test_crash_kill_abrt() { crash_and_expect_rescue container kill-ABRT; }
+
+test_crash_handler_waiting_with_pidfd_is_taken_over_at_its_freeze() {
+        # systemd 262's crash handler waits for its core-dump child with
+        # pidfd_open and waitid(P_PIDFD) before freeze()'s waitid(P_ALL):
+        # that first wait is not the end, the takeover comes after it.
+        CRASH_WAIT=pidfd crash_and_expect_rescue freeze segv
+        in_ns grep -q "^core-dump child [0-9]* waited for (pidfd)$" /run/fake-systemd.log ||
+                fail "the crash handler's waitid(P_PIDFD) did not return before the takeover: $(in_ns cat /run/fake-systemd.log)"
+}
 
 test_crash_handler_that_never_ends_is_interrupted() {
         # A crash handler that spins after the core dump, making no syscall:

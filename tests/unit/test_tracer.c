@@ -55,6 +55,15 @@ static void test_crash_syscalls(void **state) {
         a[0] = P_PID;
         a[1] = 1234;
         assert_int_equal(tracer_classify_crash_syscall(SYS_waitid, a), CRASH_SYSCALL_OTHER);
+        /* systemd 262 waits for it through a pidfd (pidref_wait_for_terminate:
+         * pidfd_open, waitid(P_PIDFD, fd), close), then freeze() closes every
+         * fd (close_range) before its waitid(P_ALL): none of them is the end. */
+        assert_int_equal(tracer_classify_crash_syscall(SYS_pidfd_open, a), CRASH_SYSCALL_OTHER);
+        a[0] = 3; /* P_PIDFD */
+        a[1] = 5;
+        assert_int_equal(tracer_classify_crash_syscall(SYS_waitid, a), CRASH_SYSCALL_OTHER);
+        assert_int_equal(tracer_classify_crash_syscall(SYS_close, a), CRASH_SYSCALL_OTHER);
+        assert_int_equal(tracer_classify_crash_syscall(SYS_close_range, a), CRASH_SYSCALL_OTHER);
         a[0] = (uint64_t) -1;
         assert_int_equal(tracer_classify_crash_syscall(SYS_wait4, a), CRASH_SYSCALL_TERMINAL);
         a[0] = 1234;

@@ -289,16 +289,52 @@ e2e_wait_rescue() {
 # e2e_status_field NAME: a line of initshimctl status.
 e2e_status_field() { initshimctl status 2>/dev/null | sed -n "s/^$1: //p"; }
 
+# e2e_code_return [PID [REGEX]]: the address PID 1 returns to in systemd's own code
+# (its binary or its private libraries) from the libc call it sleeps in
+# (epoll_wait, from sd-event): the first word on its stack, from the sp of
+# /proc/1/syscall up, that points into an executable mapping of systemd's
+# files right after a call instruction (e8 rel32, or ff 15 through the GOT).
+# PID and REGEX (of the mapped files' paths) for another process.
+e2e_code_return() {
+	local pid=${1:-1} re=${2:-systemd} sp ranges=() line lo hi w a b
+	sp=$(awk '{print $(NF-1)}' "/proc/$pid/syscall")
+	case $sp in 0x*) ;; *) return 1 ;; esac
+	while read -r line; do
+		lo=0x${line%%-*} hi=${line#*-} hi=0x${hi%% *}
+		ranges+=("$((lo)) $((hi))")
+	done < <(awk -v re="$re" '$2 ~ /x/ && $6 ~ re' "/proc/$pid/maps")
+	[ ${#ranges[@]} -gt 0 ] || return 1
+	for w in $(dd if="/proc/$pid/mem" bs=8192 count=1 skip=$((sp)) iflag=skip_bytes status=none | od -An -v -tx8 -w8); do
+		a=$((0x$w))
+		for line in "${ranges[@]}"; do
+			if [ "$a" -le $((${line% *} + 6)) ] || [ "$a" -ge "${line#* }" ]; then
+				continue
+			fi
+			b=$(dd if="/proc/$pid/mem" bs=6 count=1 skip=$((a - 6)) iflag=skip_bytes status=none | od -An -v -tx1 | tr -d ' \n')
+			case $b in ??e8* | ff15*)
+				printf '0x%x\n' "$a"
+				return 0
+				;;
+			esac
+		done
+	done
+	return 1
+}
+
 # e2e_fault_pid1: make PID 1 itself execute an invalid instruction (ud2),
 # so that the kernel raises SIGILL, not kill(2): ud2 is written through
-# /proc/1/mem where PID 1 returns from the syscall it sleeps in, then PID 1
-# is woken with a D-Bus call.
+# /proc/1/mem where PID 1's own code resumes after the libc call it sleeps
+# in, then PID 1 is woken with a D-Bus call. Not at the pc of
+# /proc/1/syscall: from glibc 2.41 (trixie's, forky's) every cancellable
+# syscall returns through the same __syscall_cancel_arch, so ud2 there made
+# the crash handler's own waitid fault again and again (measured on 257: a
+# storm of nested SIGILLs until the guard's crash-timeout, 30 s).
 e2e_fault_pid1() {
-	local pc
-	pc=$(awk '{print $NF}' /proc/1/syscall)
-	case $pc in 0x*) ;; *) e2e_fail "cannot read PID 1's pc from /proc/1/syscall: $(cat /proc/1/syscall)" ;; esac
-	e2e_log "writing ud2 at PID 1's pc $pc"
-	printf '\x0f\x0b' | dd of=/proc/1/mem bs=1 seek=$((pc)) conv=notrunc status=none ||
+	local at
+	at=$(e2e_code_return 1 systemd) ||
+		e2e_fail "no return address into systemd's code on PID 1's stack ($(cat /proc/1/syscall))"
+	e2e_log "writing ud2 at $at, where PID 1 ($(e2e_pid1_exe)) returns into its own code (pc $(awk '{print $NF}' /proc/1/syscall) in libc)"
+	printf '\x0f\x0b' | dd of=/proc/1/mem bs=1 seek=$((at)) conv=notrunc status=none ||
 		e2e_fail "cannot write /proc/1/mem"
 	timeout 5 systemctl show -p Version >/dev/null 2>&1 || true
 }
@@ -645,4 +681,130 @@ e2e_hang_takeover_scenario() {
 	timeout 10 systemctl show -p Version >/dev/null 2>&1 && e2e_fail "PID 1 still answers with init.scope frozen"
 	out=$(initshimctl takeover 2>&1) || e2e_fail "initshimctl takeover: $out"
 	e2e_log "initshimctl takeover: $out"
+}
+
+# --- every crash kind in one boot (crashes-257, crashes-newest) --------------
+
+# The step the chain is at, in $E2E_STATE (survives every exec of PID 1).
+E2E_CHAIN_STEP=$E2E_STATE/chain-step
+
+e2e_chain_step() { cat "$E2E_CHAIN_STEP" 2>/dev/null || echo boot; }
+
+# e2e_chain_takeover_checks SIGNAL STEP: after a takeover, in rescue mode or
+# (on-failure = restart) in the fresh systemd: the reason names SIGNAL, the
+# crash handler's core dump is there and the handler logged it (so its wait
+# for the core-dump child returned before the takeover); the reason goes to
+# $E2E_STATE/takeovers.
+e2e_chain_takeover_checks() {
+	local reason
+	reason=$(e2e_status_field last-takeover)
+	[[ $reason == *"crash: SIG$1"* ]] || e2e_fail "step $2: takeover reason: $reason"
+	printf '%s: %s\n' "$2" "$reason" >>"$E2E_STATE/takeovers"
+	e2e_log "ok: step $2, last-takeover: $reason"
+	ls /core* >/dev/null 2>&1 || e2e_fail "step $2: no core dump written by systemd's crash handler"
+	e2e_log "ok: core dump $(ls /core*)"
+	# The handler logs this after its wait for the core-dump child returned
+	# (262: waitid(P_PIDFD)): the takeover came after that wait, at its end.
+	local deadline=$((SECONDS + 10))
+	until journalctl -b -o cat -p emerg 2>/dev/null | grep -aq "Caught <$1>, dumped core as pid"; do
+		[ "$SECONDS" -lt "$deadline" ] ||
+			e2e_fail "step $2: systemd's crash handler did not log 'Caught <$1>, dumped core' ($(journalctl -b -o cat -p emerg 2>/dev/null | grep -a 'Caught <' | tail -n 2 | tr '\n' ';'))"
+		sleep 0.2
+	done
+	e2e_log "ok: in the journal: $(journalctl -b -o cat -p emerg | grep -a "Caught <$1>, dumped core as pid" | tail -n 1)"
+}
+
+# e2e_chain_fresh_checks MAJOR: a systemd started fresh after rescue mode
+# (initshimctl exec, on-failure = restart): booted, one of each core service
+# (journald a new one: the old copy was stopped), guarded again.
+e2e_chain_fresh_checks() {
+	local p
+	e2e_wait_running 200
+	e2e_expect "PID 1 executable" /usr/lib/systemd/systemd "$(e2e_pid1_exe)"
+	e2e_expect "manager version" "$1" "$(e2e_manager_major)"
+	for p in systemd-journal systemd-logind dbus-daemon systemd-udevd; do
+		e2e_expect "number of $p processes (no second copy)" 1 "$(e2e_count_procs "$p")"
+	done
+	[ "$(pgrep -o -x systemd-journal)" != "$(awk '$1 == "systemd-journal" { print $2 }' "$E2E_STATE/pids")" ] ||
+		e2e_fail "journald was not restarted: the old copy was not stopped"
+	e2e_initshim_checks normal
+	e2e_guard_traces_pid1
+}
+
+# e2e_chain_crash STEP HOW: a probe service, PIDs recorded, the next step
+# written, then PID 1 crashes by HOW (kill-ABRT, kill-SEGV, fault).
+e2e_chain_crash() {
+	e2e_start_probe_service
+	e2e_record_pids
+	echo "$1" >"$E2E_CHAIN_STEP"
+	e2e_hold
+	rm -f /core*
+	case $2 in
+	kill-*)
+		e2e_log "step $1: sending SIG${2#kill-} to PID 1 (systemd $(e2e_image_major))"
+		kill -s "${2#kill-}" 1
+		;;
+	fault) e2e_fault_pid1 ;;
+	esac
+	exit 0
+}
+
+# e2e_crash_chain_scenario: every crash kind on the image's systemd, in one
+# boot (a boot costs ~35 s under TCG). Steps, in $E2E_CHAIN_STEP:
+#   boot (systemd): boot checks, guard traces PID 1; kill -ABRT 1.
+#   abrt (rescue): services kept, reason SIGABRT, core dump; initshimctl exec.
+#   abrt-exec (systemd): fresh, no duplicates; a real fault (ud2 at PID 1's pc).
+#   fault (rescue): services kept, reason SIGILL, core dump; on-failure =
+#     restart appended to /etc/initshim.conf (read by the next rescue mode);
+#     initshimctl exec.
+#   fault-exec (systemd): fresh, no duplicates; kill -SEGV 1.
+#   segv (systemd, restarted by the policy, no rescue phase): no duplicates,
+#     reason SIGSEGV, core dump; PASS, then Ctrl-Alt-Del from the host's QEMU
+#     monitor must make this systemd reboot (the host judges).
+e2e_crash_chain_scenario() {
+	local major step out
+	major=$(e2e_image_major)
+	step=$(e2e_chain_step)
+	if [ "$E2E_PHASE" = rescue ]; then
+		e2e_expect "PID 1 executable" /usr/sbin/initshim "$(e2e_pid1_exe)"
+		e2e_initshim_checks rescue
+		e2e_check_pids
+		case $step in
+		abrt) e2e_chain_takeover_checks ABRT abrt ;;
+		fault)
+			e2e_chain_takeover_checks ILL fault
+			echo "on-failure = restart" >>/etc/initshim.conf
+			;;
+		*) e2e_fail "rescue mode at step $step" ;;
+		esac
+		echo "$step-exec" >"$E2E_CHAIN_STEP"
+		e2e_hold # the fresh systemd's phase carries on
+		out=$(initshimctl exec 2>&1) || e2e_fail "step $step: initshimctl exec: $out"
+		exit 0
+	fi
+	case $step in
+	boot)
+		e2e_boot_checks "$major" /usr/lib/systemd/systemd
+		e2e_guard_traces_pid1
+		e2e_chain_crash abrt kill-ABRT
+		;;
+	abrt-exec)
+		e2e_chain_fresh_checks "$major"
+		e2e_chain_crash fault fault
+		;;
+	fault-exec)
+		e2e_chain_fresh_checks "$major"
+		e2e_chain_crash segv kill-SEGV
+		;;
+	segv)
+		e2e_chain_fresh_checks "$major"
+		e2e_chain_takeover_checks SEGV segv
+		e2e_log "takeovers: $(tr '\n' ';' <"$E2E_STATE/takeovers")"
+		e2e_verdict PASS "systemd $major: ABRT, a real fault and SEGV taken over with services kept; exec twice and a policy restart without duplicates"
+		e2e_hold # the host's Ctrl-Alt-Del ends the guest
+		e2e_mark ready
+		exit 0
+		;;
+	*) e2e_fail "systemd is PID 1 at step $step" ;;
+	esac
 }
