@@ -539,70 +539,79 @@ uint64_t inject_stack_top(uint64_t sp, unsigned red_zone) {
         return (sp - red_zone) & ~(uint64_t) (ARCH_STACK_ALIGN - 1);
 }
 
+/* Counts and sizes of a layout: pointers, then the strings, word-aligned. */
+struct layout_size {
+        size_t argc, envc, ptrbytes, len;
+};
+
+static int layout_measure(size_t bufsz, const char *path, char *const argv[], char *const envp[],
+                          struct layout_size *z) {
+        size_t strbytes = strlen(path) + 1;
+
+        *z = (struct layout_size) { 0 };
+        if (strbytes > bufsz)
+                return -E2BIG;
+        for (; argv && argv[z->argc]; z->argc++) {
+                strbytes += strlen(argv[z->argc]) + 1;
+                if (strbytes + (z->argc + 2) * ARCH_WORD_SIZE > bufsz)
+                        return -E2BIG;
+        }
+        for (; envp && envp[z->envc]; z->envc++) {
+                strbytes += strlen(envp[z->envc]) + 1;
+                if (strbytes + (z->argc + z->envc + 3) * ARCH_WORD_SIZE > bufsz)
+                        return -E2BIG;
+        }
+        z->ptrbytes = (z->argc + 1 + z->envc + 1) * ARCH_WORD_SIZE;
+        z->len = (z->ptrbytes + strbytes + ARCH_WORD_SIZE - 1) & ~(size_t) (ARCH_WORD_SIZE - 1);
+        return z->len > bufsz ? -E2BIG : 0;
+}
+
+/* Copy s to buf at *off; returns its address in the tracee (base + offset). */
+static uint64_t layout_put_string(uint8_t *buf, uint64_t base, size_t *off, const char *s) {
+        size_t l = strlen(s) + 1;
+        uint64_t remote = base + *off;
+
+        memcpy(buf + *off, s, l);
+        *off += l;
+        return remote;
+}
+
+static void layout_put_pointer(uint8_t *buf, size_t idx, uint64_t v) {
+        memcpy(buf + idx * ARCH_WORD_SIZE, &v, sizeof v);
+}
+
 int inject_layout_execve(void *buf, size_t bufsz, uint64_t top, const char *path,
                          char *const argv[], char *const envp[],
                          struct inject_layout *out) {
-        size_t argc = 0, envc = 0, strbytes, ptrbytes, len, off;
+        struct layout_size z;
         uint8_t *b = buf;
         uint64_t base;
+        size_t off;
+        int r;
 
         if (!buf || !out || !path)
                 return -EINVAL;
-
-        strbytes = strlen(path) + 1;
-        if (strbytes > bufsz)
-                return -E2BIG;
-        for (; argv && argv[argc]; argc++) {
-                strbytes += strlen(argv[argc]) + 1;
-                if (strbytes + (argc + 2) * ARCH_WORD_SIZE > bufsz)
-                        return -E2BIG;
-        }
-        for (; envp && envp[envc]; envc++) {
-                strbytes += strlen(envp[envc]) + 1;
-                if (strbytes + (argc + envc + 3) * ARCH_WORD_SIZE > bufsz)
-                        return -E2BIG;
-        }
-        ptrbytes = (argc + 1 + envc + 1) * ARCH_WORD_SIZE;
-        len = (ptrbytes + strbytes + ARCH_WORD_SIZE - 1) & ~(size_t) (ARCH_WORD_SIZE - 1);
-        if (len > bufsz)
-                return -E2BIG;
-
+        if ((r = layout_measure(bufsz, path, argv, envp, &z)) < 0)
+                return r;
         top &= ~(uint64_t) (ARCH_STACK_ALIGN - 1);
-        if (top < len + ARCH_STACK_ALIGN)
+        if (top < z.len + ARCH_STACK_ALIGN)
                 return -ENOSPC;
-        base = (top - len) & ~(uint64_t) (ARCH_STACK_ALIGN - 1);
+        base = (top - z.len) & ~(uint64_t) (ARCH_STACK_ALIGN - 1);
 
-        memset(b, 0, len);
-        off = ptrbytes;
-
-#define PUT_STR(s)                                                     \
-        ({                                                             \
-                size_t _l = strlen(s) + 1;                             \
-                uint64_t _remote = base + off;                         \
-                memcpy(b + off, (s), _l);                              \
-                off += _l;                                             \
-                _remote;                                               \
-        })
-#define PUT_PTR(idx, v)                                                \
-        do {                                                           \
-                uint64_t _v = (v);                                     \
-                memcpy(b + (idx) * ARCH_WORD_SIZE, &_v, sizeof(_v));   \
-        } while (0)
-
-        out->path = PUT_STR(path);
-        for (size_t i = 0; i < argc; i++)
-                PUT_PTR(i, PUT_STR(argv[i]));
-        PUT_PTR(argc, 0);
-        for (size_t i = 0; i < envc; i++)
-                PUT_PTR(argc + 1 + i, PUT_STR(envp[i]));
-        PUT_PTR(argc + 1 + envc, 0);
-#undef PUT_STR
-#undef PUT_PTR
+        memset(b, 0, z.len);
+        off = z.ptrbytes;
+        out->path = layout_put_string(b, base, &off, path);
+        for (size_t i = 0; i < z.argc; i++)
+                layout_put_pointer(b, i, layout_put_string(b, base, &off, argv[i]));
+        layout_put_pointer(b, z.argc, 0);
+        for (size_t i = 0; i < z.envc; i++)
+                layout_put_pointer(b, z.argc + 1 + i, layout_put_string(b, base, &off, envp[i]));
+        layout_put_pointer(b, z.argc + 1 + z.envc, 0);
 
         out->base = base;
-        out->len = len;
+        out->len = z.len;
         out->argv = base;
-        out->envp = base + (argc + 1) * ARCH_WORD_SIZE;
+        out->envp = base + (z.argc + 1) * ARCH_WORD_SIZE;
         return 0;
 }
 
