@@ -440,6 +440,48 @@ UNIT
 	systemctl daemon-reload
 }
 
+# --- on-failure = restart with a kept cgroup ---------------------------------
+
+# e2e_kept_scope_then_segv: a "container" (a scope in machine.slice, which
+# the restart must keep) and journald's pid recorded, then kill -SEGV 1.
+e2e_kept_scope_then_segv() {
+	systemd-run --scope --slice=machine.slice --unit=e2e-kept /bin/sleep 2000000 >/dev/null 2>&1 &
+	timeout 30 bash -c 'until systemctl is-active -q e2e-kept.scope; do sleep 0.1; done' ||
+		e2e_fail "kept scope did not start"
+	pgrep -f 'sleep 2000000' >"$E2E_STATE/kept.pid"
+	pgrep -o -x systemd-journal >"$E2E_STATE/journald.pid"
+	if [ "$(wc -l <"$E2E_STATE/kept.pid")" != 1 ] || [ ! -s "$E2E_STATE/journald.pid" ]; then
+		e2e_fail "kept process ($(cat "$E2E_STATE/kept.pid")) or journald ($(cat "$E2E_STATE/journald.pid")) not found"
+	fi
+	e2e_log "kept scope pid $(cat "$E2E_STATE/kept.pid") in $(tr '\n' ' ' <"/proc/$(cat "$E2E_STATE/kept.pid")/cgroup")"
+	e2e_hold
+	e2e_log "sending SIGSEGV to PID 1"
+	kill -SEGV 1
+}
+
+# e2e_restarted_with_kept_scope CGROUP_LINE: after e2e_kept_scope_then_segv
+# and on-failure = restart, a fresh systemd runs one of each service (a new
+# journald), and the kept process still runs in the scope (a line of
+# /proc/PID/cgroup matching CGROUP_LINE).
+e2e_restarted_with_kept_scope() {
+	local p kept
+	e2e_wait_running 200
+	e2e_expect "PID 1 executable" /usr/lib/systemd/systemd "$(e2e_pid1_exe)"
+	e2e_expect "multi-user.target" active "$(systemctl is-active multi-user.target)"
+	for p in systemd-journal systemd-logind dbus-daemon systemd-udevd; do
+		e2e_expect "number of $p processes (no second copy)" 1 "$(e2e_count_procs "$p")"
+	done
+	[ "$(pgrep -o -x systemd-journal)" != "$(cat "$E2E_STATE/journald.pid")" ] ||
+		e2e_fail "journald was not restarted: the old copy was not stopped"
+	kept=$(cat "$E2E_STATE/kept.pid")
+	kill -0 "$kept" 2>/dev/null || e2e_fail "the process in the kept scope ($kept) was stopped"
+	grep -q "$1" "/proc/$kept/cgroup" || e2e_fail "kept process moved: $(tr '\n' ' ' <"/proc/$kept/cgroup")"
+	e2e_log "ok: kept scope process $kept still runs"
+	e2e_initshim_checks normal
+	[[ $(e2e_status_field last-takeover) == *"crash: SIGSEGV"* ]] ||
+		e2e_fail "last takeover: $(e2e_status_field last-takeover)"
+}
+
 # --- hardware watchdog ------------------------------------------------------
 
 # e2e_load_modules: the scenario's e2e-modules, in order (beds.sh puts them in
@@ -622,16 +664,7 @@ e2e_crash_exec_scenario() {
 		kill -SEGV 1
 		exit 0
 	fi
-	e2e_wait_running 200
-	e2e_expect "PID 1 executable" /usr/lib/systemd/systemd "$(e2e_pid1_exe)"
-	e2e_expect "manager version" "$major" "$(e2e_manager_major)"
-	for p in systemd-journal systemd-logind dbus-daemon systemd-udevd; do
-		e2e_expect "number of $p processes (no second copy)" 1 "$(e2e_count_procs "$p")"
-	done
-	[ "$(pgrep -o -x systemd-journal)" != "$(awk '$1 == "systemd-journal" { print $2 }' "$E2E_STATE/pids")" ] ||
-		e2e_fail "journald was not restarted: the old copy was not stopped"
-	e2e_initshim_checks normal
-	e2e_guard_traces_pid1
+	e2e_chain_fresh_checks "$major"
 	e2e_pass "systemd $major: SEGV taken over with services kept, then started fresh without duplicates"
 }
 
