@@ -740,49 +740,6 @@ int inject_execve_at_syscall_entry(pid_t pid, const char *path,
         return entry_common(pid, path, argv, envp, flags, st);
 }
 
-int inject_rewrite_execve_path(pid_t pid, const char *path, unsigned flags,
-                               struct inject_state *st) {
-        struct inject_state local;
-        struct inject_syscall_stop ss;
-        struct inject_layout lay;
-        struct regs e, r;
-        unsigned argi;
-        long nr;
-        int ret;
-
-        if (!path)
-                return -EINVAL;
-        if (!st)
-                st = &local;
-        memset(st, 0, sizeof(*st));
-
-        ret = check_entry(pid, &ss);
-        if (ret < 0)
-                return ret;
-        ret = regs_get(pid, &e);
-        if (ret < 0)
-                return ret;
-        ret = ARCH_FN(check_abi)(&e.a);
-        if (ret < 0)
-                return ret;
-        nr = regs_syscall_nr(&e);
-        if (nr == ARCH_NR_EXECVE)
-                argi = 0;
-        else if (nr == ARCH_NR_EXECVEAT)
-                argi = 1;
-        else
-                return -EINVAL;
-
-        ret = write_blob(pid, inject_stack_top(regs_sp(&e), ARCH_RED_ZONE), path, NULL, NULL,
-                         flags, st, &lay);
-        if (ret < 0)
-                return ret;
-
-        r = e;
-        regs_set_arg(&r, argi, lay.path);
-        return commit_entry_rewrite(pid, &e, &r, nr, st);
-}
-
 static int restore_text(pid_t pid, const struct inject_state *st) {
         int ret = 0;
 

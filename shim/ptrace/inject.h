@@ -160,12 +160,6 @@ int inject_execve_at_stop(pid_t pid, const char *path,
 int inject_execve_at_exec_exit(pid_t pid, const char *path, unsigned flags,
                                struct inject_state *st);
 
-/* At an execve/execveat syscall-entry-stop: replace only the path (the
- * re-exec of a healthy systemd keeps its argv with --deserialize and its
- * environment).  Rollback as for inject_execve_at_syscall_entry(). */
-int inject_rewrite_execve_path(pid_t pid, const char *path, unsigned flags,
-                               struct inject_state *st);
-
 /* Undo an injection whose execve failed (or was not yet run): call it at the
  * execve's syscall-entry-stop or syscall-exit-stop, or at the very stop where
  * the injection was made.  Restores poked text and installs st->restore:

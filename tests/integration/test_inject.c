@@ -298,18 +298,6 @@ static void t_threads(const struct tctx *c) {
         t_pause(c);
 }
 
-static void t_execve(const struct tctx *c) {
-        char token[32];
-
-        snprintf(token, sizeof(token), "tok%ld", c->arg);
-        char *argv[] = { (char *) "original", (char *) "--marker", token, NULL };
-        char *envp[] = { (char *) "INJECT_TEST=1", NULL };
-        wait_go(c);
-        execve(BAD_PATH "-original", argv, envp);
-        report_int(c, errno);
-        _exit(7);
-}
-
 static int tracee_start(struct tracee *t, tracee_fn fn, long arg) {
         int marker[2], go[2], ready[2];
 
@@ -1079,22 +1067,6 @@ static int case_guard_topology(void) {
         return 0;
 }
 
-/* Flow 3: rewrite only the path of an execve the tracee makes itself. */
-static int case_rewrite_path(void) {
-        struct inject_state st;
-        int r;
-
-        TRY(tracee_start(&T, t_execve, 9));
-        TRY(seize(T.pid));
-        TRY(interrupt_stop(T.pid));
-        TRY(go(&T));
-        TRY(run_to_entry(T.pid, SYS_execve, NULL));
-        r = inject_rewrite_execve_path(T.pid, self_exe, 0, &st);
-        CHECK(r == 0, "inject_rewrite_execve_path: %s", strerror(-r));
-        TRY(expect_exec(T.pid, PTRACE_CONT));
-        return finish_marker(&T, "tok9", NULL); /* token from the tracee's own argv */
-}
-
 /* A tracee that execs /bin/true with the marker's arguments: /bin/true
  * ignores them and exits 0, the marker (this binary) prints them. */
 static void t_exec_true(const struct tctx *c) {
@@ -1264,7 +1236,6 @@ static const struct test_case cases[] = {
         { "threads: second thread untraced, killed by exec", case_threads },
         { "threads: both traced, tracer reaps the killed thread", case_threads_both_traced },
         { "guard topology: child seizes its parent", case_guard_topology },
-        { "rewrite only the path of the tracee's own execve", case_rewrite_path },
         { "inject_execve_at_stop at an entry stop defers", case_stop_at_entry },
         { "exec exit stop: another binary, same argv and envp", case_exec_exit },
         { "exec exit stop: failure + rollback runs the exec'd image", case_exec_exit_rollback },
