@@ -6,6 +6,7 @@
 #   tests/e2e/run.sh                  every scenario in tests/e2e/scenarios/
 #   tests/e2e/run.sh boot-252 control only these
 #   tests/e2e/run.sh --list           names and descriptions
+#   tests/e2e/run.sh --prepare [NAME...]  only build the images they need
 #
 # Prints one line per scenario ("PASS name (12.3s)" / "FAIL name: reason (…)")
 # and closes with "N passed, N failed". Console logs of failures go to
@@ -45,7 +46,45 @@ if [ "${1:-}" = --list ]; then
 	exit 0
 fi
 
+# images_prepare NAME...: every image, bundle and disk tree the scenarios
+# boot, built if missing or stale. The arm64 image (the longest build, under
+# qemu-user) and the bundles (their own apt state) build in the background
+# beside the x86_64 chain (bookworm image, then the suites' images that copy
+# its modules, then the disk trees). Each *_ensure leaves its cache's lock
+# held shared by this shell for the run, so the arm64 one runs again here
+# (a stamp check) once its background build is done.
+images_prepare() {
+	local n x86_wanted="" arm64_run="" disk_wanted="" suite pid failed=""
+	local -a bg=()
+	for n in "$@"; do
+		if arm64_wanted "$n"; then arm64_run=1; else x86_wanted=1; fi
+		[ "$(scenario_meta1 "$E2E_DIR/scenarios/$n.sh" bed)" = disk ] && disk_wanted=1
+	done
+	# apt first, one at a time (the dpkg lock).
+	e2e_install_deps
+	[ -z "$arm64_run" ] || arm64_install_deps
+	if [ -n "$arm64_run" ]; then
+		(arm64_ensure) &
+		bg+=($!)
+	fi
+	(bundles_prepare "$@") &
+	bg+=($!)
+	if [ -n "$x86_wanted" ]; then
+		image_ensure
+		for suite in $(suites_of_scenarios "$@"); do suite_ensure "$suite"; done
+		[ -z "$disk_wanted" ] || disk_ensure
+	fi
+	for pid in "${bg[@]}"; do wait "$pid" || failed=1; done
+	[ -z "$failed" ] || e2e_die "an image or bundle could not be built (see above)"
+	[ -z "$arm64_run" ] || arm64_ensure
+}
+
 e2e_need_root
+prepare_only=
+if [ "${1:-}" = --prepare ]; then
+	prepare_only=1
+	shift
+fi
 if [ $# -gt 0 ]; then
 	names=("$@")
 	for n in "${names[@]}"; do
@@ -55,12 +94,16 @@ else
 	mapfile -t names < <(all_scenarios)
 fi
 
+if [ -n "$prepare_only" ]; then
+	images_prepare "${names[@]}"
+	e2e_say "images ready for ${#names[@]} scenario(s)"
+	exit 0
+fi
+
 E2E_BIN=${E2E_BIN:-$E2E_REPO/build}
 for b in initshim initshimctl; do
 	[ -x "$E2E_BIN/$b" ] || e2e_die "$E2E_BIN/$b missing: run make first"
 done
-# The x86_64 image only if a scenario needs it: a run of arm64 scenarios
-# alone does not build it.
 x86_wanted=
 for n in "${names[@]}"; do
 	arm64_wanted "$n" || x86_wanted=1
@@ -73,13 +116,7 @@ if [ -n "$arm64_run" ]; then
 	done
 fi
 
-e2e_install_deps
-[ -z "$x86_wanted" ] || image_ensure
-[ -z "$arm64_run" ] || arm64_ensure
-# The newer suites' images (e2e-image: trixie, forky) the named scenarios boot.
-for suite in $(suites_of_scenarios "${names[@]}"); do suite_ensure "$suite"; done
-# Version bundles (e2e-bundle) built from those suites' packages.
-bundles_prepare "${names[@]}"
+images_prepare "${names[@]}"
 
 E2E_WORK=$(mktemp -d /tmp/initshim-e2e.XXXXXX)
 chmod 0755 "$E2E_WORK"
@@ -126,7 +163,11 @@ else
 	# (with --keep-unit they share the run's cgroup).
 	declare -A running=() # pid -> name
 	nspawn_busy=
-	queue=("${names[@]}")
+	# Longest first (the scenario's e2e-timeout stands for its length):
+	# a long scenario started last would run alone at the end.
+	mapfile -t queue < <(for n in "${names[@]}"; do
+		printf '%s %s\n' "$(scenario_meta1 "$E2E_DIR/scenarios/$n.sh" timeout | grep . || echo 0)" "$n"
+	done | sort -k1,1nr -s | cut -d' ' -f2)
 	while [ ${#queue[@]} -gt 0 ] || [ ${#running[@]} -gt 0 ]; do
 		started=
 		if [ ${#running[@]} -lt "$E2E_JOBS" ]; then
