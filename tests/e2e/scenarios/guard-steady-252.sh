@@ -5,8 +5,10 @@
 # e2e-config: liveness-interval = 0
 # shellcheck source=../lib/e2e.sh
 . /usr/lib/initshim-e2e/lib/e2e.sh
-# 200 show any per-restart stop; tests/bench/steady.sh measures 1,000.
-RESTARTS=${RESTARTS:-200}
+# Any stop per restart shows as a difference after 50 as after 1,000 (the
+# assertion is equality); tests/bench/steady.sh measures 1,000. Under TCG a
+# restart costs ~2 s: 200 made this the longest scenario (7.8 min).
+RESTARTS=${RESTARTS:-50}
 e2e_boot_checks 252 /usr/lib/systemd/systemd
 e2e_guard_traces_pid1
 guard=$(cat /run/initshim/guard.pid)
