@@ -90,7 +90,7 @@ static void learn_pid1_version(void) {
         /* A binary that passed preflight unchanged (a switch's target): its
          * version is known, nothing to run beside the starting manager. */
         if (stat("/proc/1/exe", &st) == 0) {
-                preflight_id_of(&st, &id);
+                preflight_id_of(&st, pid1_exe_asked, &id);
                 if (preflight_cache_get(&id, tracer.pid1_version, sizeof tracer.pid1_version))
                         return;
         }

@@ -93,7 +93,7 @@ static bool preflight_cached(void) {
         target_id_valid = stat(target, &st) == 0;
         if (!target_id_valid)
                 return false;
-        preflight_id_of(&st, &target_id);
+        preflight_id_of(&st, target, &target_id);
         if (!preflight_cache_get(&target_id, target_version, sizeof target_version))
                 return false;
         return compat_check_cgroup(target_version, why, sizeof why) == 0;
@@ -106,7 +106,7 @@ static void remember_pass(void) {
 
         if (!target_id_valid || stat(target, &st) < 0)
                 return;
-        preflight_id_of(&st, &now);
+        preflight_id_of(&st, target, &now);
         if (preflight_id_equal(&now, &target_id))
                 preflight_cache_put(&target_id, target_version);
 }

@@ -7,6 +7,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -308,7 +309,7 @@ static struct {
 } cache[PREFLIGHT_CACHE_SLOTS];
 static unsigned cache_next;
 
-void preflight_id_of(const struct stat *st, struct preflight_id *id) {
+static void file_id_of(const struct stat *st, struct preflight_file_id *id) {
         memset(id, 0, sizeof *id);
         id->dev = st->st_dev;
         id->ino = st->st_ino;
@@ -320,18 +321,39 @@ void preflight_id_of(const struct stat *st, struct preflight_id *id) {
         id->ctime = st->st_ctim;
 }
 
-bool preflight_id_equal(const struct preflight_id *a, const struct preflight_id *b) {
+void preflight_id_of(const struct stat *st, const char *path, struct preflight_id *id) {
+        char executor[PATH_MAX];
+        struct stat est;
+        int r;
+
+        memset(id, 0, sizeof *id);
+        file_id_of(st, &id->binary);
+        r = bundle_executor_beside(path, executor, sizeof executor);
+        if (r == 0 && stat(executor, &est) < 0)
+                r = -errno;
+        if (r < 0)
+                id->executor_errno = -r;
+        else
+                file_id_of(&est, &id->executor);
+}
+
+static bool file_id_equal(const struct preflight_file_id *a, const struct preflight_file_id *b) {
         return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mode == b->mode &&
                a->uid == b->uid && a->gid == b->gid && a->mtime.tv_sec == b->mtime.tv_sec &&
                a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
                a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
+bool preflight_id_equal(const struct preflight_id *a, const struct preflight_id *b) {
+        return file_id_equal(&a->binary, &b->binary) && file_id_equal(&a->executor, &b->executor) &&
+               a->executor_errno == b->executor_errno;
+}
+
 void preflight_cache_put(const struct preflight_id *id, const char *version) {
         unsigned i;
 
         for (i = 0; i < PREFLIGHT_CACHE_SLOTS; i++)
-                if (cache[i].used && cache[i].id.dev == id->dev && cache[i].id.ino == id->ino)
+                if (cache[i].used && cache[i].id.binary.dev == id->binary.dev && cache[i].id.binary.ino == id->binary.ino)
                         break; /* the same file: its entry is replaced */
         if (i == PREFLIGHT_CACHE_SLOTS)
                 i = cache_next++ % PREFLIGHT_CACHE_SLOTS;

@@ -44,9 +44,11 @@ int preflight_result(const char *result, bool timed_out, char *version, size_t v
 /* A passed preflight is remembered (static storage, nothing allocated) by
  * what identifies the file and its content: device, inode, size, mode,
  * owner, group, mtime and ctime (any write, chmod, chown or replacement
- * changes one of them). A later check of the same file skips `--version`;
- * any difference runs it again. */
-struct preflight_id {
+ * changes one of them), and the same of the systemd-executor beside it (a
+ * bundle's, or 255+'s own at the compile-time path), which preflight also
+ * ran. A later check of the same pair skips `--version`; any difference
+ * runs it again. */
+struct preflight_file_id {
         dev_t dev;
         ino_t ino;
         off_t size;
@@ -55,9 +57,16 @@ struct preflight_id {
         gid_t gid;
         struct timespec mtime, ctime;
 };
+struct preflight_id {
+        struct preflight_file_id binary;
+        /* All zero with executor_errno set when no executor is beside it. */
+        struct preflight_file_id executor;
+        int executor_errno;
+};
 #define PREFLIGHT_CACHE_SLOTS 8
-/* Pure. */
-void preflight_id_of(const struct stat *st, struct preflight_id *id);
+/* The identity of the binary PATH, whose stat() is st, and of the
+ * systemd-executor beside PATH (stat()ed here). */
+void preflight_id_of(const struct stat *st, const char *path, struct preflight_id *id);
 bool preflight_id_equal(const struct preflight_id *a, const struct preflight_id *b);
 /* Remember that the file identified by id passed with this version line
  * (the oldest of PREFLIGHT_CACHE_SLOTS is forgotten). */

@@ -142,6 +142,9 @@ static void test_fifo_not_opened(void **state) {
         unlink("/tmp/initshim-preflight-fifo");
 }
 
+/* A binary with nothing beside it: no systemd-executor. */
+#define NOWHERE "/nonexistent-initshim-test/systemd"
+
 /* A pass is remembered for exactly that file: any change of what
  * identifies it forgets it; the oldest slot goes first. */
 static void test_cache(void **state) {
@@ -153,7 +156,7 @@ static void test_cache(void **state) {
         memset(&st, 0, sizeof st);
         st.st_dev = 8, st.st_ino = 1234, st.st_size = 100000, st.st_mode = S_IFREG | 0755;
         st.st_mtim.tv_sec = 1000, st.st_ctim.tv_sec = 1000;
-        preflight_id_of(&st, &id);
+        preflight_id_of(&st, NOWHERE, &id);
         assert_false(preflight_cache_get(&id, v, sizeof v));
         preflight_cache_put(&id, "systemd 252 (252.22-1~deb12u1)");
         assert_true(preflight_cache_get(&id, v, sizeof v));
@@ -171,12 +174,12 @@ static void test_cache(void **state) {
         changed[6].st_mtim.tv_nsec = 1;
         changed[7].st_ctim.tv_sec++;
         for (int i = 0; i < 8; i++) {
-                preflight_id_of(&changed[i], &other);
+                preflight_id_of(&changed[i], NOWHERE, &other);
                 assert_false(preflight_id_equal(&id, &other));
                 assert_false(preflight_cache_get(&other, v, sizeof v));
         }
         /* The same file passing again replaces its entry (a new ctime). */
-        preflight_id_of(&changed[7], &other);
+        preflight_id_of(&changed[7], NOWHERE, &other);
         preflight_cache_put(&other, "systemd 252 (again)");
         assert_false(preflight_cache_get(&id, v, sizeof v));
         assert_true(preflight_cache_get(&other, v, sizeof v));
@@ -184,15 +187,66 @@ static void test_cache(void **state) {
         preflight_cache_clear();
         for (int i = 0; i <= PREFLIGHT_CACHE_SLOTS; i++) {
                 st.st_ino = 5000 + i;
-                preflight_id_of(&st, &id);
+                preflight_id_of(&st, NOWHERE, &id);
                 preflight_cache_put(&id, "systemd 254 (254)");
         }
         st.st_ino = 5000;
-        preflight_id_of(&st, &id);
+        preflight_id_of(&st, NOWHERE, &id);
         assert_false(preflight_cache_get(&id, v, sizeof v));
         st.st_ino = 5000 + PREFLIGHT_CACHE_SLOTS;
-        preflight_id_of(&st, &id);
+        preflight_id_of(&st, NOWHERE, &id);
         assert_true(preflight_cache_get(&id, v, sizeof v));
+        preflight_cache_clear();
+}
+
+static void write_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        assert_true(fputs(text, f) >= 0);
+        assert_int_equal(fclose(f), 0);
+}
+
+static bool cached(const char *path) {
+        struct preflight_id id;
+        struct stat st;
+        char v[128];
+
+        assert_int_equal(stat(path, &st), 0);
+        preflight_id_of(&st, path, &id);
+        return preflight_cache_get(&id, v, sizeof v);
+}
+
+/* A bundle's pass also names its systemd-executor: replacing it, or
+ * taking it away, forgets the pass although the binary is the same. */
+static void test_cache_executor(void **state) {
+        char tmpdir[] = "/tmp/initshim-preflight-XXXXXX", bin[64], exe[64], exe_new[64];
+        struct preflight_id id;
+        struct stat st;
+        (void) state;
+        preflight_cache_clear();
+        assert_non_null(mkdtemp(tmpdir));
+        snprintf(bin, sizeof bin, "%s/systemd", tmpdir);
+        snprintf(exe, sizeof exe, "%s/systemd-executor", tmpdir);
+        snprintf(exe_new, sizeof exe_new, "%s/executor.new", tmpdir);
+        write_file(bin, "binary");
+        write_file(exe, "executor one");
+        assert_int_equal(stat(bin, &st), 0);
+        preflight_id_of(&st, bin, &id);
+        preflight_cache_put(&id, "systemd 257 (257.13-1)");
+        assert_true(cached(bin));
+        /* Replaced by rename, as a package or make-bundle does. */
+        write_file(exe_new, "executor two");
+        assert_int_equal(rename(exe_new, exe), 0);
+        assert_false(cached(bin));
+        /* Passing again with the new one is remembered again... */
+        preflight_id_of(&st, bin, &id);
+        preflight_cache_put(&id, "systemd 257 (257.13-1)");
+        assert_true(cached(bin));
+        /* ...and taking it away forgets it. */
+        assert_int_equal(unlink(exe), 0);
+        assert_false(cached(bin));
+        assert_int_equal(unlink(bin), 0);
+        assert_int_equal(rmdir(tmpdir), 0);
         preflight_cache_clear();
 }
 
@@ -204,6 +258,7 @@ int main(void) {
                 cmocka_unit_test(test_run_version),
                 cmocka_unit_test(test_fifo_not_opened),
                 cmocka_unit_test(test_cache),
+                cmocka_unit_test(test_cache_executor),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
