@@ -13,7 +13,8 @@
  *                      to /run/fake-systemd.NAME.pid: a "service"
  *   crash-mode MODE    what the crash handler ends in, like systemd's crash():
  *                      freeze (v237+: waitid(P_ALL) loop, then pause), pause (v219),
- *                      container (_exit), reboot (crash_reboot)
+ *                      container (_exit), reboot (crash_reboot), poweroff
+ *                      (v256+ CrashAction=poweroff: reboot(RB_POWER_OFF) at once)
  *   crash-wait HOW     how the crash handler waits for its core-dump child:
  *                      pid (waitid(P_PID), up to v261's wait_for_terminate) or
  *                      pidfd (pidfd_open, then waitid(P_PIDFD) and close, as
@@ -156,6 +157,10 @@ static void crash(int sig) {
                         ;
         if (strcmp(crash_mode, "reboot") == 0) {
                 reboot(RB_AUTOBOOT);
+                _exit(1);
+        }
+        if (strcmp(crash_mode, "poweroff") == 0) {
+                reboot(RB_POWER_OFF);
                 _exit(1);
         }
         if (strcmp(crash_mode, "freeze") == 0) {

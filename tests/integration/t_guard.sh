@@ -69,6 +69,18 @@ test_crash_reboot_is_let_through() {
         grep -q "reboots (crash_reboot): letting it" "$T/log" || fail "not said"
 }
 
+test_crash_poweroff_is_let_through() {
+        # CrashAction=poweroff (256+): reboot(RB_POWER_OFF) at once, let through;
+        # in a PID namespace the kernel ends its init with SIGINT for it.
+        boot_fake
+        fake crash-mode poweroff
+        fake segv
+        wait_until 20 sh -c "! kill -0 $NS" || fail "no power-off"
+        wait "$UNSHARE"; rc=$?; UNSHARE=
+        [ "$rc" = 130 ] || fail "namespace ended with $rc, want 130 (power-off)"
+        grep -q "reboots (crash_reboot): letting it" "$T/log" || fail "not said"
+}
+
 test_second_crash_is_taken_over_again() {
         crash_and_expect_rescue freeze segv
         # The crashed fake's ready file would satisfy the wait below at once.

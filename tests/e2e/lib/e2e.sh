@@ -392,6 +392,19 @@ e2e_crash_scenario() {
 	esac
 }
 
+# e2e_crash_action_scenario ACTION: systemd booted with
+# systemd.crash_action=ACTION (reboot, poweroff) crashes; the host judges by
+# the kernel's last line that the guard let the crash handler's reboot(2)
+# through and took nothing over (crash-action-*).
+e2e_crash_action_scenario() {
+	[ "$E2E_PHASE" = rescue ] && e2e_fail "initshim took over although CrashAction=$1"
+	e2e_boot_checks "$(e2e_image_major)" /usr/lib/systemd/systemd
+	e2e_guard_traces_pid1
+	e2e_hold
+	e2e_mark crashing
+	kill -SEGV 1
+}
+
 # e2e_disk_crash_scenario init|rdinit: a disk root booted with init= or
 # rdinit=/sbin/initshim (disk-*-init, disk-*-rdinit): systemd 252 runs from the
 # ext4 root, traced by the guard, then its crash is taken over. With rdinit=
