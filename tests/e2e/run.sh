@@ -54,7 +54,7 @@ fi
 # held shared by this shell for the run, so the arm64 one runs again here
 # (a stamp check) once its background build is done.
 images_prepare() {
-	local n x86_wanted="" arm64_run="" disk_wanted="" suite pid failed=""
+	local n x86_wanted="" arm64_run="" disk_wanted="" suite done_dir
 	local -a bg=()
 	for n in "$@"; do
 		if arm64_wanted "$n"; then arm64_run=1; else x86_wanted=1; fi
@@ -63,19 +63,27 @@ images_prepare() {
 	# apt first, one at a time (the dpkg lock).
 	e2e_install_deps
 	[ -z "$arm64_run" ] || arm64_install_deps
+	# Each background build (errexit on: "&&" would turn it off inside)
+	# leaves a file when it succeeded: its exit status
+	# is not kept for `wait PID` (bash forgets it when the PID comes round
+	# again, and pid_max can be 32768 while debootstrap forks thousands).
+	done_dir=$(mktemp -d)
 	if [ -n "$arm64_run" ]; then
-		(arm64_ensure) &
-		bg+=($!)
+		(arm64_ensure; touch "$done_dir/arm64") &
+		bg+=(arm64)
 	fi
-	(bundles_prepare "$@") &
-	bg+=($!)
+	(bundles_prepare "$@"; touch "$done_dir/bundles") &
+	bg+=(bundles)
 	if [ -n "$x86_wanted" ]; then
 		image_ensure
 		for suite in $(suites_of_scenarios "$@"); do suite_ensure "$suite"; done
 		[ -z "$disk_wanted" ] || disk_ensure
 	fi
-	for pid in "${bg[@]}"; do wait "$pid" || failed=1; done
-	[ -z "$failed" ] || e2e_die "an image or bundle could not be built (see above)"
+	wait
+	for n in "${bg[@]}"; do
+		[ -e "$done_dir/$n" ] || { rm -rf "$done_dir"; e2e_die "$n: could not be built (see above)"; }
+	done
+	rm -rf "$done_dir"
 	[ -z "$arm64_run" ] || arm64_ensure
 }
 
