@@ -758,6 +758,77 @@ e2e_image_major() {
 	)
 }
 
+# --- soft-reboot (soft-reboot-257, soft-reboot-254) -------------------------
+
+# e2e_soft_reboot_units: what `systemctl soft-reboot` of 254+ does, for a
+# systemd 254 side-installed on the bookworm image, whose systemctl (252's)
+# has no soft-reboot verb and whose unit tree no soft-reboot.target: 254's
+# own soft-reboot.target and systemd-soft-reboot.service (units/ of 254.26,
+# verbatim but for the comments) in /run/systemd/system, and the target
+# started with job mode replace-irreversibly, as systemctl starts it. The
+# service's SuccessAction=soft-reboot-force makes PID 1 soft-reboot once
+# shutdown.target has stopped the services.
+e2e_soft_reboot_units() {
+	mkdir -p /run/systemd/system
+	printf '%s\n' '[Unit]' 'Description=Reboot System Userspace' 'Documentation=man:systemd.special(7)' \
+		'DefaultDependencies=no' 'Requires=systemd-soft-reboot.service' 'After=systemd-soft-reboot.service' \
+		'AllowIsolate=yes' 'JobTimeoutSec=30min' 'JobTimeoutAction=soft-reboot-force' \
+		>/run/systemd/system/soft-reboot.target
+	printf '%s\n' '[Unit]' 'Description=Reboot System Userspace' 'Documentation=man:systemd-soft-reboot.service(8)' \
+		'DefaultDependencies=no' 'Requires=shutdown.target umount.target final.target' \
+		'After=shutdown.target umount.target final.target' 'SuccessAction=soft-reboot-force' \
+		>/run/systemd/system/systemd-soft-reboot.service
+	systemctl daemon-reload || e2e_fail "daemon-reload before the soft-reboot failed"
+	systemctl start --no-block --job-mode=replace-irreversibly soft-reboot.target ||
+		e2e_fail "cannot start soft-reboot.target"
+}
+
+# e2e_soft_reboot_scenario MAJOR EXE AFTER HOW: systemd MAJOR (EXE) soft-
+# reboots (HOW: systemctl, or units: e2e_soft_reboot_units); the guard must
+# survive its final kill (argv[0] marked '@') and trace the PID 1 of the new
+# userspace, which runs the soft-rebooting version's compile-time path
+# (/usr/lib/systemd/systemd, with the root's merged /usr) and reports
+# systemd AFTER; then kill -SEGV 1 is taken over by that same guard.
+# Phases: before (no marker), after (marker: the guard's PID, on the
+# initramfs's tmpfs root, which survives the soft-reboot whatever becomes of
+# /run), rescue.
+e2e_soft_reboot_scenario() {
+	local major=$1 exe=$2 after=$3 how=$4 marker=/e2e-soft-rebooted g
+	if [ "$E2E_PHASE" = rescue ]; then
+		e2e_initshim_checks rescue
+		[[ $(e2e_status_field last-takeover) == *"crash: SIGSEGV"* ]] ||
+			e2e_fail "takeover reason: $(e2e_status_field last-takeover)"
+		e2e_expect "guard after the takeover" "$(cat "$marker")" "$(cat /run/initshim/guard.pid)"
+		e2e_pass "systemd $major: the guard survived soft-reboot (into systemd $after) and took a crash over afterwards"
+	fi
+	if [ ! -e "$marker" ]; then
+		e2e_boot_checks "$major" "$exe"
+		e2e_guard_traces_pid1
+		g=$(cat /run/initshim/guard.pid)
+		# The mark is the mechanism; what counts is the outcome after the soft-reboot.
+		e2e_log "the guard's argv[0]: $(tr '\0' '\n' <"/proc/$g/cmdline" | head -n 1)"
+		echo "$g" >"$marker"
+		e2e_hold
+		e2e_mark soft-rebooting
+		case $how in
+		systemctl) systemctl soft-reboot || e2e_fail "systemctl soft-reboot failed" ;;
+		units) e2e_soft_reboot_units ;;
+		esac
+		exit 0
+	fi
+	g=$(cat "$marker")
+	e2e_log "after soft-reboot; the guard was pid $g"
+	e2e_wait_running 150
+	kill -0 "$g" 2>/dev/null || e2e_fail "the guard (pid $g) did not survive the soft-reboot"
+	e2e_expect "guard pid file" "$g" "$(cat /run/initshim/guard.pid 2>/dev/null)"
+	e2e_expect "PID 1 executable after the soft-reboot" /usr/lib/systemd/systemd "$(e2e_pid1_exe)"
+	e2e_expect "manager version after the soft-reboot" "$after" "$(e2e_manager_major)"
+	e2e_guard_traces_pid1
+	e2e_initshim_checks normal
+	e2e_hold
+	kill -SEGV 1
+}
+
 # "PID COMM CGROUP" of the guard and of its children (its control parser).
 e2e_guard_family() {
 	local g p
