@@ -630,6 +630,134 @@ e2e_watchdog_handover() {
 	kill -s SEGV 1
 }
 
+# --- memory re-exec (memory-252, memory-257, memory-newest) ----------------
+
+# e2e_restart_guard: stop the running guard (SIGTERM: it detaches and
+# exits) and attach a new one with `initshimctl guard start`, which reads
+# /etc/initshim.conf afresh (the file is read once per guard). Started from
+# PID 1's cgroup, the new guard moves itself to /initshim as the boot's guard
+# does; started from this scenario's service it would stay in that cgroup and
+# die when the phase ends. Prints the new guard's PID.
+e2e_restart_guard() {
+	local g0 g deadline out
+	g0=$(cat /run/initshim/guard.pid 2>/dev/null) || e2e_fail "no /run/initshim/guard.pid"
+	kill -TERM "$g0" || e2e_fail "cannot signal the guard (pid $g0)"
+	deadline=$((SECONDS + 10))
+	while kill -0 "$g0" 2>/dev/null; do
+		[ "$SECONDS" -lt "$deadline" ] || e2e_fail "the guard (pid $g0) still runs 10 s after SIGTERM"
+		sleep 0.1
+	done
+	out=$(
+		echo "$BASHPID" >/sys/fs/cgroup/init.scope/cgroup.procs || exit 1
+		initshimctl guard start 2>&1
+	) || e2e_fail "initshimctl guard start (from init.scope): $out"
+	deadline=$((SECONDS + 10))
+	until g=$(cat /run/initshim/guard.pid 2>/dev/null) && [ -n "$g" ] && [ "$g" != "$g0" ]; do
+		[ "$SECONDS" -lt "$deadline" ] || e2e_fail "no new guard 10 s after guard start (pid file: '$g', old $g0)"
+		sleep 0.1
+	done
+	deadline=$((SECONDS + 10))
+	until [ "$(grep '^0::' "/proc/$g/cgroup" 2>/dev/null)" = "0::/initshim" ]; do
+		[ "$SECONDS" -lt "$deadline" ] || e2e_fail "the new guard (pid $g) is in $(grep '^0::' "/proc/$g/cgroup")"
+		sleep 0.1
+	done
+	echo "$g"
+}
+
+# e2e_memory_reexecs GUARD: how many memory re-execs the guard GUARD asked
+# for, from its kernel log lines (its status history keeps only 16 changes).
+e2e_memory_reexecs() {
+	dmesg | grep -c "initshim-guard\[$1\]: health: memory: .*: state-preserving re-exec"
+}
+
+# e2e_memory_reexec MAJOR EXE LIMIT: PID 1 (systemd MAJOR, EXE) over a
+# test-sized memory-limit is re-executed by the guard (SIGTERM), its state
+# kept. The limit is appended to /etc/initshim.conf and a new guard started
+# (e2e_restart_guard) only once the probe service runs and the PIDs are
+# recorded: a guard booted with that limit asks at its first scan, seconds
+# into the boot, before anything could be recorded. The new guard asks once
+# (an automatic re-exec at most once an hour per guard, shim/health): its
+# history then holds exactly one. systemd 257+ refuses a SIGTERM re-exec
+# with under 16 MiB free on /run/systemd (RELOAD_DISK_SPACE_MIN in
+# dbus-manager.c): checked first, so that a refusal is not mistaken for
+# initshim's. Afterwards: the same PIDs once each, PID 1 still EXE and
+# MAJOR, the new guard traces it. The guard's PID goes to
+# $E2E_STATE/memory-guard.
+e2e_memory_reexec() {
+	local major=$1 exe=$2 limit=$3 free g
+	free=$(df --output=avail -B1 /run/systemd | tail -n 1)
+	e2e_log "free on /run/systemd: $((free >> 20)) MiB"
+	[ "$free" -ge $((16 << 20)) ] || e2e_fail "/run/systemd has $((free >> 20)) MiB free: systemd 257+ refuses to re-execute under 16 MiB"
+	e2e_start_probe_service
+	e2e_record_pids
+	printf 'memory-limit = %s\n' "$limit" >>/etc/initshim.conf
+	g=$(e2e_restart_guard) || exit 1 # e2e_fail gave the verdict
+	echo "$g" >"$E2E_STATE/memory-guard"
+	e2e_log "a new guard (pid $g) with memory-limit = $limit"
+	timeout 90 bash -c 'until initshimctl status | grep -q "history: .*PID 1 re-executed"; do sleep 0.5; done' ||
+		e2e_fail "no re-exec: $(initshimctl status | grep -E 'check-memory|history' | tr '\n' ';')"
+	e2e_log "$(initshimctl status | grep -E 'check-memory|history')"
+	timeout 60 bash -c 'until systemctl show -p Version >/dev/null 2>&1; do sleep 0.2; done' ||
+		e2e_fail "PID 1 does not answer after the re-exec"
+	e2e_expect "memory re-execs the guard asked for" 1 "$(e2e_memory_reexecs "$g")"
+	e2e_check_pids
+	e2e_expect "PID 1 executable after the re-exec" "$exe" "$(e2e_pid1_exe)"
+	e2e_expect "manager version after the re-exec" "$major" "$(e2e_manager_major)"
+	e2e_initshim_checks normal
+	e2e_guard_traces_pid1
+	e2e_expect "guard after the re-exec" "$g" "$(cat /run/initshim/guard.pid)"
+}
+
+# e2e_memory_takeover_scenario: the image's systemd (257, the newest) in one
+# boot: the memory re-exec with services kept (e2e_memory_reexec), then
+# kill -SEGV 1 of the re-executed PID 1, taken over by the guard that asked
+# for the re-exec with journald, logind, dbus-daemon and the probe at their
+# PIDs; rescue mode's `initshimctl exec` starts systemd fresh without
+# duplicates; the same guard traces it and asked for no second re-exec,
+# though the fresh PID 1 is over the limit too (once an hour per guard).
+e2e_memory_takeover_scenario() {
+	local major marker=$E2E_STATE/memory-crashed out g
+	major=$(e2e_image_major)
+	if [ "$E2E_PHASE" = rescue ]; then
+		e2e_expect "PID 1 executable" /usr/sbin/initshim "$(e2e_pid1_exe)"
+		e2e_initshim_checks rescue
+		e2e_check_pids
+		[[ $(e2e_status_field last-takeover) == *"crash: SIGSEGV"* ]] ||
+			e2e_fail "takeover reason: $(e2e_status_field last-takeover)"
+		e2e_expect "guard after the takeover" "$(cat "$E2E_STATE/memory-guard")" "$(cat /run/initshim/guard.pid)"
+		ls /core* >/dev/null 2>&1 || e2e_fail "no core dump written by systemd $major's crash handler"
+		e2e_log "ok: takeover of the re-executed systemd $major: $(e2e_status_field last-takeover)"
+		e2e_hold # the fresh systemd's phase gives the verdict
+		out=$(initshimctl exec 2>&1) || e2e_fail "initshimctl exec: $out"
+		exit 0
+	fi
+	if [ ! -e "$marker" ]; then
+		e2e_boot_checks "$major" /usr/lib/systemd/systemd
+		e2e_memory_reexec "$major" /usr/lib/systemd/systemd 4M
+		touch "$marker"
+		e2e_hold
+		rm -f /core*
+		e2e_log "sending SIGSEGV to the re-executed PID 1 (systemd $major)"
+		kill -SEGV 1
+		exit 0
+	fi
+	e2e_chain_fresh_checks "$major"
+	g=$(cat "$E2E_STATE/memory-guard")
+	e2e_expect "guard of the fresh systemd" "$g" "$(cat /run/initshim/guard.pid)"
+	# A second re-exec would come at the guard's first scan of the fresh PID 1
+	# (every 5 s at most): let two scans pass since it took the FIFO back.
+	local since deadline=$((SECONDS + 30))
+	until since=$(e2e_status_field mode-since) && [ "${since%%.*}" -ge 11 ] 2>/dev/null; do
+		[ "$SECONDS" -lt "$deadline" ] || e2e_fail "mode-since stays '$since'"
+		sleep 0.5
+	done
+	e2e_log "$(initshimctl status | grep -E 'check-memory|history')"
+	[[ $(e2e_status_field check-memory) == degraded:* ]] ||
+		e2e_fail "the fresh systemd is not over the limit: $(e2e_status_field check-memory)"
+	e2e_expect "memory re-execs the guard asked for (none for the fresh systemd)" 1 "$(e2e_memory_reexecs "$g")"
+	e2e_pass "systemd $major: memory re-exec with services kept; SEGV of the re-executed PID 1 taken over, started fresh without duplicates or a second re-exec"
+}
+
 # --- the newer suites' images (e2e-image: trixie, forky) ---------------------
 
 # The major version of the image's own systemd (/usr/lib/systemd/systemd):
@@ -643,42 +771,75 @@ e2e_image_major() {
 	)
 }
 
-# e2e_crash_exec_scenario: the image's systemd crashes (kill -SEGV 1) and
-# is taken over with every watched service alive (same PIDs, once each);
-# rescue mode then starts systemd fresh (initshimctl exec), which comes up
-# without a second copy of any service. Three phases in one boot:
-#   systemd, first time: boot checks, the guard traces PID 1, PIDs recorded, SEGV;
-#   rescue: the takeover kept the services; `initshimctl exec`;
-#   systemd, second time: one of each service, the guard traces the new PID 1.
-e2e_crash_exec_scenario() {
-	local major marker=$E2E_STATE/crash-exec-crashed out p
-	major=$(e2e_image_major)
+# --- soft-reboot (soft-reboot-257, soft-reboot-254) -------------------------
+
+# e2e_soft_reboot_units: what `systemctl soft-reboot` of 254+ does, for a
+# systemd 254 side-installed on the bookworm image, whose systemctl (252's)
+# has no soft-reboot verb and whose unit tree no soft-reboot.target: 254's
+# own soft-reboot.target and systemd-soft-reboot.service (units/ of 254.26,
+# verbatim but for the comments) in /run/systemd/system, and the target
+# started with job mode replace-irreversibly, as systemctl starts it. The
+# service's SuccessAction=soft-reboot-force makes PID 1 soft-reboot once
+# shutdown.target has stopped the services.
+e2e_soft_reboot_units() {
+	mkdir -p /run/systemd/system
+	printf '%s\n' '[Unit]' 'Description=Reboot System Userspace' 'Documentation=man:systemd.special(7)' \
+		'DefaultDependencies=no' 'Requires=systemd-soft-reboot.service' 'After=systemd-soft-reboot.service' \
+		'AllowIsolate=yes' 'JobTimeoutSec=30min' 'JobTimeoutAction=soft-reboot-force' \
+		>/run/systemd/system/soft-reboot.target
+	printf '%s\n' '[Unit]' 'Description=Reboot System Userspace' 'Documentation=man:systemd-soft-reboot.service(8)' \
+		'DefaultDependencies=no' 'Requires=shutdown.target umount.target final.target' \
+		'After=shutdown.target umount.target final.target' 'SuccessAction=soft-reboot-force' \
+		>/run/systemd/system/systemd-soft-reboot.service
+	systemctl daemon-reload || e2e_fail "daemon-reload before the soft-reboot failed"
+	systemctl start --no-block --job-mode=replace-irreversibly soft-reboot.target ||
+		e2e_fail "cannot start soft-reboot.target"
+}
+
+# e2e_soft_reboot_scenario MAJOR EXE AFTER HOW: systemd MAJOR (EXE) soft-
+# reboots (HOW: systemctl, or units: e2e_soft_reboot_units); the guard must
+# survive its final kill (argv[0] marked '@') and trace the PID 1 of the new
+# userspace, which runs the soft-rebooting version's compile-time path
+# (/usr/lib/systemd/systemd, with the root's merged /usr) and reports
+# systemd AFTER; then kill -SEGV 1 is taken over by that same guard.
+# Phases: before (no marker), after (marker: the guard's PID, on the
+# initramfs's tmpfs root, which survives the soft-reboot whatever becomes of
+# /run), rescue.
+e2e_soft_reboot_scenario() {
+	local major=$1 exe=$2 after=$3 how=$4 marker=/e2e-soft-rebooted g
 	if [ "$E2E_PHASE" = rescue ]; then
-		e2e_expect "PID 1 executable" /usr/sbin/initshim "$(e2e_pid1_exe)"
 		e2e_initshim_checks rescue
-		e2e_check_pids
 		[[ $(e2e_status_field last-takeover) == *"crash: SIGSEGV"* ]] ||
 			e2e_fail "takeover reason: $(e2e_status_field last-takeover)"
-		ls /core* >/dev/null 2>&1 || e2e_fail "no core dump written by systemd $major's crash handler"
-		e2e_log "ok: takeover of systemd $major: $(e2e_status_field last-takeover)"
-		e2e_hold # the fresh systemd's phase gives the verdict
-		out=$(initshimctl exec 2>&1) || e2e_fail "initshimctl exec: $out"
-		exit 0
+		e2e_expect "guard after the takeover" "$(cat "$marker")" "$(cat /run/initshim/guard.pid)"
+		e2e_pass "systemd $major: the guard survived soft-reboot (into systemd $after) and took a crash over afterwards"
 	fi
 	if [ ! -e "$marker" ]; then
-		e2e_boot_checks "$major" /usr/lib/systemd/systemd
+		e2e_boot_checks "$major" "$exe"
 		e2e_guard_traces_pid1
-		e2e_start_probe_service
-		e2e_record_pids
-		touch "$marker"
+		g=$(cat /run/initshim/guard.pid)
+		# The mark is the mechanism; what counts is the outcome after the soft-reboot.
+		e2e_log "the guard's argv[0]: $(tr '\0' '\n' <"/proc/$g/cmdline" | head -n 1)"
+		echo "$g" >"$marker"
 		e2e_hold
-		rm -f /core*
-		e2e_log "sending SIGSEGV to PID 1 (systemd $major)"
-		kill -SEGV 1
+		e2e_mark soft-rebooting
+		case $how in
+		systemctl) systemctl soft-reboot || e2e_fail "systemctl soft-reboot failed" ;;
+		units) e2e_soft_reboot_units ;;
+		esac
 		exit 0
 	fi
-	e2e_chain_fresh_checks "$major"
-	e2e_pass "systemd $major: SEGV taken over with services kept, then started fresh without duplicates"
+	g=$(cat "$marker")
+	e2e_log "after soft-reboot; the guard was pid $g"
+	e2e_wait_running 150
+	kill -0 "$g" 2>/dev/null || e2e_fail "the guard (pid $g) did not survive the soft-reboot"
+	e2e_expect "guard pid file" "$g" "$(cat /run/initshim/guard.pid 2>/dev/null)"
+	e2e_expect "PID 1 executable after the soft-reboot" /usr/lib/systemd/systemd "$(e2e_pid1_exe)"
+	e2e_expect "manager version after the soft-reboot" "$after" "$(e2e_manager_major)"
+	e2e_guard_traces_pid1
+	e2e_initshim_checks normal
+	e2e_hold
+	kill -SEGV 1
 }
 
 # "PID COMM CGROUP" of the guard and of its children (its control parser).
