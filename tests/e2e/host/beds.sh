@@ -404,7 +404,7 @@ nspawn_cgroup_remove() {
 	local d left
 	for d in "${NSPAWN_CGROUP_DIRS[@]}"; do
 		for _ in $(seq 40); do
-			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
 			[ -d "$d" ] || break
 			sleep 0.25
 		done
