@@ -369,12 +369,70 @@ run_qemu() {
 
 # --- systemd-nspawn ---------------------------------------------------------
 
+# On a host whose /sys/fs/cgroup is not cgroup2 (legacy or hybrid: this
+# machine's, and CI's, hierarchy is hybrid) nspawn is started in a cgroup of
+# its own, named $E2E_NSPAWN_CGROUP in the name=systemd hierarchy and, when
+# mounted, the unified one; it makes its "payload" and "supervisor" below
+# that, and the container's systemd manages the payload subtree, not the
+# host's root. It matters most with e2e-nspawn-cgroup: unified on such a host:
+# nspawn 252 then moves the payload into the unified hierarchy at its
+# name=systemd path after removing every empty cgroup below that path
+# (sync_cgroup() in src/nspawn/nspawn-cgroup.c), which from the root would
+# be every empty cgroup of other tests on the machine. Sets NSPAWN_CGROUP_DIRS.
+nspawn_cgroup_make() {
+	local name=$1 d
+	NSPAWN_CGROUP_DIRS=()
+	[ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" != cgroup2fs ] || return 0
+	for d in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified; do
+		[ -e "$d/cgroup.procs" ] || continue
+		mkdir -p "$d/initshim-e2e-$name-$$" || e2e_die "cannot make the container's cgroup under $d"
+		NSPAWN_CGROUP_DIRS+=("$d/initshim-e2e-$name-$$")
+	done
+}
+
+# nspawn_cgroup_enter: the calling (sub)shell joins those cgroups.
+nspawn_cgroup_enter() {
+	local d
+	for d in "${NSPAWN_CGROUP_DIRS[@]}"; do
+		echo "$BASHPID" >"$d/cgroup.procs" || return 1
+	done
+}
+
+# nspawn_cgroup_remove: after nspawn ended, its cgroups (and what the
+# container's systemd made below them), once their last process is gone.
+nspawn_cgroup_remove() {
+	local d left
+	for d in "${NSPAWN_CGROUP_DIRS[@]}"; do
+		for _ in $(seq 40); do
+			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+			[ -d "$d" ] || break
+			sleep 0.25
+		done
+		if [ -d "$d" ]; then
+			left=$(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' ')
+			e2e_say "$E2E_CURRENT: cannot remove $d (processes: ${left:-none})"
+		fi
+	done
+}
+
 # The container's root is an overlayfs: the per-scenario files over the
 # cached tree (kept pristine), writes going to WORK/upper.
 run_nspawn() {
-	local name=$1 script=$2 work=$3 timeout pid
-	local -a args
+	local name=$1 script=$2 work=$3 timeout pid cgroup
+	local -a args env=()
 	timeout=$(scenario_meta1 "$script" timeout)
+	# e2e-nspawn-cgroup: unified gives the container a cgroup2 hierarchy on
+	# /sys/fs/cgroup whatever the host mounts (a systemd of 258+ runs on
+	# nothing else); by default nspawn follows the host (hybrid here).
+	cgroup=$(scenario_meta1 "$script" nspawn-cgroup)
+	case ${cgroup:-host} in
+	host) ;;
+	unified) env=(SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1) ;;
+	*)
+		E2E_BED_ERROR="unknown e2e-nspawn-cgroup '$cgroup' (host or unified)"
+		return 0
+		;;
+	esac
 	overlay_stage "$work/overlay" "$name" "$script"
 	mkdir -p "$work/upper" "$work/ovl-work" "$work/root"
 	mount -t overlay "e2e-$name" \
@@ -382,20 +440,24 @@ run_nspawn() {
 		"$work/root"
 	read -r -a args <<<"$(scenario_meta "$script" cmdline | tr '\n' ' ')"
 	scenario_meta "$script" host-action >"$work/actions"
+	nspawn_cgroup_make "$name"
 	# Not -b: nspawn would exec /lib/systemd/systemd itself. Given a command
 	# it makes that command PID 1; the kill signal is the one systemd halts on.
 	# --console=read-only gives the container a /dev/console (a pty) whose
 	# output nspawn copies to its stdout; with "pipe" there is none and
 	# systemd's console output is lost.
-	systemd-nspawn --quiet --register=no --keep-unit --private-network \
-		--machine="e2e-$name" --directory="$work/root" --console=read-only \
-		--kill-signal=SIGRTMIN+3 \
-		/sbin/initshim "e2e.scenario=$name" "${args[@]}" \
-		</dev/null >"$work/console.log" 2>&1 9>&- &
+	(
+		nspawn_cgroup_enter || { echo "e2e: cannot enter the container's cgroup"; exit 2; }
+		exec env "${env[@]}" systemd-nspawn --quiet --register=no --keep-unit --private-network \
+			--machine="e2e-$name" --directory="$work/root" --console=read-only \
+			--kill-signal=SIGRTMIN+3 \
+			/sbin/initshim "e2e.scenario=$name" "${args[@]}"
+	) </dev/null >"$work/console.log" 2>&1 9>&- &
 	pid=$!
 	E2E_BED_PROGRAM=systemd-nspawn
 	watch_guest "$pid" "$work/console.log" "${timeout:-$E2E_DEFAULT_TIMEOUT}" "$work" nspawn
 	umount "$work/root" || umount -l "$work/root"
+	nspawn_cgroup_remove
 }
 
 # --- one scenario -----------------------------------------------------------

@@ -122,8 +122,13 @@ e2e_kill_tree() {
 # interrupted run first (every descendant), then the work directory, unless
 # KEEP is 1.
 e2e_work_cleanup() {
-	local rc=$?
+	local rc=$? d
 	e2e_kill_tree $$
+	# An interrupted nspawn scenario's cgroups (host/beds.sh), best effort:
+	# what still holds a process stays.
+	for d in /sys/fs/cgroup/systemd/initshim-e2e-*-"$$" /sys/fs/cgroup/unified/initshim-e2e-*-"$$"; do
+		[ ! -d "$d" ] || find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
 	if [ "${1:-0}" = 1 ]; then
 		e2e_say "work directory kept: $E2E_WORK"
 	else

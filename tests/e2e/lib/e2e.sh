@@ -372,8 +372,8 @@ e2e_crash_scenario() {
 		e2e_wait_no_zombies 10
 		# A container must not die: an orderly power-off of the container
 		# (e2e-run) ends it; a VM reboots, which the host expects.
-		e2e_in_container && e2e_pass "rescue mode after $how, services kept"
-		e2e_verdict PASS "rescue mode after $how, services kept"
+		e2e_in_container && e2e_pass "systemd $major: rescue mode after $how, services kept"
+		e2e_verdict PASS "systemd $major: rescue mode after $how, services kept"
 		e2e_hold
 		initshimctl reboot || e2e_console "initshimctl reboot failed"
 		exit 0
@@ -403,6 +403,19 @@ e2e_crash_action_scenario() {
 	e2e_hold
 	e2e_mark crashing
 	kill -SEGV 1
+}
+
+# e2e_nspawn_crash_scenario: nspawn-crash-257 and -newest. The image's
+# systemd as PID 1 of a container whose /sys/fs/cgroup is cgroup2 (the bed's
+# e2e-nspawn-cgroup: unified, whatever the host mounts: 258+ refuses
+# anything else) crashes and is taken over, as nspawn-crash-252.
+e2e_nspawn_crash_scenario() {
+	local major
+	major=$(e2e_image_major)
+	e2e_in_container || e2e_fail "not in a container: this is the nspawn bed's scenario"
+	e2e_expect "/sys/fs/cgroup's type (nspawn's unified hierarchy)" cgroup2fs "$(stat -fc %T /sys/fs/cgroup)"
+	[ "$E2E_PHASE" = rescue ] || e2e_log "ok: cgroup2 on /sys/fs/cgroup; systemd $major's cgroup: $(grep "^0::" /proc/1/cgroup)"
+	e2e_crash_scenario "$major" /usr/lib/systemd/systemd kill-SEGV
 }
 
 # e2e_disk_crash_scenario init|rdinit: a disk root booted with init= or
