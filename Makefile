@@ -202,7 +202,7 @@ integration: all $(ITEST_BIN)
 soak: all $(ITEST_BIN) $(B)/tests/soak-flood
 	@tests/soak/run.sh
 
-# make e2e E2E="boot-252 control" runs a subset.
+# make e2e E2E="crash-segv-252 control" runs a subset.
 # Two TCG guests at once: one per core (docs/testing.md, "What each part costs").
 E2E_JOBS ?= 2
 e2e: all $(B)/tests/fake-systemd aarch64

@@ -4,7 +4,7 @@
 # systemd-nspawn, with initshim as PID 1. Run as root from anywhere (make e2e does, after make).
 #
 #   tests/e2e/run.sh                  every scenario in tests/e2e/scenarios/
-#   tests/e2e/run.sh boot-252 control only these
+#   tests/e2e/run.sh crash-segv-252 control  only these
 #   tests/e2e/run.sh --list           names and descriptions
 #   tests/e2e/run.sh --prepare [NAME...]  only build the images they need
 #
