@@ -9,8 +9,12 @@
  * but nothing reaches it on its private bus, so it never answers the guard's
  * Ping: the switch is rolled back with state kept.
  *
- * BREAK_HANG: as PID 1, block before main() (as a version stuck at start-up
- * would): it never answers, nor acts on SIGTERM; the guard takes it over.
+ * BREAK_HANG: as PID 1, bind and listen on /run/systemd/private, then block
+ * for good (as a version stuck in its start-up would): connections queue,
+ * nothing answers, and SIGTERM stays blocked (systemd reads its signals from
+ * a signalfd): no re-exec; the guard takes it over. It listens first because
+ * a PID 1 with no socket at all counts as starting (not failing) for
+ * SOCKET_GRACE_MS, 5 minutes (shim/health/health.c).
  *
  * Built on the host for the guest (both x86_64 Debian 12, glibc 2.36). */
 #define _GNU_SOURCE
@@ -22,25 +26,28 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#if defined(BREAK_NOBUS)
-int bind(int fd, const struct sockaddr *sa, socklen_t len) {
+#if !defined(BREAK_NOBUS) && !defined(BREAK_HANG)
+#error "define BREAK_NOBUS or BREAK_HANG"
+#endif
+
+static int is_private(const struct sockaddr *sa, socklen_t len) {
         static const char private_path[] = "/run/systemd/private";
         const struct sockaddr_un *un = (const struct sockaddr_un *) sa;
 
-        if (sa && len >= offsetof(struct sockaddr_un, sun_path) + sizeof private_path &&
-            un->sun_family == AF_UNIX && memcmp(un->sun_path, private_path, sizeof private_path) == 0) {
-                errno = EACCES;
-                return -1;
-        }
-        return (int) syscall(SYS_bind, fd, sa, len);
+        return sa && len >= offsetof(struct sockaddr_un, sun_path) + sizeof private_path &&
+               un->sun_family == AF_UNIX && memcmp(un->sun_path, private_path, sizeof private_path) == 0;
 }
-#elif defined(BREAK_HANG)
-__attribute__((constructor)) static void hang_as_pid1(void) {
-        if (getpid() != 1)
-                return;
-        for (;;)
-                pause();
-}
+
+int bind(int fd, const struct sockaddr *sa, socklen_t len) {
+        if (!is_private(sa, len) || getpid() != 1)
+                return (int) syscall(SYS_bind, fd, sa, len);
+#if defined(BREAK_NOBUS)
+        errno = EACCES;
+        return -1;
 #else
-#error "define BREAK_NOBUS or BREAK_HANG"
+        if (syscall(SYS_bind, fd, sa, len) == 0 && syscall(SYS_listen, fd, 16) == 0)
+                for (;;)
+                        pause();
+        return -1; /* not listening: its boot fails anyway */
 #endif
+}

@@ -18,7 +18,7 @@
 # also puts a copy of SUITE's bundle (named by an e2e-bundle line too) at
 # /usr/lib/initshim/bundles/NAME/, broken after its preflight by
 # tests/e2e/guest/bundle-break.c, built for MODE (nobus: its manager never
-# answers on /run/systemd/private; hang: as PID 1 it blocks before main())
+# answers on /run/systemd/private; hang: as PID 1 it listens there, then blocks for good)
 # and made the copy's systemd's first DT_NEEDED; initshim.conf gets
 # "version NAME = /usr/lib/initshim/bundles/NAME/systemd".
 #

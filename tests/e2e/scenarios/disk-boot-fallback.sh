@@ -1,11 +1,12 @@
 #!/bin/bash
-# e2e-description: disk root (initramfs-tools), two boots: the default version, a bundle of the newest systemd that hangs at boot (a copy whose systemd blocks before main() as PID 1), the guard counts the boot, takes over and rescue mode reboots (on-failure=reboot); the next boot skips it (boot-tries=1) and boots the fallback 252, the count kept on the disk in /var/lib/initshim
+# e2e-description: disk root (initramfs-tools), two boots: the default version, a bundle of the newest systemd that hangs at boot (a copy whose systemd, as PID 1, listens on its private socket and blocks in its start-up), the guard counts the boot, takes over and rescue mode reboots (on-failure=reboot); the next boot skips it (boot-tries=1) and boots the fallback 252, the count kept on the disk in /var/lib/initshim
 # e2e-bed: disk
 # e2e-initramfs: initramfs-tools
 # e2e-boots: 2
 # e2e-timeout: 400
-# The newest bundle, and a copy of it that hangs as PID 1 before main() (a
-# version stuck at start-up: no bus, no SIGTERM handler), tests/e2e/host/bundles.sh.
+# The newest bundle, and a copy of it that, as PID 1, listens on
+# /run/systemd/private and then blocks for good (a version stuck in its
+# start-up: Pings unanswered, SIGTERM blocked), tests/e2e/host/bundles.sh.
 # It passes preflight (its --version is untouched). rw: no systemd remounts /
 # in boot 1.
 # e2e-bundle: forky systemd libsystemd-shared
