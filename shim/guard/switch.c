@@ -22,7 +22,10 @@
 #define VERIFY_PROBE_FIRST_MS 20
 #define VERIFY_PROBE_MS 500
 
-enum phase { IDLE, PREFLIGHT, EXEC, VERIFY, ROLLBACK };
+/* ROLLBACK: the failed target is asked to re-execute into the previous
+ * binary; ROLLBACK_VERIFY: that happened, the previous version must answer
+ * (within switch-grace too) before the request is answered. */
+enum phase { IDLE, PREFLIGHT, EXEC, VERIFY, ROLLBACK, ROLLBACK_VERIFY };
 
 static const struct config *cfg;
 static struct tracer *tracer;
@@ -244,7 +247,7 @@ void switch_on_tracer_event(int ev) {
         if (phase == IDLE)
                 return;
         if (ev == TRACER_EVENT_TAKEN) {
-                if (phase == VERIFY || phase == ROLLBACK)
+                if (phase == VERIFY || phase == ROLLBACK || phase == ROLLBACK_VERIFY)
                         answer("error: %s failed after the switch (%s); rescue mode took over and its on-failure "
                                "policy brings back the last good version\n",
                                target, tracer->last_takeover);
@@ -266,8 +269,10 @@ void switch_on_tracer_event(int ev) {
                 if (tracer->switch_result < 0) {
                         (void) tracer_takeover(tracer, failure);
                         answer("error: %s; switching back failed too, PID 1 taken over\n", failure, "");
-                } else
-                        answer("error: %s; rolled back to %s with state kept\n", failure, previous);
+                } else {
+                        log_notice("switch: PID 1 runs %s again, state kept; waiting for it to answer", previous);
+                        start_verify(ROLLBACK_VERIFY);
+                }
         }
 }
 
@@ -277,6 +282,22 @@ static void probe_when_due(uint64_t now) {
                 uint64_t step = (uint64_t) VERIFY_PROBE_FIRST_MS << (probe_step < 5 ? probe_step++ : 5);
                 next_probe = now + (step < VERIFY_PROBE_MS ? step : VERIFY_PROBE_MS);
         }
+}
+
+/* Back in the previous binary: answered once it answers a Ping. */
+static void rollback_verify(uint64_t now) {
+        if (watch_last_answer_ms() > verify_since) {
+                log_notice("switch: PID 1 runs %s again and answers", previous);
+                answer("error: %s; rolled back to %s with state kept\n", failure, previous);
+                return;
+        }
+        if (now >= verify_deadline) {
+                log_error("switch: PID 1 runs %s again but has not answered within switch-grace", previous);
+                answer("error: %s; rolled back to %s with state kept, but it has not answered since (the liveness "
+                       "checks follow)\n", failure, previous);
+                return;
+        }
+        probe_when_due(now);
 }
 
 void switch_run(void) {
@@ -298,6 +319,10 @@ void switch_run(void) {
                  * picks what to restart. */
                 (void) vstate_mark_bad(target, "crashed right after a switch");
                 (void) copy_string(failure, sizeof failure, "crashed right after the switch");
+                return;
+        }
+        if (phase == ROLLBACK_VERIFY) {
+                rollback_verify(now);
                 return;
         }
         if (phase != VERIFY)
@@ -326,7 +351,7 @@ void switch_run(void) {
 int switch_timeout_ms(void) {
         if (phase == PREFLIGHT)
                 return cached_pass ? 0 : worker_timeout_ms(&preflight_worker);
-        if (phase != VERIFY)
+        if (phase != VERIFY && phase != ROLLBACK_VERIFY)
                 return -1;
         uint64_t now = now_ms(), next = next_probe < verify_deadline ? next_probe : verify_deadline;
         return next > now ? (int) (next - now) : 0;

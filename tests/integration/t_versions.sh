@@ -73,6 +73,8 @@ switch-grace = 2s"
         out=$(ctl exec b 2>&1) && fail "a deaf version was confirmed: $out"
         echo "$out" | grep -q "rolled back to $A with state kept" || fail "answer: $out"
         [ "$(pid1_exe)" = "$A" ] || fail "PID 1 runs $(pid1_exe)"
+        # Answered only once the previous version answers in turn.
+        grep -q "switch: PID 1 runs $A again and answers" "$T/log" || fail "answered before $A answered"
         ctl versions | grep -q "^b " || fail "no versions"
         grep -q "marked $Bf bad" "$T/log" || fail "not marked bad"
         ctl status | grep -q "^last-switch: $A -> $Bf: error: no answer to Ping .* rolled back to $A" ||

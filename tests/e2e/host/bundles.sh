@@ -13,6 +13,15 @@
 # "# e2e-bundle-default: SUITE" that bundle is also the default version: the
 # guest boots it.
 #
+#   # e2e-bundle-break: SUITE NAME MODE
+#
+# also puts a copy of SUITE's bundle (named by an e2e-bundle line too) at
+# /usr/lib/initshim/bundles/NAME/, broken after its preflight by
+# tests/e2e/guest/bundle-break.c, built for MODE (nobus: its manager never
+# answers on /run/systemd/private; hang: as PID 1 it listens there, then blocks for good)
+# and made the copy's systemd's first DT_NEEDED; initshim.conf gets
+# "version NAME = /usr/lib/initshim/bundles/NAME/systemd".
+#
 #   $E2E_CACHE/bundles/SUITE/bundle/   the bundle, as installed in the guest
 #   $E2E_CACHE/bundles/SUITE/major     e.g. 257
 #   $E2E_CACHE/bundles/SUITE/info      what went in (package versions)
@@ -124,6 +133,30 @@ overlay_bundles() {
 			cp "$dir$E2E_BUNDLE_DIR/$major"/sysctl.d/*.conf "$dir/etc/sysctl.d/"
 		fi
 	done < <(scenario_meta "$script" bundle)
+	overlay_bundle_breaks "$dir" "$script"
+}
+
+# overlay_bundle_breaks DIR SCRIPT: the broken copies (e2e-bundle-break).
+overlay_bundle_breaks() {
+	local dir=$1 script=$2 suite name mode b
+	while read -r suite name mode; do
+		[ -n "$suite" ] || continue
+		case $mode in
+		nobus) mode=BREAK_NOBUS ;;
+		hang) mode=BREAK_HANG ;;
+		*) e2e_die "e2e-bundle-break: unknown mode '$mode' (nobus, hang)" ;;
+		esac
+		[ -x "$E2E_CACHE/bundles/$suite/bundle/systemd" ] ||
+			e2e_die "e2e-bundle-break: no bundle of '$suite' (name it in an e2e-bundle line)"
+		b=$dir$E2E_BUNDLE_DIR/$name
+		mkdir -p "$dir$E2E_BUNDLE_DIR"
+		cp -a "$E2E_CACHE/bundles/$suite/bundle" "$b"
+		gcc -std=gnu11 -O2 -Wall -Werror -fPIC -shared -D"$mode" -o "$b/libe2e-break.so" \
+			"$E2E_DIR/guest/bundle-break.c" || e2e_die "e2e-bundle-break: cannot build $mode"
+		chmod 0644 "$b/libe2e-break.so"
+		patchelf --add-needed libe2e-break.so "$b/systemd" ||
+			e2e_die "e2e-bundle-break: patchelf failed on $b/systemd"
+	done < <(scenario_meta "$script" bundle-break)
 }
 
 # The initshim.conf lines naming the scenario's bundles; with
@@ -132,6 +165,9 @@ bundle_config() {
 	local major suite
 	for major in $(bundle_majors "$1"); do
 		echo "version $major = $E2E_BUNDLE_DIR/$major/systemd"
+	done
+	scenario_meta "$1" bundle-break | while read -r suite major _; do
+		[ -z "$suite" ] || echo "version $major = $E2E_BUNDLE_DIR/$major/systemd"
 	done
 	suite=$(scenario_meta1 "$1" bundle-default)
 	[ -z "$suite" ] || echo "default = $(cat "$E2E_CACHE/bundles/$suite/major")"

@@ -1,10 +1,14 @@
 #!/bin/bash
-# e2e-description: on the 252 (bookworm) root, initshimctl exec switches PID 1 252 -> 257 bundle (its own glibc) -> newest bundle -> 252 with state kept: same PIDs, unit states, a running job; each bundle runs units through its own systemd-executor; a bundle missing its executor or with a broken one is refused and 252 runs on
+# e2e-description: on the 252 (bookworm) root, initshimctl exec switches PID 1 252 -> 257 bundle (its own glibc) -> newest bundle -> 252 with state kept: same PIDs, unit states, a running job; each bundle runs units through its own systemd-executor; a bundle missing its executor or with a broken one is refused and 252 runs on; a bundle that passes preflight but whose manager never answers on its private bus is switched to, marked bad and rolled back to 252 with state kept
 # e2e-bed: qemu
 # e2e-timeout: 480
 # e2e-bundle: trixie systemd libsystemd-shared libc6 libssl3t64
 # e2e-bundle: forky systemd libsystemd-shared
+# e2e-bundle-break: forky nobus nobus
 # e2e-config: liveness-interval = 5s
+# A switch is confirmed in about 4 s here (252 -> 257): 10 s is the time the
+# never-answering bundle costs.
+# e2e-config: switch-grace = 10s
 # shellcheck source=../lib/e2e.sh
 . /usr/lib/initshim-e2e/lib/e2e.sh
 # shellcheck disable=SC1091 # written by host/beds.sh
@@ -79,5 +83,57 @@ e2e_log "refused as it should: $out"
 e2e_expect "manager version after the refusals" 252 "$(e2e_manager_major)"
 e2e_expect "PID 1 executable after the refusals" /usr/lib/systemd/systemd "$(e2e_pid1_exe)"
 e2e_check_pids
+
+# A bundle that passes preflight and fails after the switch: a copy of the
+# newest whose systemd cannot bind /run/systemd/private (host/bundles.sh,
+# e2e-bundle-break). systemd ignores that and runs on, deserialized, but
+# nothing reaches it there: no answer to the guard's Ping within
+# switch-grace, so the guard marks it bad and asks it to re-execute, which
+# lands in 252 with the state it had.
+nobus=$bdir/nobus/systemd
+grep -q "^nobus .* ok: systemd $newest " <<<"$(initshimctl versions 2>&1)" ||
+	e2e_fail "the nobus bundle does not pass preflight: $(initshimctl versions 2>&1 | grep '^nobus ')"
+before=$(states)
+t0=$SECONDS
+initshimctl exec nobus >"$E2E_STATE/exec-nobus.out" 2>&1 &
+execpid=$!
+# It does run (the failure is not a refusal): PID 1 becomes the copy.
+deadline=$((SECONDS + 60))
+until [ "$(e2e_pid1_exe)" = "$nobus" ]; do
+	kill -0 "$execpid" 2>/dev/null || break
+	[ $SECONDS -lt $deadline ] || e2e_fail "PID 1 did not become $nobus"
+	sleep 0.2
+done
+e2e_expect "PID 1 executable during the switch to nobus" "$nobus" "$(e2e_pid1_exe)"
+# It unlinks 252's socket and cannot bind its own.
+until [ ! -S /run/systemd/private ]; do
+	kill -0 "$execpid" 2>/dev/null || e2e_fail "the switch ended before /run/systemd/private went away"
+	[ $SECONDS -lt $deadline ] || e2e_fail "the nobus manager left /run/systemd/private"
+	sleep 0.2
+done
+rc=0
+wait "$execpid" || rc=$?
+out=$(cat "$E2E_STATE/exec-nobus.out")
+e2e_log "exec nobus ($((SECONDS - t0)) s, exit $rc): $out"
+[ "$rc" != 0 ] || e2e_fail "the switch to a bundle that never answers succeeded: $out"
+why="no answer to Ping within 10 s after the switch"
+[[ $out == *"error: $why; rolled back to /usr/lib/systemd/systemd with state kept"* ]] ||
+	e2e_fail "not rolled back with state kept: $out"
+e2e_expect "manager version after the rollback" 252 "$(e2e_manager_major)"
+e2e_expect "PID 1 executable after the rollback" /usr/lib/systemd/systemd "$(e2e_pid1_exe)"
+e2e_check_pids
+e2e_expect "unit states after the rollback" "$before" "$(states)"
+r=$(systemd-run --wait --pipe --quiet --unit=e2e-new-rolled-back /bin/echo "started by 252" 2>&1) ||
+	e2e_fail "systemd 252 cannot start a unit after the rollback: $r"
+e2e_expect "output of a unit started after the rollback" "started by 252" "$r"
+line=$(initshimctl versions 2>&1 | grep '^nobus ')
+[[ $line == *"marked bad: $why"* ]] || e2e_fail "nobus not marked bad: $line"
+e2e_log "versions: $line"
+line=$(initshimctl status 2>&1 | grep '^last-switch: ')
+[ "$line" = "last-switch: /usr/lib/systemd/systemd -> $nobus: error: $why; rolled back to /usr/lib/systemd/systemd with state kept" ] ||
+	e2e_fail "status lacks the rollback: $line"
+dmesg | grep -q "switch: $nobus failed: $why; switching back to /usr/lib/systemd/systemd" ||
+	e2e_fail "the kernel log lacks the failure: $(dmesg | grep 'switch: ' | tail -n 5)"
+e2e_log "ok: nobus rolled back, marked bad, said so"
 e2e_initshim_checks normal
-e2e_pass "252 -> 257 bundle -> $newest bundle -> 252 with state kept; broken bundles refused"
+e2e_pass "252 -> 257 bundle -> $newest bundle -> 252 with state kept; broken bundles refused; a bundle that never answers rolled back with state kept"

@@ -1,14 +1,18 @@
 #!/bin/bash
-# e2e-description: disk root (initramfs-tools), two boots: the default version hangs at boot (the fake systemd with "hang"), the guard counts the boot, takes over and rescue mode reboots (on-failure=reboot); the next boot skips it (boot-tries=1) and boots the fallback 252, the count kept on the disk in /var/lib/initshim
+# e2e-description: disk root (initramfs-tools), two boots: the default version, a bundle of the newest systemd that hangs at boot (a copy whose systemd, as PID 1, listens on its private socket and blocks in its start-up), the guard counts the boot, takes over and rescue mode reboots (on-failure=reboot); the next boot skips it (boot-tries=1) and boots the fallback 252, the count kept on the disk in /var/lib/initshim
 # e2e-bed: disk
 # e2e-initramfs: initramfs-tools
 # e2e-boots: 2
 # e2e-timeout: 400
-# "hang" reaches PID 1's arguments: the fake blocks before it answers on the
-# bus (real systemd ignores the word). rw: no systemd remounts / in boot 1.
-# e2e-cmdline: init=/sbin/initshim hang
-# e2e-config: version bad = /usr/lib/initshim-e2e/fake-systemd
-# e2e-config: default = bad
+# The newest bundle, and a copy of it that, as PID 1, listens on
+# /run/systemd/private and then blocks for good (a version stuck in its
+# start-up: Pings unanswered, SIGTERM blocked), tests/e2e/host/bundles.sh.
+# It passes preflight (its --version is untouched). rw: no systemd remounts /
+# in boot 1.
+# e2e-bundle: forky systemd libsystemd-shared
+# e2e-bundle-break: forky hang hang
+# e2e-cmdline: init=/sbin/initshim
+# e2e-config: default = hang
 # e2e-config: fallback = 252
 # e2e-config: boot-tries = 1
 # e2e-config: on-failure = reboot
@@ -19,12 +23,12 @@
 # e2e-config: liveness-timeout = 3s
 # e2e-config: liveness-failures = 3
 # e2e-config: reexec-timeout = 5s
-# e2e-expect-log: initshim\[1\]: executing /usr/lib/initshim-e2e/fake-systemd
-# e2e-expect-log: boot: counting this boot of /usr/lib/initshim-e2e/fake-systemd
+# e2e-expect-log: initshim\[1\]: executing /usr/lib/initshim/bundles/hang/systemd
+# e2e-expect-log: boot: counting this boot of /usr/lib/initshim/bundles/hang/systemd
 # e2e-expect-log: health: unresponsive.*taking over
 # e2e-expect-log: on-failure=reboot
 # e2e-expect-log: reboot: Restarting system
-# e2e-expect-log: skipping /usr/lib/initshim-e2e/fake-systemd
+# e2e-expect-log: skipping /usr/lib/initshim/bundles/hang/systemd
 # e2e-expect-log: initshim\[1\]: executing /lib/systemd/systemd
 # e2e-expect-log: E2E-PASS disk-boot-fallback
 # shellcheck source=../lib/e2e.sh
@@ -39,8 +43,8 @@ sed 's/^/  /' /var/lib/initshim/boot-failures 2>&1
 versions=$(initshimctl versions 2>&1) || e2e_fail "initshimctl versions: $versions"
 e2e_log "initshimctl versions:"
 printf '%s\n' "$versions" | sed 's/^/  /'
-printf '%s\n' "$versions" | grep -q '^bad .*\[default\]; 1 boot without reaching healthy' ||
-	e2e_fail "initshimctl versions does not show 1 unhealthy boot of 'bad'"
+printf '%s\n' "$versions" | grep -q '^hang .*\[default\]; 1 boot without reaching healthy' ||
+	e2e_fail "initshimctl versions does not show 1 unhealthy boot of the 'hang' bundle"
 printf '%s\n' "$versions" | grep -q '^252 .*\[fallback running\]' ||
 	e2e_fail "initshimctl versions does not show 252 as the running fallback"
 # 252's own boot was counted too, and is cleared once the guard sees it
