@@ -392,6 +392,19 @@ e2e_crash_scenario() {
 	esac
 }
 
+# e2e_versions_expect REGEX WHAT...: `initshimctl versions`, logged, has a
+# line matching each REGEX (WHAT: what that line means, for the failure).
+e2e_versions_expect() {
+	local versions
+	versions=$(initshimctl versions 2>&1) || e2e_fail "initshimctl versions: $versions"
+	e2e_log "initshimctl versions:"
+	printf '%s\n' "$versions" | sed 's/^/  /'
+	while [ $# -ge 2 ]; do
+		printf '%s\n' "$versions" | grep -q -- "$1" || e2e_fail "initshimctl versions does not show $2"
+		shift 2
+	done
+}
+
 # e2e_crash_action_scenario ACTION: systemd booted with
 # systemd.crash_action=ACTION (reboot, poweroff) crashes; the host judges by
 # the kernel's last line that the guard let the crash handler's reboot(2)
