@@ -18,6 +18,7 @@
 
 #define ADOPT_UNITS_FILE RUN_DIR "/adopt.units" /* discovery's text */
 #define ADOPT_FILE RUN_DIR "/adopt"             /* the last outcome, for the operator */
+#define ADOPT_TEXT_FILE RUN_DIR "/adopt.text"   /* the text systemd was given */
 #define ADOPT_TEXT_MAX 65536
 #define ADOPT_WORKER_MS 20000
 
@@ -44,7 +45,7 @@ static void refuse(const char *why) {
 /* In the worker: discovery's text into ADOPT_UNITS_FILE; "ok" or why not. */
 static size_t discover_work(const void *arg, char *out, size_t n) {
         static char text[ADOPT_TEXT_MAX];
-        int r = adopt_discover("/sys/fs/cgroup", text, sizeof text);
+        int r = adopt_discover("/sys/fs/cgroup", "/run/systemd/units", text, sizeof text);
         (void) arg;
 
         if (r >= 0)
@@ -197,6 +198,8 @@ int adopt_exec_argv(const char *path, char **argv, size_t max) {
                 memfd = -1;
                 return r;
         }
+        /* A copy for the operator (and the e2e's comparison); not needed. */
+        (void) write_file_atomic(ADOPT_TEXT_FILE, text, (size_t) l, 0600);
         snprintf(fdarg, sizeof fdarg, "%d", memfd);
         argv[0] = (char *) path;
         argv[1] = (char *) "--system";

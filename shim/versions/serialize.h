@@ -29,6 +29,12 @@ struct adopt_unit {
         char invocation_id[ADOPT_INVOCATION_LEN + 1];
         pid_t main_pid;
         uint64_t start_mono_usec; /* the main process's start, CLOCK_MONOTONIC */
+        /* PrivateTmp= directories the main process has as /tmp and /var/tmp
+         * ("" if none, or not sure): systemd's exec runtime, so that the stop
+         * removes them (and a restart gets new ones). */
+        char tmp_dir[ADOPT_CGROUP_MAX], var_tmp_dir[ADOPT_CGROUP_MAX];
+        /* WatchdogSec= as the main process got it (WATCHDOG_USEC=), 0 if none */
+        uint64_t watchdog_usec;
 };
 
 /* The manager's clocks when the text is written (watchdog timestamps are
@@ -46,7 +52,9 @@ bool adopt_version_supported(unsigned major);
 bool adopt_unit_name_valid(const char *s, enum adopt_kind kind);
 
 /* Discovery's text, one unit a line:
- *   service NAME CGROUP MAIN_PID START_MONO_USEC INVOCATION_ID
+ *   service NAME CGROUP MAIN_PID START_MONO_USEC INVOCATION_ID [OPTION...]
+ *     options: tmp=DIR var-tmp=DIR (PrivateTmp=, both or neither),
+ *              watchdog-usec=N (the main process's WATCHDOG_USEC=)
  *   slice NAME CGROUP
  *   skip NAME REASON...          (left out: restarted as today)
  * Parse into units (at most max); skip lines are ignored here. 0 and *n, or
