@@ -289,3 +289,24 @@ bool adopt_cgroup_adopted(const struct adopt_unit *units, size_t n, const char *
         }
         return false;
 }
+
+int adopt_deserialize_fd_arg(const char *cmdline, size_t len) {
+        const char *prev = NULL;
+        uint64_t fd;
+
+        for (size_t i = 0; i < len;) {
+                const char *a = cmdline + i, *v = NULL;
+                size_t l = strnlen(a, len - i);
+                if (l == len - i) /* not NUL-terminated: cut short */
+                        return -ENOENT;
+                if (strncmp(a, "--deserialize=", 14) == 0)
+                        v = a + 14;
+                else if (prev && strcmp(prev, "--deserialize") == 0)
+                        v = a;
+                if (v)
+                        return parse_u64(v, &fd) == 0 && fd <= INT32_MAX ? (int) fd : -EINVAL;
+                prev = a;
+                i += l + 1;
+        }
+        return -ENOENT;
+}

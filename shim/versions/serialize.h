@@ -70,3 +70,8 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
 /* Pure: is cgroup path (of a left-over process) one of the adopted
  * services' cgroups or below one? */
 bool adopt_cgroup_adopted(const struct adopt_unit *units, size_t n, const char *path);
+
+/* Pure: N of "--deserialize N" or "--deserialize=N" in a command line as
+ * /proc/PID/cmdline holds it (len bytes, NUL-separated): the fd a systemd
+ * reads its serialization from. -ENOENT if absent, -EINVAL if not a number. */
+int adopt_deserialize_fd_arg(const char *cmdline, size_t len);

@@ -196,6 +196,20 @@ static void test_environ_watchdog(void **state) {
         assert_int_equal(adopt_environ_watchdog_usec("", 0), 0);
 }
 
+static void test_deserialize_fd_arg(void **state) {
+        static const char two[] = "/usr/lib/systemd/systemd\0--system\0--deserialize\0" "27\0";
+        static const char one[] = "/usr/lib/systemd/systemd\0--deserialize=9\0--system\0";
+        (void) state;
+
+        assert_int_equal(adopt_deserialize_fd_arg(two, sizeof two - 1), 27);
+        assert_int_equal(adopt_deserialize_fd_arg(one, sizeof one - 1), 9);
+        assert_int_equal(adopt_deserialize_fd_arg("/sbin/init\0splash\0", 18), -ENOENT);
+        assert_int_equal(adopt_deserialize_fd_arg("systemd\0--deserialize\0", 22), -ENOENT);
+        assert_int_equal(adopt_deserialize_fd_arg("systemd\0--deserialize\0x1\0", 25), -EINVAL);
+        /* cut inside the number: not trusted */
+        assert_int_equal(adopt_deserialize_fd_arg(two, sizeof two - 2), -ENOENT);
+}
+
 static void test_serialize_bounds(void **state) {
         static struct adopt_unit u[1];
         static char buf[64];
@@ -326,6 +340,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_stat),          cmocka_unit_test(test_pick_main_pid),
                 cmocka_unit_test(test_discover_tree),       cmocka_unit_test(test_serialize_private_tmp),
                 cmocka_unit_test(test_find_private),        cmocka_unit_test(test_environ_watchdog),
+                cmocka_unit_test(test_deserialize_fd_arg),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
