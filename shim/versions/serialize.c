@@ -21,6 +21,10 @@
  *                        environment (exec-invoke.c sets it from this very
  *                        value at the start). 257 arms no watchdog without it
  *                        (service_get_watchdog_usec: USEC_INFINITY).
+ *   notify-fd=, notify-socket=  (manager section) a notify socket rescue mode
+ *                        bound at /run/systemd/notify just before the exec:
+ *                        WATCHDOG=1 and READY=1 sent while the new systemd
+ *                        starts up wait in it instead of being refused
  *   watchdog-override-usec=0 for journald only: its notify socket was
  *                        connected once to the old PID 1's socket, its
  *                        WATCHDOG=1 no longer arrives. */
@@ -248,7 +252,8 @@ static void put_service(struct out *o, const struct adopt_unit *u, const struct 
         put(o, "\n");
 }
 
-int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt_clock *now, char *buf, size_t len) {
+int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt_clock *now, int notify_fd, char *buf,
+                    size_t len) {
         struct out o = { buf, len, 0, false };
 
         if (len == 0)
@@ -257,14 +262,17 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
         for (size_t i = 0; i < n; i++)
                 if (!units[i].name[0] || (units[i].kind == ADOPT_SERVICE && units[i].main_pid <= 1))
                         return -EINVAL;
-        /* The manager section: only the PrivateTmp= runtimes (execute.c
-         * exec_shared_runtime_deserialize_one, keyed by the unit's name). The
-         * new systemd binds its sockets anew and stamps itself; the blank
-         * line ends the section. */
+        /* The manager section: the PrivateTmp= runtimes (execute.c
+         * exec_shared_runtime_deserialize_one, keyed by the unit's name) and
+         * the notify socket rescue mode bound (manager-serialize.c notify-fd=,
+         * notify-socket=). The new systemd binds its other sockets anew and
+         * stamps itself; the blank line ends the section. */
         for (size_t i = 0; i < n; i++)
                 if (units[i].kind == ADOPT_SERVICE && units[i].tmp_dir[0] && units[i].var_tmp_dir[0])
                         put(&o, "exec-runtime=%s tmp-dir=%s var-tmp-dir=%s\n", units[i].name, units[i].tmp_dir,
                             units[i].var_tmp_dir);
+        if (notify_fd >= 0)
+                put(&o, "notify-fd=%d\nnotify-socket=" ADOPT_NOTIFY_SOCKET "\n", notify_fd);
         put(&o, "\n");
         for (size_t i = 0; i < n; i++) {
                 if (units[i].kind == ADOPT_SERVICE)

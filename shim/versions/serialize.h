@@ -62,10 +62,15 @@ bool adopt_unit_name_valid(const char *s, enum adopt_kind kind);
  * text with a malformed line), -E2BIG when more than max. */
 int adopt_parse(const char *text, struct adopt_unit *units, size_t max, size_t *n, unsigned *bad_line);
 
-/* Write the serialization of units into buf (len bytes, NUL-terminated).
+#define ADOPT_NOTIFY_SOCKET "/run/systemd/notify"
+
+/* Write the serialization of units into buf (with notify_fd >= 0, the
+ * manager section hands systemd that fd as its notify socket, bound at
+ * ADOPT_NOTIFY_SOCKET; len bytes, NUL-terminated).
  * Returns its length, or -ENOBUFS if it does not fit, -EINVAL for a unit
  * with an empty name or no main PID. */
-int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt_clock *now, char *buf, size_t len);
+int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt_clock *now, int notify_fd, char *buf,
+                    size_t len);
 
 /* Pure: is cgroup path (of a left-over process) one of the adopted
  * services' cgroups or below one? */

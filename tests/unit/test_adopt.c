@@ -35,7 +35,7 @@ static void test_parse_and_serialize(void **state) {
 
         assert_int_equal(adopt_parse(discovered, u, 8, &n, &bad), 0);
         assert_int_equal(n, 3);
-        int l = adopt_serialize(u, n, &now, buf, sizeof buf);
+        int l = adopt_serialize(u, n, &now, -1, buf, sizeof buf);
         assert_true(l > 0);
         assert_int_equal((size_t) l, strlen(buf));
         /* Manager section empty, then each unit as systemd 252/257 reads it. */
@@ -131,7 +131,7 @@ static void test_serialize_private_tmp(void **state) {
                                      u, 4, &n, &bad),
                          0);
         assert_int_equal(n, 3);
-        assert_true(adopt_serialize(u, n, &now, buf, sizeof buf) > 0);
+        assert_true(adopt_serialize(u, n, &now, -1, buf, sizeof buf) > 0);
         assert_true(strncmp(buf,
                             "exec-runtime=a.service tmp-dir=/tmp/systemd-private-" ID2
                             "-a.service-AbCdEf var-tmp-dir=/var/tmp/systemd-private-" ID2 "-a.service-GhIjKl\n\n",
@@ -139,6 +139,14 @@ static void test_serialize_private_tmp(void **state) {
                                    "-a.service-AbCdEf var-tmp-dir=/var/tmp/systemd-private-" ID2
                                    "-a.service-GhIjKl\n\n")) == 0);
         assert_null(strstr(buf, "exec-runtime=b.service"));
+        assert_null(strstr(buf, "notify-fd="));
+        /* With the notify socket rescue mode bound: in the manager section. */
+        assert_true(adopt_serialize(u, n, &now, 7, buf, sizeof buf) > 0);
+        const char *blank = strstr(buf, "\n\n");
+        const char *nfd = strstr(buf, "notify-fd=7\nnotify-socket=/run/systemd/notify\n");
+        assert_non_null(nfd);
+        assert_non_null(blank);
+        assert_true(nfd < blank);
         /* The watchdog's period, as 257 needs it to arm the watchdog at all;
          * none for a service without. */
         const char *b = strstr(buf, "\nb.service\n");
@@ -220,15 +228,15 @@ static void test_serialize_bounds(void **state) {
 
         assert_int_equal(adopt_parse("service web.service /system.slice/web.service 812 0 " ID1 "\n", u, 1, &n, &bad),
                          0);
-        assert_int_equal(adopt_serialize(u, 1, &now, buf, sizeof buf), -ENOBUFS);
+        assert_int_equal(adopt_serialize(u, 1, &now, -1, buf, sizeof buf), -ENOBUFS);
         assert_string_equal(buf, "");
         u[0].main_pid = 0;
-        assert_int_equal(adopt_serialize(u, 1, &now, buf, sizeof buf), -EINVAL);
+        assert_int_equal(adopt_serialize(u, 1, &now, -1, buf, sizeof buf), -EINVAL);
         /* A start time after "now" (clock skew) is clamped to now. */
         static char big[1024];
         u[0].main_pid = 812;
         u[0].start_mono_usec = 99;
-        assert_true(adopt_serialize(u, 1, &(struct adopt_clock){ 1000, 50 }, big, sizeof big) > 0);
+        assert_true(adopt_serialize(u, 1, &(struct adopt_clock){ 1000, 50 }, -1, big, sizeof big) > 0);
         assert_non_null(strstr(big, "active-enter-timestamp=1000 50\n"));
 }
 
