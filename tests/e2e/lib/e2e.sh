@@ -904,11 +904,11 @@ e2e_adopt_units() {
 	ExecStart=/bin/bash -c 'sleep 1000000 </dev/null >/dev/null 2>&1 & exit 0'
 	UNIT
 	# The operator's `systemctl start default.target` after an adoption runs
-	# systemd-tmpfiles-setup (--boot --remove) again: 252's honours no "x"
-	# line for systemd-tmp.conf's "R! /tmp/systemd-private-*", and Debian
-	# 12's tmp.conf says "D /tmp": the adopted PrivateTmp= directories would
-	# go (seen in adopt-252). The settings docs/recovery.md recommends for
-	# adopt: neither runs again.
+	# systemd-tmpfiles-setup (--boot --remove) again: systemd-tmp.conf's
+	# "R! /tmp/systemd-private-*" and Debian 12's tmp.conf "D /tmp" are
+	# for a boot; on 252 the adopted PrivateTmp= directories went (seen in
+	# adopt-252; which line did it was not isolated). The settings
+	# docs/recovery.md recommends for adopt: neither runs again.
 	echo 'd /tmp 1777 root root -' >/etc/tmpfiles.d/tmp.conf
 	sed '/^R!/d' /usr/lib/tmpfiles.d/systemd-tmp.conf >/etc/tmpfiles.d/systemd-tmp.conf
 	# The operator's step after an adoption (docs/recovery.md "Adopt"):
