@@ -12,12 +12,16 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #define ADOPT_UNITS_FILE RUN_DIR "/adopt.units" /* discovery's text */
 #define ADOPT_FILE RUN_DIR "/adopt"             /* the last outcome, for the operator */
+#define ADOPT_TEXT_FILE RUN_DIR "/adopt.text"   /* the text systemd was given */
 #define ADOPT_TEXT_MAX 65536
 #define ADOPT_WORKER_MS 20000
 
@@ -26,6 +30,7 @@ static struct adopt_unit units[ADOPT_UNITS_MAX];
 static size_t n_units;
 static bool active;
 static int memfd = -1;
+static int notify_fd = -1;
 
 static void outcome(const char *text) {
         (void) write_file_atomic(ADOPT_FILE, text, strlen(text), 0644);
@@ -44,7 +49,7 @@ static void refuse(const char *why) {
 /* In the worker: discovery's text into ADOPT_UNITS_FILE; "ok" or why not. */
 static size_t discover_work(const void *arg, char *out, size_t n) {
         static char text[ADOPT_TEXT_MAX];
-        int r = adopt_discover("/sys/fs/cgroup", text, sizeof text);
+        int r = adopt_discover("/sys/fs/cgroup", "/run/systemd/units", text, sizeof text);
         (void) arg;
 
         if (r >= 0)
@@ -114,7 +119,7 @@ static void load_units(void) {
          * the stop that spared these services. */
         static char dry[ADOPT_TEXT_MAX];
         struct adopt_clock zero = { 1, 1 };
-        if (adopt_serialize(units, n_units, &zero, dry, sizeof dry) < 0) {
+        if (adopt_serialize(units, n_units, &zero, 99, dry, sizeof dry) < 0) {
                 refuse("the serialization does not fit");
                 return;
         }
@@ -182,6 +187,33 @@ static int write_memfd(const char *text, size_t len) {
         return fd;
 }
 
+/* systemd's notify socket, bound by rescue mode just before the exec and
+ * left open across it (no SOCK_CLOEXEC): the text hands it over as
+ * notify-fd=, so the WATCHDOG=1 (and READY=1) that services send while the
+ * new systemd starts up wait in it. Bound anew, the crashed one's socket
+ * file refused them, and a short WatchdogSec= ran out before the new
+ * systemd listened (seen on 257 under TCG: a 4 s watchdog killed a fed
+ * service). Set up as manager.c manager_setup_notify does; the fd, or
+ * -errno (then systemd binds its own, as before). */
+static int bind_notify(void) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd, one = 1, buf = 8 << 20;
+        socklen_t len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(ADOPT_NOTIFY_SOCKET) + 1);
+
+        memcpy(sa.sun_path, ADOPT_NOTIFY_SOCKET, strlen(ADOPT_NOTIFY_SOCKET) + 1);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+        if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0 ||
+            (unlink(ADOPT_NOTIFY_SOCKET) < 0 && errno != ENOENT) || bind(fd, (struct sockaddr *) &sa, len) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
 int adopt_exec_argv(const char *path, char **argv, size_t max) {
         static char text[ADOPT_TEXT_MAX], fdarg[16];
         struct adopt_clock now;
@@ -189,14 +221,24 @@ int adopt_exec_argv(const char *path, char **argv, size_t max) {
 
         if (!active || max < 5)
                 return -EINVAL;
+        if (notify_fd < 0) {
+                notify_fd = bind_notify();
+                if (notify_fd < 0) {
+                        log_errno(notify_fd, LOG_WARNING, "on-failure=adopt: cannot bind " ADOPT_NOTIFY_SOCKET
+                                                          " (systemd binds it; pings until then are lost)");
+                        notify_fd = -1;
+                }
+        }
         if ((r = clock_usec(CLOCK_REALTIME, &now.realtime_usec)) < 0 ||
             (r = clock_usec(CLOCK_MONOTONIC, &now.monotonic_usec)) < 0 ||
-            (r = l = adopt_serialize(units, n_units, &now, text, sizeof text)) < 0 ||
+            (r = l = adopt_serialize(units, n_units, &now, notify_fd, text, sizeof text)) < 0 ||
             (r = memfd = write_memfd(text, (size_t) l)) < 0) {
                 log_errno(r, LOG_ERR, "on-failure=adopt: cannot write the serialization");
                 memfd = -1;
                 return r;
         }
+        /* A copy for the operator (and the e2e's comparison); not needed. */
+        (void) write_file_atomic(ADOPT_TEXT_FILE, text, (size_t) l, 0600);
         snprintf(fdarg, sizeof fdarg, "%d", memfd);
         argv[0] = (char *) path;
         argv[1] = (char *) "--system";
@@ -213,6 +255,9 @@ void adopt_abandon(void) {
         if (memfd >= 0)
                 (void) close(memfd);
         memfd = -1;
+        if (notify_fd >= 0)
+                (void) close(notify_fd);
+        notify_fd = -1;
         active = false;
         n_units = 0;
 }

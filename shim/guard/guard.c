@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "control/verbs.h"
 #include "versions/worker.h"
+#include "versions/serialize.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -455,6 +456,62 @@ static void write_metrics(void) {
         (void) metrics_write_file(cfg->metrics_file, cfg->metrics_file_configured, text, l);
 }
 
+#define REEXEC_TEXT_FILE RUN_DIR "/reexec.text"
+#define REEXEC_TEXT_MAX (4u << 20)
+
+/* A systemd that PID 1 just became with --deserialize N reads its state from
+ * fd N, a memfd its predecessor wrote (a daemon-reexec, or initshim's adopt).
+ * Copy it to REEXEC_TEXT_FILE for the operator: docs/recovery.md compares a
+ * real one with the text on-failure=adopt synthesises. /proc/1/fd/N opened
+ * anew has its own offset, so systemd's reading is not disturbed; systemd
+ * closes the fd once it has started up, and a copy that comes too late is
+ * simply not made. Regular files only (no FIFO to block on). */
+static void copy_pid1_serialization(void) {
+        static char cmdline[4096], buf[4096];
+        char path[64];
+        struct stat st;
+        ssize_t l = read_file("/proc/1/cmdline", cmdline, sizeof cmdline);
+        int fd, out, n = l > 0 ? adopt_deserialize_fd_arg(cmdline, (size_t) l) : -ENOENT;
+        size_t total = 0;
+        int r = 0;
+
+        if (n < 0)
+                return;
+        snprintf(path, sizeof path, "/proc/1/fd/%d", n);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                log_info("guard: PID 1's serialization (fd %d) not copied: %s", n, strerror(errno));
+                return;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return;
+        }
+        out = open(REEXEC_TEXT_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (out < 0) {
+                close(fd);
+                return;
+        }
+        while (r == 0 && total < REEXEC_TEXT_MAX) {
+                ssize_t got = read(fd, buf, sizeof buf);
+                if (got < 0 && errno == EINTR)
+                        continue;
+                if (got <= 0) {
+                        r = got < 0 ? -errno : 1;
+                        break;
+                }
+                r = write_all(out, buf, (size_t) got);
+                total += (size_t) got;
+        }
+        close(fd);
+        if (close(out) < 0 && r >= 0)
+                r = -errno;
+        if (r >= 0 && rename(REEXEC_TEXT_FILE ".tmp", REEXEC_TEXT_FILE) == 0)
+                log_info("guard: PID 1's serialization copied to " REEXEC_TEXT_FILE " (%zu bytes)", total);
+        else
+                (void) unlink(REEXEC_TEXT_FILE ".tmp");
+}
+
 static void on_pid1_exec(int event) {
         char exe[256];
         const char *base;
@@ -488,6 +545,7 @@ static void on_pid1_exec(int event) {
                 watch_pid1_exec(true);
         } else {
                 log_info("guard: PID 1 is now %s", exe);
+                copy_pid1_serialization();
                 learn_pid1_version();
                 watch_pid1_exec(false);
                 /* PID 1 no longer maps our binary: now its pages are ours

@@ -84,6 +84,7 @@ pid_t adopt_pick_main_pid(const pid_t *pids, size_t n, unsigned long long *start
 }
 
 struct disc {
+        const char *units_dir;
         char *out;
         size_t n, len;
         bool overflow;
@@ -140,6 +141,104 @@ static int read_invocation(const char *dir, char id[ADOPT_INVOCATION_LEN + 1]) {
         return 0;
 }
 
+/* systemd links UNITS_DIR/invocation:NAME when it starts a unit and
+ * unlinks it when the unit becomes inactive or failed (unit.c
+ * unit_export_state_files / unit_unlink_state_files, 252 and 257): without
+ * it the unit was not running at the crash, whatever its cgroup holds (a
+ * KillMode=process stray outlives its unit, invocation id and all). Its
+ * existence is the test, not its target: 252 keeps the first id across a
+ * Restart= (the unit never goes inactive and the link is not written
+ * again) while the cgroup's xattr has the new one. */
+static bool was_active(const struct disc *d, const char *name) {
+        char path[512], target[ADOPT_INVOCATION_LEN + 2];
+        ssize_t l;
+
+        if ((size_t) snprintf(path, sizeof path, "%s/invocation:%s", d->units_dir, name) >= sizeof path)
+                return false;
+        l = readlink(path, target, sizeof target);
+        return l == ADOPT_INVOCATION_LEN;
+}
+
+int adopt_find_private(const char *dir, const char *name, const struct stat *seen, char *out, size_t n) {
+        char sub[512];
+        size_t k = strlen(name);
+        DIR *dp = opendir(dir);
+        struct dirent *e;
+        struct stat st;
+        unsigned found = 0;
+
+        if (!dp)
+                return -errno;
+        while ((e = readdir(dp))) {
+                /* systemd-private-BOOTID-NAME-XXXXXX, BOOTID 32 hex digits
+                 * (namespace.c setup_one_tmp_dir) */
+                const char *p = e->d_name;
+                if (strncmp(p, "systemd-private-", 16) != 0 || strlen(p) != 16 + 32 + 1 + k + 1 + 6 ||
+                    strspn(p + 16, "0123456789abcdef") != 32 || p[48] != '-' || strncmp(p + 49, name, k) != 0 ||
+                    p[49 + k] != '-')
+                        continue;
+                if ((size_t) snprintf(sub, sizeof sub, "%s/%s/tmp", dir, e->d_name) >= sizeof sub ||
+                    stat(sub, &st) < 0 || st.st_dev != seen->st_dev || st.st_ino != seen->st_ino)
+                        continue;
+                found++;
+                if ((size_t) snprintf(out, n, "%s/%s", dir, e->d_name) >= n)
+                        found = 99;
+        }
+        closedir(dp);
+        return found == 1 ? 0 : -ENOENT;
+}
+
+unsigned long long adopt_environ_watchdog_usec(const char *env, size_t len) {
+        for (size_t i = 0; i < len;) {
+                const char *v = env + i;
+                size_t l = strnlen(v, len - i);
+                if (l == len - i) /* not NUL-terminated: cut short, not sure */
+                        return 0;
+                if (l > 14 && strncmp(v, "WATCHDOG_USEC=", 14) == 0 && l < 14 + 21) {
+                        char num[24], *end;
+                        memcpy(num, v + 14, l - 14);
+                        num[l - 14] = '\0';
+                        errno = 0;
+                        unsigned long long u = strtoull(num, &end, 10);
+                        return num[0] >= '0' && num[0] <= '9' && !*end && errno == 0 ? u : 0;
+                }
+                i += l + 1;
+        }
+        return 0;
+}
+
+/* WatchdogSec= as systemd gave it to pid at its start, or 0. */
+static unsigned long long watchdog_usec(pid_t pid) {
+        static char env[32768];
+        char path[64];
+        ssize_t l;
+
+        snprintf(path, sizeof path, "/proc/%d/environ", (int) pid);
+        l = read_file(path, env, sizeof env);
+        return l > 0 ? adopt_environ_watchdog_usec(env, (size_t) l) : 0;
+}
+
+/* The PrivateTmp= directories of pid into u->tmp_dir, u->var_tmp_dir, or
+ * both empty: the process's /tmp and /var/tmp must each be exactly one
+ * systemd-private-*-NAME-* directory's tmp/, by device and inode. */
+static void find_private(pid_t pid, const char *name, char *tmp, char *var_tmp, size_t n) {
+        char path[64];
+        struct stat mine, host;
+
+        tmp[0] = var_tmp[0] = '\0';
+        snprintf(path, sizeof path, "/proc/%d/root/tmp", (int) pid);
+        if (stat(path, &mine) < 0 || stat("/tmp", &host) < 0 ||
+            (mine.st_dev == host.st_dev && mine.st_ino == host.st_ino) ||
+            adopt_find_private("/tmp", name, &mine, tmp, n) < 0)
+                goto none;
+        snprintf(path, sizeof path, "/proc/%d/root/var/tmp", (int) pid);
+        if (stat(path, &mine) < 0 || adopt_find_private("/var/tmp", name, &mine, var_tmp, n) < 0)
+                goto none;
+        return;
+none:
+        tmp[0] = var_tmp[0] = '\0';
+}
+
 static void service(struct disc *d, const char *dir, const char *cgroup, const char *name) {
         pid_t pids[PROCS_MAX], main_pid;
         size_t n = 0;
@@ -154,9 +253,19 @@ static void service(struct disc *d, const char *dir, const char *cgroup, const c
                 why = "no process in the unit's own cgroup";
         else if (read_invocation(dir, id) < 0)
                 why = "no invocation id on its cgroup";
+        else if (!was_active(d, name))
+                why = "not active at the crash (no invocation link in /run/systemd/units)";
         else if ((main_pid = adopt_pick_main_pid(pids, n, &start, &why)) > 0) {
-                emit(d, "service %s %s %d %llu %s\n", name, cgroup, (int) main_pid,
+                char tmp[ADOPT_CGROUP_MAX], var_tmp[ADOPT_CGROUP_MAX];
+                unsigned long long wd = watchdog_usec(main_pid);
+                find_private(main_pid, name, tmp, var_tmp, sizeof tmp);
+                emit(d, "service %s %s %d %llu %s", name, cgroup, (int) main_pid,
                      start * 1000000ULL / (unsigned long long) d->ticks_per_s, id);
+                if (tmp[0])
+                        emit(d, " tmp=%s var-tmp=%s", tmp, var_tmp);
+                if (wd)
+                        emit(d, " watchdog-usec=%llu", wd);
+                emit(d, "\n");
                 return;
         }
         emit(d, "skip %s %s\n", name, why);
@@ -190,8 +299,8 @@ static void walk(struct disc *d, const char *dir, const char *cgroup, unsigned d
         closedir(dp);
 }
 
-int adopt_discover(const char *root, char *out, size_t n) {
-        struct disc d = { out, n, 0, false, sysconf(_SC_CLK_TCK) };
+int adopt_discover(const char *root, const char *units_dir, char *out, size_t n) {
+        struct disc d = { units_dir, out, n, 0, false, sysconf(_SC_CLK_TCK) };
         char top[512], probe[512];
         struct stat st;
 

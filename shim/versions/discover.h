@@ -3,15 +3,18 @@
  * and /proc): run it in a worker (worker.h), never in PID 1's loop. */
 #pragma once
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Walk ROOT/system.slice (ROOT is /sys/fs/cgroup, cgroup v2 only) and
  * write discovery's text (serialize.h adopt_parse) into out, NUL-terminated:
- * a "service" line for each service whose main PID is sure, a "slice" line
+ * a "service" line for each service whose main PID is sure and that was
+ * active at the crash (its link UNITS_DIR/invocation:NAME exists; UNITS_DIR
+ * is /run/systemd/units), a "slice" line
  * for each slice, a "skip NAME REASON" line for each service left out.
  * Returns the length, or -errno (nothing usable: the caller restarts as
  * today). */
-int adopt_discover(const char *root, char *out, size_t n);
+int adopt_discover(const char *root, const char *units_dir, char *out, size_t n);
 
 /* The main PID among a service cgroup's processes (pids, n of them, as read
  * from cgroup.procs): the only live one whose parent is PID 1, or the
@@ -21,3 +24,13 @@ pid_t adopt_pick_main_pid(const pid_t *pids, size_t n, unsigned long long *start
 /* Pure: field 22 (starttime, clock ticks since boot), state and ppid out of
  * the text of /proc/PID/stat. 0 or -EINVAL. */
 int adopt_parse_stat(const char *text, char *state, long *ppid, unsigned long long *start_ticks);
+
+/* In dir (/tmp or /var/tmp), the one systemd-private-*-NAME-XXXXXX directory
+ * whose tmp/ is seen (device and inode of the process's own /tmp or
+ * /var/tmp): its path into out. 0, or -ENOENT if none or several. */
+int adopt_find_private(const char *dir, const char *name, const struct stat *seen, char *out, size_t n);
+
+/* Pure: the value of WATCHDOG_USEC= in a process's environment (env, len
+ * bytes as /proc/PID/environ holds it: NUL-separated), 0 if absent or not a
+ * number. systemd sets it at the start to the service's watchdog period. */
+unsigned long long adopt_environ_watchdog_usec(const char *env, size_t len);

@@ -5,10 +5,26 @@
  *   cgroup=, cgroup-realized=yes, invocation-id=
  *                        unit-serialize.c; without invocation-id a re-realize
  *                        deletes the cgroup's xattr
+ *   exported-invocation-id=yes  discovery saw /run/systemd/units/invocation:NAME;
+ *                        without it systemd never unlinks that link when the
+ *                        unit stops, and a later discovery would take the
+ *                        stopped unit for a running one
  *   active-enter-timestamp=  also RuntimeMaxSec='s base
  *   watchdog-timestamp=  without it the watchdog timer is armed from
  *                        monotonic 0: an immediate watchdog kill. Read only
  *                        by services with WatchdogSec=, harmless elsewhere.
+ *   exec-runtime=NAME tmp-dir= var-tmp-dir=  (manager section) the
+ *                        PrivateTmp= directories discovery matched to the main
+ *                        process's /tmp and /var/tmp; without it coldplug makes
+ *                        new ones and the stop leaves the real ones behind
+ *   watchdog-original-usec=  WATCHDOG_USEC= of the main process's
+ *                        environment (exec-invoke.c sets it from this very
+ *                        value at the start). 257 arms no watchdog without it
+ *                        (service_get_watchdog_usec: USEC_INFINITY).
+ *   notify-fd=, notify-socket=  (manager section) a notify socket rescue mode
+ *                        bound at /run/systemd/notify just before the exec:
+ *                        WATCHDOG=1 and READY=1 sent while the new systemd
+ *                        starts up wait in it instead of being refused
  *   watchdog-override-usec=0 for journald only: its notify socket was
  *                        connected once to the old PID 1's socket, its
  *                        WATCHDOG=1 no longer arrives. */
@@ -89,12 +105,45 @@ static size_t split_words(char *line, char **w, size_t max) {
         return n;
 }
 
+/* PREFIX/systemd-private-... with no blank, no "..": a PrivateTmp= directory. */
+static bool private_dir_valid(const char *s, const char *prefix) {
+        size_t k = strlen(prefix);
+
+        return strlen(s) < ADOPT_CGROUP_MAX && strncmp(s, prefix, k) == 0 &&
+               strncmp(s + k, "/systemd-private-", 17) == 0 && !strchr(s + k + 1, '/') && !strstr(s, "..");
+}
+
+/* The optional words after a service's sixth: tmp=DIR var-tmp=DIR (both or
+ * neither), watchdog-usec=N; each at most once. */
+static int parse_service_options(char **w, size_t nw, struct adopt_unit *u) {
+        const char *v;
+
+        for (size_t i = 6; i < nw; i++) {
+                if ((v = strchr(w[i], '=')) == NULL)
+                        return -EINVAL;
+                v++;
+                if (strncmp(w[i], "tmp=", 4) == 0 && !u->tmp_dir[0] && private_dir_valid(v, "/tmp"))
+                        strcpy(u->tmp_dir, v);
+                else if (strncmp(w[i], "var-tmp=", 8) == 0 && !u->var_tmp_dir[0] && private_dir_valid(v, "/var/tmp"))
+                        strcpy(u->var_tmp_dir, v);
+                else if (strncmp(w[i], "watchdog-usec=", 14) == 0 && !u->watchdog_usec &&
+                         parse_u64(v, &u->watchdog_usec) == 0 && u->watchdog_usec > 0)
+                        continue;
+                else
+                        return -EINVAL;
+        }
+        return !u->tmp_dir[0] == !u->var_tmp_dir[0] ? 0 : -EINVAL;
+}
+
 static int parse_service(char **w, size_t nw, struct adopt_unit *u) {
         uint64_t pid, start;
 
-        if (nw != 6 || !adopt_unit_name_valid(w[1], ADOPT_SERVICE) || !cgroup_valid(w[2]) ||
+        if (nw < 6 || nw > 9 || !adopt_unit_name_valid(w[1], ADOPT_SERVICE) || !cgroup_valid(w[2]) ||
             !cgroup_names(w[2], w[1]) || parse_u64(w[3], &pid) < 0 || pid <= 1 || pid > INT32_MAX ||
             parse_u64(w[4], &start) < 0 || !invocation_valid(w[5]))
+                return -EINVAL;
+        memset(u, 0, sizeof *u);
+        if (parse_service_options(w, nw, u) < 0)
                 return -EINVAL;
         u->kind = ADOPT_SERVICE;
         strcpy(u->name, w[1]);
@@ -117,8 +166,8 @@ static int parse_slice(char **w, size_t nw, struct adopt_unit *u) {
 
 /* One line into units[*n]; skip lines and empty lines add nothing. */
 static int parse_line(char *line, struct adopt_unit *units, size_t max, size_t *n) {
-        char *w[8];
-        size_t nw = split_words(line, w, 7);
+        char *w[10];
+        size_t nw = split_words(line, w, 9);
 
         if (nw == 0 || strcmp(w[0], "skip") == 0)
                 return 0;
@@ -192,15 +241,19 @@ static void put_start(struct out *o, uint64_t start_mono, const struct adopt_clo
 
 static void put_service(struct out *o, const struct adopt_unit *u, const struct adopt_clock *now) {
         put(o, "%s\nstate=running\nmain-pid=%d\n", u->name, (int) u->main_pid);
-        put(o, "cgroup=%s\ncgroup-realized=yes\ninvocation-id=%s\n", u->cgroup, u->invocation_id);
+        put(o, "cgroup=%s\ncgroup-realized=yes\ninvocation-id=%s\nexported-invocation-id=yes\n", u->cgroup,
+            u->invocation_id);
         put_start(o, u->start_mono_usec, now);
         put(o, "watchdog-timestamp=%" PRIu64 " %" PRIu64 "\n", now->realtime_usec, now->monotonic_usec);
+        if (u->watchdog_usec)
+                put(o, "watchdog-original-usec=%" PRIu64 "\n", u->watchdog_usec);
         if (strcmp(u->name, "systemd-journald.service") == 0)
                 put(o, "watchdog-override-usec=0\n");
         put(o, "\n");
 }
 
-int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt_clock *now, char *buf, size_t len) {
+int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt_clock *now, int notify_fd, char *buf,
+                    size_t len) {
         struct out o = { buf, len, 0, false };
 
         if (len == 0)
@@ -209,8 +262,17 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
         for (size_t i = 0; i < n; i++)
                 if (!units[i].name[0] || (units[i].kind == ADOPT_SERVICE && units[i].main_pid <= 1))
                         return -EINVAL;
-        /* No manager key is needed: the new systemd binds its sockets anew
-         * and stamps itself; the blank line ends the manager section. */
+        /* The manager section: the PrivateTmp= runtimes (execute.c
+         * exec_shared_runtime_deserialize_one, keyed by the unit's name) and
+         * the notify socket rescue mode bound (manager-serialize.c notify-fd=,
+         * notify-socket=). The new systemd binds its other sockets anew and
+         * stamps itself; the blank line ends the section. */
+        for (size_t i = 0; i < n; i++)
+                if (units[i].kind == ADOPT_SERVICE && units[i].tmp_dir[0] && units[i].var_tmp_dir[0])
+                        put(&o, "exec-runtime=%s tmp-dir=%s var-tmp-dir=%s\n", units[i].name, units[i].tmp_dir,
+                            units[i].var_tmp_dir);
+        if (notify_fd >= 0)
+                put(&o, "notify-fd=%d\nnotify-socket=" ADOPT_NOTIFY_SOCKET "\n", notify_fd);
         put(&o, "\n");
         for (size_t i = 0; i < n; i++) {
                 if (units[i].kind == ADOPT_SERVICE)
@@ -234,4 +296,25 @@ bool adopt_cgroup_adopted(const struct adopt_unit *units, size_t n, const char *
                         return true;
         }
         return false;
+}
+
+int adopt_deserialize_fd_arg(const char *cmdline, size_t len) {
+        const char *prev = NULL;
+        uint64_t fd;
+
+        for (size_t i = 0; i < len;) {
+                const char *a = cmdline + i, *v = NULL;
+                size_t l = strnlen(a, len - i);
+                if (l == len - i) /* not NUL-terminated: cut short */
+                        return -ENOENT;
+                if (strncmp(a, "--deserialize=", 14) == 0)
+                        v = a + 14;
+                else if (prev && strcmp(prev, "--deserialize") == 0)
+                        v = a;
+                if (v)
+                        return parse_u64(v, &fd) == 0 && fd <= INT32_MAX ? (int) fd : -EINVAL;
+                prev = a;
+                i += l + 1;
+        }
+        return -ENOENT;
 }

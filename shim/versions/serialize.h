@@ -29,6 +29,12 @@ struct adopt_unit {
         char invocation_id[ADOPT_INVOCATION_LEN + 1];
         pid_t main_pid;
         uint64_t start_mono_usec; /* the main process's start, CLOCK_MONOTONIC */
+        /* PrivateTmp= directories the main process has as /tmp and /var/tmp
+         * ("" if none, or not sure): systemd's exec runtime, so that the stop
+         * removes them (and a restart gets new ones). */
+        char tmp_dir[ADOPT_CGROUP_MAX], var_tmp_dir[ADOPT_CGROUP_MAX];
+        /* WatchdogSec= as the main process got it (WATCHDOG_USEC=), 0 if none */
+        uint64_t watchdog_usec;
 };
 
 /* The manager's clocks when the text is written (watchdog timestamps are
@@ -46,7 +52,9 @@ bool adopt_version_supported(unsigned major);
 bool adopt_unit_name_valid(const char *s, enum adopt_kind kind);
 
 /* Discovery's text, one unit a line:
- *   service NAME CGROUP MAIN_PID START_MONO_USEC INVOCATION_ID
+ *   service NAME CGROUP MAIN_PID START_MONO_USEC INVOCATION_ID [OPTION...]
+ *     options: tmp=DIR var-tmp=DIR (PrivateTmp=, both or neither),
+ *              watchdog-usec=N (the main process's WATCHDOG_USEC=)
  *   slice NAME CGROUP
  *   skip NAME REASON...          (left out: restarted as today)
  * Parse into units (at most max); skip lines are ignored here. 0 and *n, or
@@ -54,11 +62,21 @@ bool adopt_unit_name_valid(const char *s, enum adopt_kind kind);
  * text with a malformed line), -E2BIG when more than max. */
 int adopt_parse(const char *text, struct adopt_unit *units, size_t max, size_t *n, unsigned *bad_line);
 
-/* Write the serialization of units into buf (len bytes, NUL-terminated).
+#define ADOPT_NOTIFY_SOCKET "/run/systemd/notify"
+
+/* Write the serialization of units into buf (with notify_fd >= 0, the
+ * manager section hands systemd that fd as its notify socket, bound at
+ * ADOPT_NOTIFY_SOCKET; len bytes, NUL-terminated).
  * Returns its length, or -ENOBUFS if it does not fit, -EINVAL for a unit
  * with an empty name or no main PID. */
-int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt_clock *now, char *buf, size_t len);
+int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt_clock *now, int notify_fd, char *buf,
+                    size_t len);
 
 /* Pure: is cgroup path (of a left-over process) one of the adopted
  * services' cgroups or below one? */
 bool adopt_cgroup_adopted(const struct adopt_unit *units, size_t n, const char *path);
+
+/* Pure: N of "--deserialize N" or "--deserialize=N" in a command line as
+ * /proc/PID/cmdline holds it (len bytes, NUL-separated): the fd a systemd
+ * reads its serialization from. -ENOENT if absent, -EINVAL if not a number. */
+int adopt_deserialize_fd_arg(const char *cmdline, size_t len);

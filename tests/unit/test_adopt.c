@@ -35,12 +35,12 @@ static void test_parse_and_serialize(void **state) {
 
         assert_int_equal(adopt_parse(discovered, u, 8, &n, &bad), 0);
         assert_int_equal(n, 3);
-        int l = adopt_serialize(u, n, &now, buf, sizeof buf);
+        int l = adopt_serialize(u, n, &now, -1, buf, sizeof buf);
         assert_true(l > 0);
         assert_int_equal((size_t) l, strlen(buf));
         /* Manager section empty, then each unit as systemd 252/257 reads it. */
         const char *web = "web.service\nstate=running\nmain-pid=812\ncgroup=/system.slice/web.service\n"
-                          "cgroup-realized=yes\ninvocation-id=" ID1 "\n"
+                          "cgroup-realized=yes\ninvocation-id=" ID1 "\nexported-invocation-id=yes\n"
                           /* started 55 s before now, in both clocks */
                           "active-enter-timestamp=1699999945000000 5000000\n"
                           "watchdog-timestamp=1700000000000000 60000000\n\n";
@@ -53,7 +53,7 @@ static void test_parse_and_serialize(void **state) {
         assert_non_null(j);
         assert_non_null(strstr(j, "watchdog-override-usec=0\n"));
         assert_null(strstr(buf, "web.service\nstate=running\nmain-pid=812\ncgroup=/system.slice/web.service\n"
-                                "cgroup-realized=yes\ninvocation-id=" ID1 "\nactive-enter-timestamp=1699999945000000 "
+                                "cgroup-realized=yes\ninvocation-id=" ID1 "\nexported-invocation-id=yes\nactive-enter-timestamp=1699999945000000 "
                                 "5000000\nwatchdog-timestamp=1700000000000000 60000000\nwatchdog-override"));
         assert_true(adopt_cgroup_adopted(u, n, "/system.slice/web.service"));
         assert_true(adopt_cgroup_adopted(u, n, "/system.slice/web.service/sub"));
@@ -77,6 +77,22 @@ static void test_parse_rejects(void **state) {
                 "service web.service system.slice/web.service 812 0 " ID1,      /* relative */
                 "service web.service /system.slice/web.service 812 0 0123",     /* short id */
                 "service web.service /system.slice/web.service 812 0 " ID1 " extra",
+                "service web.service /system.slice/web.service 812 0 " ID1 " a=1 b=2 c=3 d=4",
+                /* PrivateTmp= directories: both, under /tmp and /var/tmp, systemd's names */
+                "service web.service /system.slice/web.service 812 0 " ID1 " tmp=/tmp/systemd-private-b-web.service-x",
+                "service web.service /system.slice/web.service 812 0 " ID1 " tmp=/etc var-tmp=/var/tmp/systemd-private-b-web.service-y",
+                "service web.service /system.slice/web.service 812 0 " ID1
+                " tmp=/tmp/systemd-private-b-web.service-x var-tmp=/var/tmp/other",
+                "service web.service /system.slice/web.service 812 0 " ID1
+                " tmp=/tmp/systemd-private-../x var-tmp=/var/tmp/systemd-private-b-web.service-y",
+                "service web.service /system.slice/web.service 812 0 " ID1
+                " tmp=/tmp/systemd-private-b-web.service-x/tmp var-tmp=/var/tmp/systemd-private-b-web.service-y",
+                "service web.service /system.slice/web.service 812 0 " ID1
+                " var-tmp=/var/tmp/systemd-private-b-web.service-y tmp=/tmp/systemd-private-b-web.service-x tmp=/tmp/systemd-private-b-web.service-x",
+                "service web.service /system.slice/web.service 812 0 " ID1 " watchdog-usec=0",
+                "service web.service /system.slice/web.service 812 0 " ID1 " watchdog-usec=5x",
+                "service web.service /system.slice/web.service 812 0 " ID1 " watchdog-usec=5 watchdog-usec=6",
+                "service web.service /system.slice/web.service 812 0 " ID1 " other=1",
                 "service web.slice /system.slice/web.slice 812 0 " ID1,
                 "service a/b.service /system.slice/a/b.service 812 0 " ID1,
                 "service web.service /system.slice/web.service 812 12x " ID1,
@@ -97,6 +113,111 @@ static void test_parse_rejects(void **state) {
         assert_int_equal(n, 0);
 }
 
+/* A PrivateTmp= service: its directories become the manager section's
+ * exec-runtime line, as execute.c exec_shared_runtime_deserialize_one reads it. */
+static void test_serialize_private_tmp(void **state) {
+        static struct adopt_unit u[4];
+        static char buf[2048];
+        struct adopt_clock now = { 1700000000000000ULL, 60000000 };
+        size_t n;
+        unsigned bad;
+        (void) state;
+
+        assert_int_equal(adopt_parse("slice system.slice /system.slice\n"
+                                     "service a.service /system.slice/a.service 900 1000 " ID1
+                                     " tmp=/tmp/systemd-private-" ID2 "-a.service-AbCdEf var-tmp=/var/tmp/systemd-private-" ID2
+                                     "-a.service-GhIjKl\n"
+                                     "service b.service /system.slice/b.service 901 1000 " ID2 " watchdog-usec=6000000\n",
+                                     u, 4, &n, &bad),
+                         0);
+        assert_int_equal(n, 3);
+        assert_true(adopt_serialize(u, n, &now, -1, buf, sizeof buf) > 0);
+        assert_true(strncmp(buf,
+                            "exec-runtime=a.service tmp-dir=/tmp/systemd-private-" ID2
+                            "-a.service-AbCdEf var-tmp-dir=/var/tmp/systemd-private-" ID2 "-a.service-GhIjKl\n\n",
+                            strlen("exec-runtime=a.service tmp-dir=/tmp/systemd-private-" ID2
+                                   "-a.service-AbCdEf var-tmp-dir=/var/tmp/systemd-private-" ID2
+                                   "-a.service-GhIjKl\n\n")) == 0);
+        assert_null(strstr(buf, "exec-runtime=b.service"));
+        assert_null(strstr(buf, "notify-fd="));
+        /* With the notify socket rescue mode bound: in the manager section. */
+        assert_true(adopt_serialize(u, n, &now, 7, buf, sizeof buf) > 0);
+        const char *blank = strstr(buf, "\n\n");
+        const char *nfd = strstr(buf, "notify-fd=7\nnotify-socket=/run/systemd/notify\n");
+        assert_non_null(nfd);
+        assert_non_null(blank);
+        assert_true(nfd < blank);
+        /* The watchdog's period, as 257 needs it to arm the watchdog at all;
+         * none for a service without. */
+        const char *b = strstr(buf, "\nb.service\n");
+        assert_non_null(b);
+        assert_non_null(strstr(b, "watchdog-original-usec=6000000\n"));
+        assert_null(strstr(buf, "watchdog-original-usec=0"));
+        assert_ptr_equal(strstr(buf, "watchdog-original-usec"), strstr(b, "watchdog-original-usec"));
+}
+
+/* The PrivateTmp= directory is found by the inode the process sees, and
+ * only if exactly one matches. */
+static void test_find_private(void **state) {
+        char root[] = "/tmp/test_adopt_private.XXXXXX", path[512], out[256];
+        struct stat seen, other;
+        (void) state;
+
+        assert_non_null(mkdtemp(root));
+        snprintf(path, sizeof path, "%s/systemd-private-" ID1 "-a.service-AAAAAA", root);
+        assert_int_equal(mkdir(path, 0700), 0);
+        snprintf(path, sizeof path, "%s/systemd-private-" ID1 "-a.service-AAAAAA/tmp", root);
+        assert_int_equal(mkdir(path, 0700), 0);
+        assert_int_equal(stat(path, &seen), 0);
+        /* Another unit's, whose name ends like this one's. */
+        snprintf(path, sizeof path, "%s/systemd-private-" ID1 "-b-a.service-BBBBBB", root);
+        assert_int_equal(mkdir(path, 0700), 0);
+        snprintf(path, sizeof path, "%s/systemd-private-" ID1 "-b-a.service-BBBBBB/tmp", root);
+        assert_int_equal(mkdir(path, 0700), 0);
+        assert_int_equal(stat(path, &other), 0);
+
+        assert_int_equal(adopt_find_private(root, "a.service", &seen, out, sizeof out), 0);
+        snprintf(path, sizeof path, "%s/systemd-private-" ID1 "-a.service-AAAAAA", root);
+        assert_string_equal(out, path);
+        /* The other directory is b-a.service's: not a.service's, although
+         * its name ends in "-a.service-BBBBBB". */
+        assert_int_equal(adopt_find_private(root, "a.service", &other, out, sizeof out), -ENOENT);
+        assert_int_equal(adopt_find_private(root, "b-a.service", &other, out, sizeof out), 0);
+        assert_int_equal(adopt_find_private(root, "b.service", &seen, out, sizeof out), -ENOENT);
+        assert_int_equal(adopt_find_private(root, "a.service", &seen, out, 8), -ENOENT);
+        assert_int_equal(adopt_find_private("/nonexistent", "a.service", &seen, out, sizeof out), -ENOENT);
+        snprintf(path, sizeof path, "rm -rf %s", root);
+        assert_int_equal(system(path), 0);
+}
+
+static void test_environ_watchdog(void **state) {
+        static const char env[] = "PATH=/bin\0WATCHDOG_PID=5\0WATCHDOG_USEC=6000000\0HOME=/";
+        (void) state;
+
+        assert_int_equal(adopt_environ_watchdog_usec(env, sizeof env), 6000000);
+        assert_int_equal(adopt_environ_watchdog_usec(env, 10), 0);
+        /* cut inside the value: not sure, none */
+        assert_int_equal(adopt_environ_watchdog_usec(env, 10 + 15 + 16), 0);
+        assert_int_equal(adopt_environ_watchdog_usec("WATCHDOG_USEC=\0", 16), 0);
+        assert_int_equal(adopt_environ_watchdog_usec("WATCHDOG_USEC=12a\0", 19), 0);
+        assert_int_equal(adopt_environ_watchdog_usec("XWATCHDOG_USEC=12\0", 18), 0);
+        assert_int_equal(adopt_environ_watchdog_usec("", 0), 0);
+}
+
+static void test_deserialize_fd_arg(void **state) {
+        static const char two[] = "/usr/lib/systemd/systemd\0--system\0--deserialize\0" "27\0";
+        static const char one[] = "/usr/lib/systemd/systemd\0--deserialize=9\0--system\0";
+        (void) state;
+
+        assert_int_equal(adopt_deserialize_fd_arg(two, sizeof two - 1), 27);
+        assert_int_equal(adopt_deserialize_fd_arg(one, sizeof one - 1), 9);
+        assert_int_equal(adopt_deserialize_fd_arg("/sbin/init\0splash\0", 18), -ENOENT);
+        assert_int_equal(adopt_deserialize_fd_arg("systemd\0--deserialize\0", 22), -ENOENT);
+        assert_int_equal(adopt_deserialize_fd_arg("systemd\0--deserialize\0x1\0", 25), -EINVAL);
+        /* cut inside the number: not trusted */
+        assert_int_equal(adopt_deserialize_fd_arg(two, sizeof two - 2), -ENOENT);
+}
+
 static void test_serialize_bounds(void **state) {
         static struct adopt_unit u[1];
         static char buf[64];
@@ -107,15 +228,15 @@ static void test_serialize_bounds(void **state) {
 
         assert_int_equal(adopt_parse("service web.service /system.slice/web.service 812 0 " ID1 "\n", u, 1, &n, &bad),
                          0);
-        assert_int_equal(adopt_serialize(u, 1, &now, buf, sizeof buf), -ENOBUFS);
+        assert_int_equal(adopt_serialize(u, 1, &now, -1, buf, sizeof buf), -ENOBUFS);
         assert_string_equal(buf, "");
         u[0].main_pid = 0;
-        assert_int_equal(adopt_serialize(u, 1, &now, buf, sizeof buf), -EINVAL);
+        assert_int_equal(adopt_serialize(u, 1, &now, -1, buf, sizeof buf), -EINVAL);
         /* A start time after "now" (clock skew) is clamped to now. */
         static char big[1024];
         u[0].main_pid = 812;
         u[0].start_mono_usec = 99;
-        assert_true(adopt_serialize(u, 1, &(struct adopt_clock){ 1000, 50 }, big, sizeof big) > 0);
+        assert_true(adopt_serialize(u, 1, &(struct adopt_clock){ 1000, 50 }, -1, big, sizeof big) > 0);
         assert_non_null(strstr(big, "active-enter-timestamp=1000 50\n"));
 }
 
@@ -187,7 +308,25 @@ static void test_discover_tree(void **state) {
         fprintf(f, "%d\n", (int) getpid());
         fclose(f);
 
-        assert_true(adopt_discover(root, out, sizeof out) > 0);
+        /* A unit that was not active at the crash: an id and a process in its
+         * cgroup, but no invocation link (systemd removed it at the stop). */
+        snprintf(path, sizeof path, "%s/system.slice/stopped.service", root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        if (has_xattr)
+                assert_int_equal(setxattr(path, "user.invocation_id", ID1, 32, 0), 0);
+        snprintf(path, sizeof path, "%s/system.slice/stopped.service/cgroup.procs", root);
+        assert_non_null(f = fopen(path, "w"));
+        fprintf(f, "%d\n", (int) getpid());
+        fclose(f);
+        char units[300];
+        snprintf(units, sizeof units, "%s/units", root);
+        assert_int_equal(mkdir(units, 0755), 0);
+        snprintf(path, sizeof path, "%s/invocation:getty@tty1.service", units);
+        assert_int_equal(symlink(ID1, path), 0);
+
+        assert_true(adopt_discover(root, units, out, sizeof out) > 0);
+        if (has_xattr)
+                assert_non_null(strstr(out, "skip stopped.service not active at the crash (no invocation link in /run/systemd/units)\n"));
         assert_non_null(strstr(out, "slice system.slice /system.slice\n"));
         assert_non_null(strstr(out, "slice system-getty.slice /system.slice/system-getty.slice\n"));
         assert_non_null(strstr(out, "skip empty.service no process in the unit's own cgroup\n"));
@@ -195,11 +334,11 @@ static void test_discover_tree(void **state) {
                 assert_non_null(strstr(out, has_xattr ? "skip getty@tty1.service no process of the unit is a child of PID 1\n"
                                                       : "skip getty@tty1.service no invocation id on its cgroup\n"));
         assert_null(strstr(out, "\nservice "));
-        assert_int_equal(adopt_discover(root, out, 8), -ENOBUFS);
+        assert_int_equal(adopt_discover(root, units, out, 8), -ENOBUFS);
         snprintf(path, sizeof path, "rm -rf %s", root);
         assert_int_equal(system(path), 0);
         /* Not cgroup v2: refused. */
-        assert_int_equal(adopt_discover("/nonexistent", out, sizeof out), -EOPNOTSUPP);
+        assert_int_equal(adopt_discover("/nonexistent", units, out, sizeof out), -EOPNOTSUPP);
 }
 
 int main(void) {
@@ -207,7 +346,9 @@ int main(void) {
                 cmocka_unit_test(test_parse_and_serialize), cmocka_unit_test(test_parse_rejects),
                 cmocka_unit_test(test_serialize_bounds),    cmocka_unit_test(test_versions),
                 cmocka_unit_test(test_parse_stat),          cmocka_unit_test(test_pick_main_pid),
-                cmocka_unit_test(test_discover_tree),
+                cmocka_unit_test(test_discover_tree),       cmocka_unit_test(test_serialize_private_tmp),
+                cmocka_unit_test(test_find_private),        cmocka_unit_test(test_environ_watchdog),
+                cmocka_unit_test(test_deserialize_fd_arg),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

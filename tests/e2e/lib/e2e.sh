@@ -1041,3 +1041,274 @@ e2e_crash_chain_scenario() {
 	*) e2e_fail "systemd is PID 1 at step $step" ;;
 	esac
 }
+
+# --- on-failure = adopt (adopt-252, adopt-257) -------------------------------
+
+# adopt_soft DESCRIPTION EXPECTED ACTUAL: like e2e_expect, but a mismatch is
+# recorded and the scenario carries on: every check of the adopted units is
+# reported; e2e_adopt_scenario fails at its end if any did not hold.
+adopt_soft() {
+	if [ "$2" = "$3" ]; then
+		e2e_log "ok: $1 = '$3'"
+	else
+		e2e_log "MISMATCH: $1: expected '$2', got '$3'"
+		printf '%s\n' "$1: expected '$2', got '$3'" >>"$E2E_STATE/adopt-mismatches"
+	fi
+}
+
+# Write the adopt scenarios' units (first boot phase, before the crash).
+e2e_adopt_units() {
+	local d=/etc/systemd/system
+	printf '[Service]\nExecStart=/bin/sleep 1000000\n' >$d/e2e-simple.service
+	# Fed every second; 6 s watchdog; kill -9 of it must restart it.
+	cat >$d/e2e-notify.service <<-'UNIT'
+	[Service]
+	Type=notify
+	NotifyAccess=all
+	WatchdogSec=6s
+	Restart=on-failure
+	ExecStart=/bin/bash -c 'systemd-notify --ready; while :; do systemd-notify WATCHDOG=1; sleep 1; done'
+	UNIT
+	# Frozen with SIGSTOP after the adoption: its watchdog must kill it.
+	cat >$d/e2e-frozen.service <<-'UNIT'
+	[Service]
+	Type=notify
+	NotifyAccess=all
+	WatchdogSec=4s
+	TimeoutAbortSec=2s
+	ExecStart=/bin/bash -c 'systemd-notify --ready; while :; do systemd-notify WATCHDOG=1; sleep 1; done'
+	UNIT
+	cat >$d/e2e-forking.service <<-'UNIT'
+	[Service]
+	Type=forking
+	PIDFile=/run/e2e-forking.pid
+	ExecStart=/bin/bash -c 'sleep 1000000 </dev/null >/dev/null 2>&1 & echo $! >/run/e2e-forking.pid'
+	UNIT
+	cat >$d/e2e-private.service <<-'UNIT'
+	[Service]
+	PrivateTmp=yes
+	ExecStart=/bin/bash -c 'echo "$INVOCATION_ID" >/tmp/e2e-mark; exec sleep 1000000'
+	UNIT
+	cat >$d/e2e-oneshot.service <<-'UNIT'
+	[Service]
+	Type=oneshot
+	RemainAfterExit=yes
+	ExecStart=/bin/true
+	UNIT
+	# Negative case: its main process exits (the unit goes inactive) and
+	# KillMode=process leaves a child in its cgroup, with the cgroup's
+	# invocation id: a unit that was not running at the crash.
+	cat >$d/e2e-deadmain.service <<-'UNIT'
+	[Service]
+	KillMode=process
+	ExecStart=/bin/bash -c 'sleep 1000000 </dev/null >/dev/null 2>&1 & exit 0'
+	UNIT
+	# The operator's `systemctl start default.target` after an adoption runs
+	# systemd-tmpfiles-setup (--boot --remove) again: systemd-tmp.conf's
+	# "R! /tmp/systemd-private-*" and Debian 12's tmp.conf "D /tmp" are
+	# for a boot; on 252 the adopted PrivateTmp= directories went (seen in
+	# adopt-252; which line did it was not isolated). The settings
+	# docs/recovery.md recommends for adopt: neither runs again.
+	echo 'd /tmp 1777 root root -' >/etc/tmpfiles.d/tmp.conf
+	sed '/^R!/d' /usr/lib/tmpfiles.d/systemd-tmp.conf >/etc/tmpfiles.d/systemd-tmp.conf
+	# The operator's step after an adoption (docs/recovery.md "Adopt"):
+	# systemd queues nothing after --deserialize, so this scenario's own
+	# second phase (initshim-e2e.service) runs only once this adopted
+	# service has started default.target.
+	cat >$d/e2e-operator.service <<-'UNIT'
+	[Service]
+	ExecStart=/bin/bash -c 'until [ -e /run/initshim/adopt ] && [ "$(readlink /proc/1/exe)" = /usr/lib/systemd/systemd ] && systemctl start --no-block default.target; do sleep 1; done; exec sleep infinity'
+	UNIT
+}
+
+# The adopted services of e2e_adopt_scenario.
+E2E_ADOPTED="e2e-simple.service e2e-notify.service e2e-frozen.service e2e-forking.service e2e-private.service"
+
+# Each adopted unit (or those named): same PID, MainPID, invocation id,
+# active/running, NRestarts=0.
+e2e_adopt_check_units() {
+	local u pid
+	for u in ${1:-$E2E_ADOPTED}; do
+		pid=$(cat "$E2E_STATE/$u.pid")
+		kill -0 "$pid" 2>/dev/null || adopt_soft "$u: process $pid alive" yes no
+		adopt_soft "$u MainPID" "$pid" "$(systemctl show -p MainPID --value "$u")"
+		adopt_soft "$u ActiveState" active "$(systemctl show -p ActiveState --value "$u")"
+		adopt_soft "$u SubState" running "$(systemctl show -p SubState --value "$u")"
+		adopt_soft "$u InvocationID" "$(cat "$E2E_STATE/$u.id")" "$(systemctl show -p InvocationID --value "$u")"
+		adopt_soft "$u NRestarts" 0 "$(systemctl show -p NRestarts --value "$u")"
+	done
+}
+
+# e2e_adopt_wait_for DEADLINE_S COMMAND...: poll COMMAND until it succeeds.
+e2e_adopt_wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.5
+	done
+}
+
+# Monotonic microseconds from /proc/uptime (the guest's own clock).
+e2e_uptime_usec() { echo $(($(cut -d' ' -f1 /proc/uptime | tr -d .)0000)); }
+
+e2e_adopt_frozen_killed() {
+	[ "$(systemctl show -p Result --value e2e-frozen.service)" = watchdog ] &&
+		! kill -0 "$(cat "$E2E_STATE/e2e-frozen.service.pid")" 2>/dev/null
+}
+
+e2e_adopt_notify_restarted() {
+	local pid
+	pid=$(systemctl show -p MainPID --value e2e-notify.service)
+	[ "$(systemctl show -p NRestarts --value e2e-notify.service)" = 1 ] &&
+		[ "$(systemctl is-active e2e-notify.service)" = active ] &&
+		[ "$pid" != 0 ] && [ "$pid" != "$(cat "$E2E_STATE/e2e-notify.service.pid")" ]
+}
+
+# The unit block of $1 in serialization text file $2 (its key=value lines).
+e2e_serial_block() { sed -n "/^$1\$/,/^\$/p" "$2" | sed '1d;/^$/d'; }
+
+# A real `systemctl daemon-reexec` after the adoption: the guard copies the
+# serialization the new systemd reads to /run/initshim/reexec.text. For
+# services adopted and left alone since (e2e-operator, systemd-logind), every
+# line initshim wrote, but the watchdog's last ping, must come back as a line
+# of systemd's own text; so must the manager section's exec-runtime lines.
+e2e_adopt_compare_reexec() {
+	local real=/run/initshim/reexec.text ours=/run/initshim/adopt.text u line
+	rm -f "$real"
+	systemctl daemon-reexec || adopt_soft "systemctl daemon-reexec" 0 $?
+	e2e_adopt_wait_for 60 test -s "$real" || {
+		adopt_soft "the guard's copy of the re-exec's serialization" present missing
+		return 0
+	}
+	e2e_wait_running 60
+	e2e_log "real re-exec text: $(wc -c <"$real") bytes; its systemd-logind.service: $(e2e_serial_block systemd-logind.service "$real" | tr '\n' ';')"
+	for u in e2e-operator.service systemd-logind.service; do
+		grep -qx "$u" "$ours" || {
+			adopt_soft "$u in the synthesised text" yes no
+			continue
+		}
+		while IFS= read -r line; do
+			case $line in watchdog-timestamp=*) continue ;; esac
+			e2e_serial_block "$u" "$real" | grep -qxF -- "$line" ||
+				adopt_soft "$u: '$line' in the real re-exec's text" yes no
+		done < <(e2e_serial_block "$u" "$ours")
+	done
+	while IFS= read -r line; do
+		grep -qxF -- "$line" "$real" || adopt_soft "manager section: '$line' in the real re-exec's text" yes no
+	done < <(sed '/^$/q' "$ours" | grep '^exec-runtime=systemd-logind' || true)
+	e2e_log "compared with the real re-exec's text: $(grep -c . "$ours") synthesised lines"
+}
+
+# e2e_adopt_scenario: systemd (the image's own, 252 or 257) crashes with
+# on-failure = adopt; one boot, two systemd phases:
+#   before the crash: the units of e2e_adopt_units started, PIDs and
+#     invocation ids recorded, the negative case's stray process noted; SEGV;
+#   after the adoption: the adopted services kept everything (PID, MainPID,
+#     invocation id, NRestarts=0, one "Started"), outlive their watchdog
+#     (fed) while a frozen one is killed by its watchdog; the PrivateTmp=
+#     service keeps its /tmp; kill -9 of an adopted main PID restarts it per
+#     Restart=; stop works with nothing left over; the oneshot and the
+#     negative case are inactive (not adopted); default.target starts.
+e2e_adopt_scenario() {
+	local major marker=$E2E_STATE/adopt-crashed u pid since wake stray
+	major=$(e2e_image_major)
+	if [ ! -e "$marker" ]; then
+		e2e_boot_checks "$major" /usr/lib/systemd/systemd
+		e2e_adopt_units
+		systemctl daemon-reload
+		systemctl start e2e-operator.service || e2e_fail "cannot start the operator's stand-in"
+		# shellcheck disable=SC2086 # a list of units
+		systemctl start $E2E_ADOPTED e2e-oneshot.service e2e-deadmain.service ||
+			e2e_fail "cannot start the test services"
+		for u in $E2E_ADOPTED; do
+			systemctl show -p MainPID --value "$u" >"$E2E_STATE/$u.pid"
+			systemctl show -p InvocationID --value "$u" >"$E2E_STATE/$u.id"
+			e2e_log "$u: pid $(cat "$E2E_STATE/$u.pid") invocation $(cat "$E2E_STATE/$u.id")"
+		done
+		e2e_expect "e2e-oneshot before the crash" active "$(systemctl is-active e2e-oneshot.service)"
+		e2e_adopt_wait_for 20 bash -c '! systemctl -q is-active e2e-deadmain.service' ||
+			e2e_fail "e2e-deadmain did not stop"
+		stray=$(cat /sys/fs/cgroup/system.slice/e2e-deadmain.service/cgroup.procs 2>/dev/null)
+		[ -n "$stray" ] || e2e_fail "e2e-deadmain left no process in its cgroup"
+		echo "$stray" >"$E2E_STATE/e2e-deadmain.stray"
+		e2e_log "e2e-deadmain: $(systemctl is-active e2e-deadmain.service), stray process $stray"
+		touch "$marker"
+		e2e_hold
+		e2e_log "sending SIGSEGV to PID 1 (systemd $major)"
+		kill -SEGV 1
+		exit 0
+	fi
+	rm -f "$E2E_STATE/adopt-mismatches"
+	e2e_wait_running 200
+	e2e_expect "PID 1 executable" /usr/lib/systemd/systemd "$(e2e_pid1_exe)"
+	e2e_expect "manager version" "$major" "$(e2e_manager_major)"
+	e2e_log "adopt outcome: $(cat /run/initshim/adopt 2>/dev/null)"
+	e2e_log "discovery: $(tr '\n' ';' </run/initshim/adopt.units 2>/dev/null)"
+	grep -q '^adopting' /run/initshim/adopt || e2e_fail "not adopted: $(cat /run/initshim/adopt)"
+	# What systemd was given (docs/recovery.md compares it with a real
+	# daemon-reexec's): the manager section and one service's block.
+	e2e_log "synthesised manager section: $(sed '/^$/q' /run/initshim/adopt.text | tr '\n' ';')"
+	e2e_log "synthesised e2e-notify.service: $(sed -n '/^e2e-notify.service$/,/^$/p' /run/initshim/adopt.text | tr '\n' ';')"
+	e2e_adopt_check_units
+	# Not adopted: the oneshot (its cgroup is empty) and the unit that was
+	# not running at the crash, whose stray process the left-overs' stop ended.
+	adopt_soft "e2e-oneshot after the adoption" inactive "$(systemctl is-active e2e-oneshot.service)"
+	adopt_soft "e2e-deadmain after the adoption" inactive "$(systemctl is-active e2e-deadmain.service)"
+	stray=$(cat "$E2E_STATE/e2e-deadmain.stray")
+	kill -0 "$stray" 2>/dev/null && adopt_soft "e2e-deadmain's stray process $stray ended" yes no
+	# PrivateTmp=: the adopted process still has its own /tmp.
+	pid=$(cat "$E2E_STATE/e2e-private.service.pid")
+	adopt_soft "e2e-private's /tmp/e2e-mark" "$(cat "$E2E_STATE/e2e-private.service.id")" \
+		"$(cat "/proc/$pid/root/tmp/e2e-mark" 2>&1)"
+	adopt_soft "e2e-private's directories after the adoption (one each in /tmp, /var/tmp)" 2 \
+		"$(find /tmp /var/tmp -maxdepth 1 -name 'systemd-private-*-e2e-private.service-*' | wc -l)"
+	# The watchdogs are armed from the adoption: the fed one lives past two
+	# periods (6 s) by the guest's clock, the frozen one (4 s) is killed.
+	since=$(systemctl show -p ActiveEnterTimestampMonotonic --value e2e-notify.service)
+	e2e_log "notify service active since monotonic $since"
+	kill -STOP "$(cat "$E2E_STATE/e2e-frozen.service.pid")"
+	wake=$(($(e2e_uptime_usec) + 13000000))
+	e2e_adopt_wait_for 30 bash -c "[ \$(cut -d' ' -f1 /proc/uptime | tr -d .)0000 -ge $wake ]"
+	e2e_adopt_check_units "e2e-simple.service e2e-notify.service e2e-forking.service e2e-private.service"
+	if e2e_adopt_wait_for 20 e2e_adopt_frozen_killed; then
+		e2e_log "ok: e2e-frozen killed by its watchdog ($(systemctl show -p ActiveState,SubState,Result --value e2e-frozen.service | tr '\n' ' '))"
+	else
+		adopt_soft "e2e-frozen killed by its watchdog" "watchdog" \
+			"$(systemctl show -p ActiveState,SubState,Result --value e2e-frozen.service | tr '\n' ' ')"
+	fi
+	# Started once, before the crash, and never again.
+	for u in $E2E_ADOPTED; do
+		adopt_soft "$u 'Started' lines in the journal" 1 "$(journalctl -b -o cat -u "$u" | grep -c '^Started ')"
+	done
+	# kill -9 of an adopted main PID: systemd reaps it and restarts it.
+	kill -KILL "$(cat "$E2E_STATE/e2e-notify.service.pid")"
+	if e2e_adopt_wait_for 30 e2e_adopt_notify_restarted; then
+		e2e_log "ok: e2e-notify restarted after kill -9 (MainPID $(systemctl show -p MainPID --value e2e-notify.service))"
+	else
+		adopt_soft "e2e-notify after kill -9 (NRestarts ActiveState MainPID)" "1 active new" \
+			"$(systemctl show -p NRestarts,ActiveState,MainPID --value e2e-notify.service | tr '\n' ' ')"
+	fi
+	# Stop works, with the cgroup systemd knows: nothing left over.
+	for u in e2e-simple.service e2e-forking.service e2e-private.service; do
+		systemctl stop "$u" || adopt_soft "systemctl stop $u" 0 $?
+		adopt_soft "$u after stop" inactive "$(systemctl is-active "$u")"
+		kill -0 "$(cat "$E2E_STATE/$u.pid")" 2>/dev/null && adopt_soft "$u's process ended by its stop" yes no
+	done
+	# PrivateTmp=: the stop removed the directories the adopted process
+	# used (systemd got them as its exec runtime), and made none anew.
+	adopt_soft "e2e-private's directories after its stop" "" \
+		"$(find /tmp /var/tmp -maxdepth 1 -name 'systemd-private-*-e2e-private.service-*')"
+	systemctl start e2e-simple.service e2e-deadmain.service || adopt_soft "start e2e-simple, e2e-deadmain again" 0 1
+	for u in e2e-simple.service e2e-deadmain.service; do
+		journalctl -b -o cat -u "$u" | grep 'left-over process' &&
+			adopt_soft "$u: 'left-over process' lines" 0 "$(journalctl -b -o cat -u "$u" | grep -c 'left-over process')"
+	done
+	systemctl start default.target || e2e_fail "systemctl start default.target failed"
+	e2e_expect "multi-user.target" active "$(systemctl is-active multi-user.target)"
+	e2e_adopt_compare_reexec
+	if [ -s "$E2E_STATE/adopt-mismatches" ]; then
+		e2e_fail "$(wc -l <"$E2E_STATE/adopt-mismatches") checks failed: $(tr '\n' ';' <"$E2E_STATE/adopt-mismatches")"
+	fi
+	e2e_pass "systemd $major: services adopted across a crash: same PIDs, no restart; watchdog, kill -9 and stop behave"
+}

@@ -1,0 +1,11 @@
+#!/bin/bash
+# e2e-description: Debian trixie's systemd 257 crashes with on-failure=adopt: simple, notify (WatchdogSec=), forking and PrivateTmp= services keep their PID, MainPID and invocation id, are not started again, survive past their watchdog; a frozen one is killed by its watchdog, kill -9 restarts per Restart=, stop is clean; a oneshot and a unit not running at the crash are not adopted
+# e2e-bed: qemu
+# e2e-image: trixie
+# e2e-timeout: 300
+# e2e-config: on-failure = adopt
+# e2e-config: stop-timeout = 5s
+# e2e-expect-log: on-failure=adopt: adopting [0-9]+ running services
+# shellcheck source=../lib/e2e.sh
+. /usr/lib/initshim-e2e/lib/e2e.sh
+e2e_adopt_scenario
