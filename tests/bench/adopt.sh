@@ -11,12 +11,16 @@
 # on-failure = adopt; after each, once systemd is healthy again, every
 # service is compared with its state before the crash: main PID changed,
 # "Started" lines added to the journal, NRestarts added, no longer running.
-# Then `systemctl daemon-reexec` (must succeed, every PID kept), then one
-# crash under on-failure = restart, the anchor: it restarts every service.
+# Then the operator's step after an adoption, `systemctl start
+# default.target` (it starts what was not adopted), and the same comparison.
+# After the cycles `systemctl daemon-reexec` (must succeed, every PID kept),
+# then one crash under on-failure = restart, the anchor: it restarts every
+# service. Each recovery is split with the console's kernel timestamps:
+# crash -> rescue mode -> the left-overs' stop -> the new systemd runs.
 #
-# ADOPT_CYCLES=20 by default (about 12 minutes under TCG). Figures, not
-# assertions, but a failed cycle is said, with the console log kept in
-# results/bench/.
+# ADOPT_CYCLES=20 by default (about 10 minutes under TCG). Figures, not
+# assertions, but a failed cycle is said. The console log is kept in
+# results/bench/bench-adopt.console.log.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
 CYCLES=${ADOPT_CYCLES:-20}
@@ -29,6 +33,8 @@ name=bench-adopt
 ok=yes
 bench_guest adopt "$name" "cmdline: bench.cycles=$CYCLES" "timeout: $((600 + CYCLES * 120))" || ok=no
 L=$BENCH_LOG
+# The console log, pass or fail: the units' names and rescue mode's lines.
+cp "$L" "$E2E_RESULTS/$name.console.log" 2>/dev/null
 
 # field KEY N: the Nth colon-separated field of every KEY value.
 field() { bench_values "$L" "$1" | cut -d: -f"$2"; }
@@ -51,6 +57,32 @@ once() { local v; v=$(field "$1" "$2" | tail -n1); echo "${v:--}"; }
 # of KEY N: "A of TOTAL" from one KEY line.
 of() { echo "$(once "$1" "$2") of $(once "$1" 6)"; }
 
+# Phases of each recovery from the console's kernel timestamps: "KIND
+# crash->rescue rescue->stop stop->exec crash->exec" (ms); KIND adopt or
+# restart. The exec: the new systemd's "running in system mode" line.
+phases() {
+	tr -d '\r' <"$L" | awk '
+	match($0, /^\[ *[0-9]+\.[0-9]+\]/) { ts = substr($0, 2, RLENGTH - 2) + 0 }
+	RSTART != 1 { next }
+	/BENCH crash=/ { k = ($0 ~ /crash=restart/) ? "restart" : "adopt"; tc = ts; tr = ""; tst = ""; next }
+	tc == "" { next }
+	/rescue mode: / && tr == "" { tr = ts }
+	/stopping [0-9]+ left-over processes/ && tst == "" { tst = ts }
+	/running in system mode/ {
+		if (tr == "") tr = tc
+		if (tst == "") tst = tr
+		printf "%s %d %d %d %d\n", k, (tr - tc) * 1000, (tst - tr) * 1000, (ts - tst) * 1000, (ts - tc) * 1000
+		tc = ""
+	}'
+}
+# phase KIND COLUMN: median and max of that column, in s.
+phase() {
+	local v
+	v=$(phases | awk -v k="$1" -v c="$2" '$1 == k {printf "%.1f\n", $c / 1000}')
+	[ -n "$v" ] || { echo "-"; return; }
+	if [ "$1" = restart ]; then echo "$v s"; else printf 'median %s s, max %s s' "$(median <<<"$v")" "$(sort -g <<<"$v" | tail -n1)"; fi
+}
+
 done_n=$(bench_values "$L" cycle_done | tail -n1)
 failed=$(bench_values "$L" cycle_failed | tail -n1)
 n_ad=$(once adopt_adoptable 6)
@@ -72,16 +104,26 @@ row "  no longer running" "$(mm adopt_adoptable 4)" "$(once restart_adoptable 4)
 row "every running service: PID changed" "$(mm adopt_all 1) of $(field adopt_all 6 | head -n1)" "$(of restart_all 1)" "restart: all"
 row "  \"Started\" lines added" "$(mm adopt_all 2)" "$(once restart_all 2)" ""
 row "  no longer running" "$(mm adopt_all 4)" "$(once restart_all 4)" ""
+row "then systemctl start default.target:" "" "" ""
+row "  services restarted (PID changed)" "$(mm operator_all 1) of $(field operator_all 6 | head -n1)" "(not needed)" ""
+row "  their \"Started\" lines added" "$(mm operator_all 2)" "" ""
+row "  no longer running" "$(mm operator_all 4)" "" ""
+row "  its time (s)" "$(sec operator_ms)" "" ""
 row "services adopted (rescue mode's count)" "$(bench_values "$L" adopt_adopted | median)" "-" ""
 row "crash -> new systemd answers (s)" "$(sec adopt_answer_ms)" "-" ""
 row "crash -> healthy (s)" "$(sec adopt_healthy_ms)" "$(sec restart_healthy_ms | sed 's/median \(.*\) s, max.*/\1 s/')" ""
+row "  crash -> rescue mode running" "$(phase adopt 2)" "$(phase restart 2)" ""
+row "  rescue mode -> the left-overs' stop" "$(phase adopt 3)" "$(phase restart 3)" ""
+row "  stop -> new systemd executing" "$(phase adopt 4)" "$(phase restart 4)" ""
+row "  crash -> new systemd executing" "$(phase adopt 5)" "$(phase restart 5)" ""
 echo "  restart: crash -> multi-user.target active again: $(sec restart_multiuser_ms | sed 's/median \(.*\) s, max.*/\1 s/')" \
 	"(healthy: this bench's own check, run by the scenario after multi-user.target)"
 # Which units, when any restarted or stopped running.
-names=$(bench_values "$L" adopt_all | awk -F: '$7 != "-" || $8 != "-" {print "    cycle " NR ": restarted " $7 ", no longer running " $8}')
-[ -n "$names" ] && printf '  units not kept:\n%s\n' "$names"
-echo "  not covered by adopt (oneshot RemainAfterExit=, socket): no longer running after cycle 1: $(field adopt_not_adoptable 8 | head -n1)" \
-	"(of $(field adopt_not_adoptable 6 | head -n1)); restart: $(once restart_not_adoptable 4) of $(once restart_not_adoptable 6) lost"
+names=$(bench_values "$L" adopt_all | awk -F: '$7 != "-" || $8 != "-" {print "restarted " $7 ", no longer running " $8}' |
+	sort | uniq -c | awk '{n = $1; sub(/^ *[0-9]+ /, ""); print "    in " n " cycles: " $0}')
+[ -n "$names" ] && printf '  units not kept by the adoption:\n%s\n' "$names"
+echo "  not covered by adopt (oneshot RemainAfterExit=, socket): no longer running after an adoption: $(mm adopt_not_adoptable 4)" \
+	"of $(field adopt_not_adoptable 6 | head -n1); restart: $(of restart_not_adoptable 1) with a new PID, $(once restart_not_adoptable 2) \"Started\" lines"
 case $(bench_values "$L" reexec | tail -n1) in
 ok) echo "  daemon-reexec after the cycles: succeeded, healthy after $(sec reexec_healthy_ms | sed 's/median \(.*\) s, max.*/\1 s/');" \
 	"services whose PID changed: $(of reexec_all 1), no longer running: $(once reexec_all 4)" ;;
