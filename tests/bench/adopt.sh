@@ -124,6 +124,14 @@ names=$(bench_values "$L" adopt_all | awk -F: '$7 != "-" || $8 != "-" {print "re
 [ -n "$names" ] && printf '  units not kept by the adoption:\n%s\n' "$names"
 echo "  not covered by adopt (oneshot RemainAfterExit=, socket): no longer running after an adoption: $(mm adopt_not_adoptable 4)" \
 	"of $(field adopt_not_adoptable 6 | head -n1); restart: $(of restart_not_adoptable 1) with a new PID, $(once restart_not_adoptable 2) \"Started\" lines"
+# journal_row KEY: how many recoveries left the journal taking lines
+# through its stdout socket and its syslog socket.
+journal_row() {
+	bench_values "$L" "$1" | awk -F, '{n++; s += ($1 == "stream:1"); d += ($2 == "devlog:1")}
+		END {if (!n) print "-"; else printf "stdout stream %d of %d, /dev/log %d of %d\n", s, n, d, n}'
+}
+echo "  the journal takes a line (systemd-cat, logger) after the adoption: $(journal_row journal_adopt);" \
+	"after systemctl start default.target: $(journal_row journal_operator); after the restart: $(journal_row journal_restart)"
 case $(bench_values "$L" reexec | tail -n1) in
 ok) echo "  daemon-reexec after the cycles: succeeded, healthy after $(sec reexec_healthy_ms | sed 's/median \(.*\) s, max.*/\1 s/');" \
 	"services whose PID changed: $(of reexec_all 1), no longer running: $(once reexec_all 4)" ;;
