@@ -95,13 +95,13 @@ if [ -n "$failed" ] || [ "$ok" = no ]; then
 else
 	echo "  cycles: ${done_n:-0} of $CYCLES completed, every one adopted (no fallback to restart)"
 fi
-printf '  %-44s %-26s %-16s %s\n' "per recovery" "adopt (${done_n:-0} crashes)" "restart (1)" anchor
+printf '  %-44s %-26s %-16s %s\n' "per recovery (s: seconds)" "adopt (${done_n:-0} crashes)" "restart (1)" anchor
 row() { printf '  %-44s %-26s %-16s %s\n' "$@"; }
 row "bench services restarted (main PID changed)" "$(mm adopt_adoptable 1) of $n_ad" "$(of restart_adoptable 1)" "goal 0 / restart: all"
 row "  their \"Started\" lines added" "$(mm adopt_adoptable 2)" "$(once restart_adoptable 2)" "goal 0"
 row "  their NRestarts added" "$(mm adopt_adoptable 3)" "$(once restart_adoptable 3)" "goal 0"
 row "  no longer running" "$(mm adopt_adoptable 4)" "$(once restart_adoptable 4)" "goal 0"
-row "every running service: PID changed" "$(mm adopt_all 1) of $(field adopt_all 6 | head -n1)" "$(of restart_all 1)" "restart: all"
+row "all $(field adopt_all 6 | head -n1) units followed: PID changed" "$(mm adopt_all 1) of $(field adopt_all 6 | head -n1)" "$(of restart_all 1)" "restart: all"
 row "  \"Started\" lines added" "$(mm adopt_all 2)" "$(once restart_all 2)" ""
 row "  no longer running" "$(mm adopt_all 4)" "$(once restart_all 4)" ""
 row "then systemctl start default.target:" "" "" ""
@@ -110,6 +110,7 @@ row "  their \"Started\" lines added" "$(mm operator_all 2)" "" ""
 row "  no longer running" "$(mm operator_all 4)" "" ""
 row "  its time (s)" "$(sec operator_ms)" "" ""
 row "services adopted (rescue mode's count)" "$(bench_values "$L" adopt_adopted | median)" "-" ""
+row "crash -> systemd's \"Startup finished\" (s)" "$(sec adopt_finish_ms)" "$(sec restart_finish_ms | sed 's/median \(.*\) s, max.*/\1 s/')" ""
 row "crash -> new systemd answers (s)" "$(sec adopt_answer_ms)" "-" ""
 row "crash -> healthy (s)" "$(sec adopt_healthy_ms)" "$(sec restart_healthy_ms | sed 's/median \(.*\) s, max.*/\1 s/')" ""
 row "  crash -> rescue mode running" "$(phase adopt 2)" "$(phase restart 2)" ""
