@@ -89,7 +89,7 @@ n_ad=$(once adopt_adoptable 6)
 [ "$n_ad" = - ] && n_ad=$(once restart_adoptable 6)
 
 echo "adopt: real systemd 252, VM (TCG); $CYCLES crashes (kill -SEGV 1) under on-failure = adopt, then systemctl daemon-reexec, then 1 crash under on-failure = restart"
-echo "  services running before the first crash: $(bench_values "$L" services_running | tail -n1) (10 bench services adopt is meant to cover, a oneshot RemainAfterExit= and a socket unit it is not, the image's own)"
+echo "  units followed: $(bench_values "$L" services_running | tail -n1) (10 bench services adopt is meant to cover, a oneshot RemainAfterExit= and a socket unit it is not, the image's running services)"
 if [ -n "$failed" ] || [ "$ok" = no ]; then
 	echo "  cycles: ${done_n:-0} of $CYCLES completed; FAILED${failed:+ in cycle $failed} (console log: ${E2E_RESULTS#"$E2E_REPO"/}/$name.log)"
 else
@@ -141,6 +141,6 @@ failed) echo "  daemon-reexec after the cycles: FAILED" ;;
 esac
 [ -n "$(bench_values "$L" series_adoptable)" ] &&
 	echo "  first boot -> after the re-exec: bench services kept (same PID, no Started, no restart): $(once series_adoptable 5) of $(once series_adoptable 6);" \
-		"every running service: $(once series_all 5) of $(once series_all 6)"
+		"all units: $(once series_all 5) of $(once series_all 6)"
 echo "  other QEMU guests seen running beside ours: up to $BENCH_QEMU_OTHERS"
 [ "$ok" = yes ]
