@@ -18,7 +18,7 @@
 # service. Each recovery is split with the console's kernel timestamps:
 # crash -> rescue mode -> the left-overs' stop -> the new systemd runs.
 #
-# ADOPT_CYCLES=20 by default (about 10 minutes under TCG). Figures, not
+# ADOPT_CYCLES=20 by default (4-7 minutes under TCG, about 12 s a cycle). Figures, not
 # assertions, but a failed cycle is said. The console log is kept in
 # results/bench/bench-adopt.console.log.
 set -uo pipefail
