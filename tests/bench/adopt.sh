@@ -18,7 +18,9 @@
 # service. Each recovery is split with the console's kernel timestamps:
 # crash -> rescue mode -> the left-overs' stop -> the new systemd runs.
 #
-# ADOPT_CYCLES=20 by default (4-7 minutes under TCG, about 12 s a cycle). Figures, not
+# ADOPT_CYCLES=20 by default (4-7 minutes under TCG, about 12 s a cycle).
+# ADOPT_POLICY=restart (or hold) runs the cycles under that policy instead:
+# to see the bench say that a cycle failed. Figures, not
 # assertions, but a failed cycle is said. The console log is kept in
 # results/bench/bench-adopt.console.log.
 set -uo pipefail
@@ -31,7 +33,8 @@ vm_setup
 
 name=bench-adopt
 ok=yes
-bench_guest adopt "$name" "cmdline: bench.cycles=$CYCLES" "timeout: $((600 + CYCLES * 120))" || ok=no
+bench_guest adopt "$name" "cmdline: bench.cycles=$CYCLES" "timeout: $((600 + CYCLES * 120))" \
+	${ADOPT_POLICY:+"config: on-failure = $ADOPT_POLICY"} || ok=no
 L=$BENCH_LOG
 # The console log, pass or fail: the units' names and rescue mode's lines.
 cp "$L" "$E2E_RESULTS/$name.console.log" 2>/dev/null

@@ -373,7 +373,9 @@ after_restart() {
 
 case $E2E_PHASE in
 driver) driver ;;
-rescue) e2e_fail "rescue mode holds: $(e2e_status_field last-takeover); adopt outcome: $(cat /run/initshim/adopt 2>/dev/null)" ;;
+rescue)
+	e2e_announce "BENCH cycle_failed=$(cat "$S/cycle" 2>/dev/null)"
+	e2e_fail "rescue mode holds: $(e2e_status_field last-takeover); adopt outcome: $(cat /run/initshim/adopt 2>/dev/null)" ;;
 *)
 	if [ -e "$S/restart-crashed" ]; then
 		after_restart
