@@ -91,7 +91,7 @@ failed=$(bench_values "$L" cycle_failed | tail -n1)
 n_ad=$(once adopt_adoptable 6)
 [ "$n_ad" = - ] && n_ad=$(once restart_adoptable 6)
 
-echo "adopt: real systemd 252, VM (TCG); $CYCLES crashes (kill -SEGV 1) under on-failure = adopt, then systemctl daemon-reexec, then 1 crash under on-failure = restart"
+echo "adopt: real systemd 252, VM (TCG); $CYCLES crashes (kill -SEGV 1) under on-failure = ${ADOPT_POLICY:-adopt}, then systemctl daemon-reexec, then 1 crash under on-failure = restart"
 echo "  units followed: $(bench_values "$L" services_running | tail -n1) (10 bench services adopt is meant to cover, a oneshot RemainAfterExit= and a socket unit it is not, the image's running services)"
 if [ -n "$failed" ] || [ "$ok" = no ]; then
 	echo "  cycles: ${done_n:-0} of $CYCLES completed; FAILED${failed:+ in cycle $failed} (console log: ${E2E_RESULTS#"$E2E_REPO"/}/$name.log)"

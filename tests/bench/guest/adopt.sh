@@ -312,9 +312,15 @@ driver() {
 }
 
 # The driver ended before the restart crash: a failure (e2e_fail's
-# verdict, or none), and nobody else powers the guest off.
+# verdict, or none: the driver was stopped, e.g. as a left-over of a
+# recovery that did not adopt it), and nobody else powers the guest off.
 driver_exit() {
-	[ -e "$E2E_STATE/verdict" ] || e2e_verdict FAIL "the driver ended without a verdict"
+	local c
+	if [ ! -e "$E2E_STATE/verdict" ]; then
+		c=$(cat "$S/cycle" 2>/dev/null)
+		e2e_announce "BENCH cycle_failed=$c"
+		e2e_verdict FAIL "cycle $c: the driver was ended (not adopted?); adopt outcome: $(cat /run/initshim/adopt 2>/dev/null || echo none)"
+	fi
 	e2e_shutdown
 }
 
