@@ -19,6 +19,8 @@ E2E_RESULTS=${E2E_RESULTS:-$(cd "$BENCH_DIR/../.." && pwd)/results/bench}
 . "$E2E_DIR/host/beds.sh"
 # shellcheck source=../e2e/host/suites.sh
 . "$E2E_DIR/host/suites.sh"
+# shellcheck source=../e2e/host/bundles.sh
+. "$E2E_DIR/host/bundles.sh" # overlay_stage calls bundle_majors, bundle_config, overlay_bundles
 
 # Most QEMU guests of other people seen running beside ours.
 BENCH_QEMU_OTHERS=0
