@@ -88,12 +88,20 @@ bool adopt_child_exited(pid_t pid) {
         return worker_child_exited(&discoverer, pid);
 }
 
-/* Say which services restart anyway, and why. */
+/* Say which services are not adopted, and why. Their processes are
+ * stopped as left-overs and the new systemd sees them inactive: nothing
+ * restarts them (Restart= applies to units it saw running) until the
+ * operator's `systemctl start default.target`, if that pulls them in. */
 static void log_skipped(const char *text) {
         for (const char *p = text; *p;) {
                 size_t l = strcspn(p, "\n");
-                if (strncmp(p, "skip ", 5) == 0)
-                        log_notice("not adopting %.*s (restarted)", (int) (l - 5), p + 5);
+                if (strncmp(p, "skip ", 5) == 0) {
+                        size_t k = strcspn(p + 5, " \n");
+                        size_t rest = l - 5 - k;
+                        log_notice("on-failure=adopt: not adopting %.*s (%.*s): stopped, and not started again "
+                                   "until 'systemctl start default.target'",
+                                   (int) k, p + 5, (int) (rest ? rest - 1 : 0), p + 5 + k + (rest ? 1 : 0));
+                }
                 p += l + (p[l] == '\n');
         }
 }

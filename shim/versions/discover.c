@@ -17,6 +17,12 @@
 #include <unistd.h>
 
 #define PROCS_MAX 64
+/* Sub-cgroups of a unit's cgroup looked into (a delegated subtree: 252's
+ * udevd moves itself to .../systemd-udevd.service/udev, 257 starts it there
+ * with DelegateSubgroup=udev): levels below the unit's, and how many. A
+ * deeper or larger subtree is not adopted (not sure which is the main PID). */
+#define SUBCG_DEPTH 3
+#define SUBCG_MAX 16
 
 int adopt_parse_stat(const char *text, char *state, long *ppid, unsigned long long *start_ticks) {
         const char *p = text ? strrchr(text, ')') : NULL;
@@ -72,7 +78,7 @@ pid_t adopt_pick_main_pid(const pid_t *pids, size_t n, unsigned long long *start
                 }
         }
         if (live == 0) {
-                *why = "no live process in the unit's own cgroup";
+                *why = "no live process in the unit's cgroup";
                 return -ESRCH;
         }
         if (!best) {
@@ -107,18 +113,19 @@ static void emit(struct disc *d, const char *fmt, ...) {
                 d->len += (size_t) l;
 }
 
-/* cgroup.procs into pids; -E2BIG past PROCS_MAX (too busy to be sure). */
+/* cgroup.procs appended to pids[*n...]; -E2BIG past PROCS_MAX in all (too
+ * busy to be sure). */
 static int read_procs(const char *dir, pid_t *pids, size_t *n) {
         char path[512], text[PROCS_MAX * 12];
         ssize_t l;
 
-        snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+        if ((size_t) snprintf(path, sizeof path, "%s/cgroup.procs", dir) >= sizeof path)
+                return -ENAMETOOLONG;
         l = read_file(path, text, sizeof text);
         if (l < 0)
                 return (int) l;
         if ((size_t) l >= sizeof text - 1)
                 return -E2BIG;
-        *n = 0;
         for (char *p = text, *end; *p; p = end) {
                 long v = strtol(p, &end, 10);
                 if (end == p || v <= 0 || v > INT32_MAX || *n == PROCS_MAX)
@@ -128,6 +135,39 @@ static int read_procs(const char *dir, pid_t *pids, size_t *n) {
                         end++;
         }
         return 0;
+}
+
+/* The processes of the cgroup dir and of its sub-cgroups, depth levels
+ * down at most, *subs counting the sub-cgroups seen: -E2BIG past
+ * PROCS_MAX processes, SUBCG_MAX sub-cgroups or SUBCG_DEPTH levels. */
+static int read_tree(const char *dir, unsigned depth, pid_t *pids, size_t *n, unsigned *subs) {
+        char sub[512];
+        struct dirent *e;
+        DIR *dp;
+        int r = read_procs(dir, pids, n);
+
+        if (r < 0)
+                return r;
+        dp = opendir(dir);
+        if (!dp)
+                return -errno;
+        while ((e = readdir(dp))) {
+                if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                if (depth == SUBCG_DEPTH || ++*subs > SUBCG_MAX) {
+                        r = -E2BIG;
+                        break;
+                }
+                if ((size_t) snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= sizeof sub) {
+                        r = -ENAMETOOLONG;
+                        break;
+                }
+                r = read_tree(sub, depth + 1, pids, n, subs);
+                if (r < 0)
+                        break;
+        }
+        closedir(dp);
+        return r;
 }
 
 static int read_invocation(const char *dir, char id[ADOPT_INVOCATION_LEN + 1]) {
@@ -243,14 +283,18 @@ static void service(struct disc *d, const char *dir, const char *cgroup, const c
         pid_t pids[PROCS_MAX], main_pid;
         size_t n = 0;
         unsigned long long start = 0;
+        unsigned subs = 0;
         char id[ADOPT_INVOCATION_LEN + 1];
         const char *why = NULL;
-        int r = read_procs(dir, pids, &n);
+        /* Its own cgroup and its sub-cgroups; the invocation id, the cgroup
+         * systemd is given and the invocation link stay the unit's own. */
+        int r = read_tree(dir, 0, pids, &n, &subs);
 
         if (r < 0)
-                why = r == -E2BIG || r == -EINVAL ? "too many processes to be sure" : "cgroup.procs unreadable";
+                why = r == -E2BIG || r == -EINVAL ? "too many processes or sub-cgroups to be sure"
+                                                  : "cgroup.procs unreadable";
         else if (n == 0)
-                why = "no process in the unit's own cgroup";
+                why = "no process in the unit's cgroup or its sub-cgroups";
         else if (read_invocation(dir, id) < 0)
                 why = "no invocation id on its cgroup";
         else if (!was_active(d, name))

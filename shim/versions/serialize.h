@@ -56,7 +56,7 @@ bool adopt_unit_name_valid(const char *s, enum adopt_kind kind);
  *     options: tmp=DIR var-tmp=DIR (PrivateTmp=, both or neither),
  *              watchdog-usec=N (the main process's WATCHDOG_USEC=)
  *   slice NAME CGROUP
- *   skip NAME REASON...          (left out: restarted as today)
+ *   skip NAME REASON...          (left out: stopped as a left-over)
  * Parse into units (at most max); skip lines are ignored here. 0 and *n, or
  * -EINVAL with the bad line's number in *bad_line (nothing is trusted from a
  * text with a malformed line), -E2BIG when more than max. */
