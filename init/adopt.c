@@ -222,6 +222,29 @@ static int bind_notify(void) {
         return fd;
 }
 
+/* journald's notify socket still points at the crashed systemd's: connect
+ * it to the one just bound (discover.h), so that its WATCHDOG=1 and its
+ * stdout streams' FDSTORE=1 reach the new systemd; else they fail with
+ * ENOTCONN, logged by journald at each attempt, and its watchdog is
+ * overridden (serialize.c). */
+static void reconnect_journald(void) {
+        for (size_t i = 0; i < n_units; i++) {
+                struct adopt_unit *u = &units[i];
+                if (u->kind != ADOPT_SERVICE || strcmp(u->name, "systemd-journald.service") != 0)
+                        continue;
+                int r = adopt_reconnect_notify(u->main_pid, u->start_mono_usec, ADOPT_NOTIFY_SOCKET);
+                u->notify_reconnected = r == 0;
+                if (r == 0)
+                        log_notice("on-failure=adopt: connected %s's (PID %d) notify socket to the new " ADOPT_NOTIFY_SOCKET,
+                                   u->name, (int) u->main_pid);
+                else
+                        log_errno(r, LOG_WARNING,
+                                  "on-failure=adopt: cannot reconnect %s's (PID %d) notify socket (its watchdog is "
+                                  "overridden; it logs each failed WATCHDOG=1)",
+                                  u->name, (int) u->main_pid);
+        }
+}
+
 int adopt_exec_argv(const char *path, char **argv, size_t max) {
         static char text[ADOPT_TEXT_MAX], fdarg[16];
         struct adopt_clock now;
@@ -237,6 +260,8 @@ int adopt_exec_argv(const char *path, char **argv, size_t max) {
                         notify_fd = -1;
                 }
         }
+        if (notify_fd >= 0)
+                reconnect_journald();
         if ((r = clock_usec(CLOCK_REALTIME, &now.realtime_usec)) < 0 ||
             (r = clock_usec(CLOCK_MONOTONIC, &now.monotonic_usec)) < 0 ||
             (r = l = adopt_serialize(units, n_units, &now, notify_fd, text, sizeof text)) < 0 ||

@@ -35,6 +35,10 @@ struct adopt_unit {
         char tmp_dir[ADOPT_CGROUP_MAX], var_tmp_dir[ADOPT_CGROUP_MAX];
         /* WatchdogSec= as the main process got it (WATCHDOG_USEC=), 0 if none */
         uint64_t watchdog_usec;
+        /* Set by rescue mode, not discovery: journald's notify socket was
+         * connected to the new one (discover.h adopt_reconnect_notify), so
+         * its WATCHDOG=1 arrives and its watchdog need not be overridden. */
+        bool notify_reconnected;
 };
 
 /* The manager's clocks when the text is written (watchdog timestamps are

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -458,6 +461,113 @@ static void test_discover_subcgroup(void **state) {
         assert_int_equal(system(path), 0);
 }
 
+/* A stand-in for journald: a datagram socket connected once to the notify
+ * socket (and an unconnected one beside it), sending on command. */
+static int child_cmd(int to, int from, char cmd) {
+        int e = -1;
+        assert_int_equal(write(to, &cmd, 1), 1);
+        assert_int_equal(read(from, &e, sizeof e), (ssize_t) sizeof e);
+        return e;
+}
+
+static int bind_dgram(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        assert_true(fd >= 0);
+        strcpy(sa.sun_path, path);
+        unlink(path);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        return fd;
+}
+
+static bool got_watchdog(int fd) {
+        char buf[64];
+        ssize_t l = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
+        return l == 10 && memcmp(buf, "WATCHDOG=1", 10) == 0;
+}
+
+/* The crashed systemd's notify socket is gone; after the reconnect the
+ * stand-in's very socket sends to the new one: before its first failed
+ * send (its peer still names the path) and after (no peer at all). */
+static void test_reconnect_notify(void **state) {
+        char dir[] = "/tmp/test_adopt.XXXXXX", path[108];
+        int down[2], up[2], old_fd, new_fd;
+        pid_t pid;
+        (void) state;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/notify", dir);
+        old_fd = bind_dgram(path);
+        assert_int_equal(pipe(down), 0);
+        assert_int_equal(pipe(up), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                int extra = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                char c;
+                close(down[1]);
+                close(up[0]);
+                close(old_fd); /* the crash must end it */
+                strcpy(sa.sun_path, path);
+                if (fd < 0 || extra < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                        _exit(1);
+                while (read(down[0], &c, 1) == 1) {
+                        int e = 0;
+                        if (c == 's')
+                                e = send(fd, "WATCHDOG=1", 10, MSG_DONTWAIT) < 0 ? errno : 0;
+                        else if (c == 'c')
+                                close(extra);
+                        else
+                                _exit(0);
+                        if (write(up[1], &e, sizeof e) != sizeof e)
+                                _exit(1);
+                }
+                _exit(0);
+        }
+        close(down[0]);
+        close(up[1]);
+        assert_int_equal(child_cmd(down[1], up[0], 's'), 0);
+        assert_true(got_watchdog(old_fd));
+        /* The crash: the socket dies; rescue mode binds a new one there. */
+        close(old_fd);
+        new_fd = bind_dgram(path);
+        int r = adopt_reconnect_notify(pid, 0, path);
+        if (r == -ENOSYS || r == -EPERM) {
+                print_message("pidfd_getfd unavailable (%s): not tested\n", strerror(-r));
+                goto out;
+        }
+        /* Not that process (another start time): untouched. */
+        assert_int_equal(adopt_reconnect_notify(pid, 1, path), -ESRCH);
+        /* Peer named by the path: chosen over the unconnected one. */
+        assert_int_equal(r, 0);
+        assert_int_equal(child_cmd(down[1], up[0], 's'), 0);
+        assert_true(got_watchdog(new_fd));
+
+        /* A second crash, and the stand-in's failed sends disconnect it. */
+        close(new_fd);
+        unlink(path);
+        assert_int_equal(child_cmd(down[1], up[0], 's'), ECONNREFUSED);
+        assert_int_equal(child_cmd(down[1], up[0], 's'), ENOTCONN);
+        new_fd = bind_dgram(path);
+        /* Two sockets without a peer: not sure which, none touched. */
+        assert_int_equal(adopt_reconnect_notify(pid, 0, path), -EEXIST);
+        assert_int_equal(child_cmd(down[1], up[0], 's'), ENOTCONN);
+        assert_int_equal(child_cmd(down[1], up[0], 'c'), 0);
+        assert_int_equal(adopt_reconnect_notify(pid, 0, path), 0);
+        assert_int_equal(child_cmd(down[1], up[0], 's'), 0);
+        assert_true(got_watchdog(new_fd));
+        /* Nothing of the kind in a process without such a socket. */
+        assert_int_equal(adopt_reconnect_notify(getpid(), 0, path), -ENOENT);
+out:
+        close(down[1]);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        close(new_fd);
+        unlink(path);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_and_serialize), cmocka_unit_test(test_parse_rejects),
@@ -466,6 +576,7 @@ int main(void) {
                 cmocka_unit_test(test_discover_tree),       cmocka_unit_test(test_serialize_private_tmp),
                 cmocka_unit_test(test_find_private),        cmocka_unit_test(test_environ_watchdog),
                 cmocka_unit_test(test_deserialize_fd_arg),  cmocka_unit_test(test_discover_subcgroup),
+                cmocka_unit_test(test_reconnect_notify),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
