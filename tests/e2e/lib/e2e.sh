@@ -1170,7 +1170,8 @@ e2e_serial_block() { sed -n "/^$1\$/,/^\$/p" "$2" | sed '1d;/^$/d'; }
 
 # A real `systemctl daemon-reexec` after the adoption: the guard copies the
 # serialization the new systemd reads to /run/initshim/reexec.text. For
-# services adopted and left alone since (e2e-operator, systemd-logind), every
+# services adopted and left alone since (e2e-operator, systemd-logind, and
+# systemd-udevd, whose processes are in a sub-cgroup), every
 # line initshim wrote, but the watchdog's last ping, must come back as a line
 # of systemd's own text; so must the manager section's exec-runtime lines.
 e2e_adopt_compare_reexec() {
@@ -1183,7 +1184,9 @@ e2e_adopt_compare_reexec() {
 	}
 	e2e_wait_running 60
 	e2e_log "real re-exec text: $(wc -c <"$real") bytes; its systemd-logind.service: $(e2e_serial_block systemd-logind.service "$real" | tr '\n' ';')"
-	for u in e2e-operator.service systemd-logind.service; do
+	e2e_log "real re-exec text's systemd-udevd.service: $(e2e_serial_block systemd-udevd.service "$real" | tr '\n' ';')"
+	e2e_log "synthesised systemd-udevd.service: $(e2e_serial_block systemd-udevd.service "$ours" | tr '\n' ';')"
+	for u in e2e-operator.service systemd-logind.service systemd-udevd.service; do
 		grep -qx "$u" "$ours" || {
 			adopt_soft "$u in the synthesised text" yes no
 			continue
