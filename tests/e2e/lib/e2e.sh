@@ -1317,6 +1317,7 @@ e2e_adopt_scenario() {
 	done
 	systemctl start default.target || e2e_fail "systemctl start default.target failed"
 	e2e_expect "multi-user.target" active "$(systemctl is-active multi-user.target)"
+	e2e_log "failed units after default.target: $(systemctl list-units --failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')"
 	# udevd kept its PID through all of it (not stopped, not started again).
 	e2e_adopt_check_units systemd-udevd.service
 	e2e_adopt_compare_reexec
