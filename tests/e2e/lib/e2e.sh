@@ -1322,12 +1322,17 @@ e2e_adopt_scenario() {
 	e2e_adopt_check_units systemd-udevd.service
 	e2e_adopt_compare_reexec
 	# journald's notify socket was connected to the new systemd's: no
-	# "Failed to send WATCHDOG=1 notification message: Transport endpoint is
-	# not connected" (journald's own lines go to the kernel log only).
-	flood=$(dmesg | grep -c 'Failed to send WATCHDOG=1 notification message' || true)
-	e2e_log "journald's failed WATCHDOG=1 lines in the kernel log: $flood; WatchdogUSec=$(systemctl show -p WatchdogUSec --value systemd-journald.service)"
-	adopt_soft "journald's 'Failed to send WATCHDOG=1' kernel log lines fewer than 3" yes \
+	# "Failed to send WATCHDOG=1 notification message" nor "Failed to send
+	# stream file descriptor to service manager" (each new stdout stream's
+	# FDSTORE=1), "Transport endpoint is not connected" (journald's own
+	# lines go to the kernel log only); and its watchdog is not overridden.
+	flood=$(dmesg | grep -c -e 'Failed to send WATCHDOG=1 notification message' \
+		-e 'Failed to send stream file descriptor to service manager' || true)
+	e2e_log "journald's failed notifications in the kernel log: $flood; WatchdogUSec=$(systemctl show -p WatchdogUSec --value systemd-journald.service)"
+	adopt_soft "journald's 'Failed to send WATCHDOG=1' and 'Failed to send stream file descriptor' kernel log lines fewer than 3" yes \
 		"$([ "$flood" -lt 3 ] && echo yes || echo "no: $flood")"
+	adopt_soft "journald's watchdog not overridden (WatchdogUSec not 0)" yes \
+		"$([ "$(systemctl show -p WatchdogUSec --value systemd-journald.service)" != 0 ] && echo yes || echo no)"
 	if [ -s "$E2E_STATE/adopt-mismatches" ]; then
 		e2e_fail "$(wc -l <"$E2E_STATE/adopt-mismatches") checks failed: $(tr '\n' ';' <"$E2E_STATE/adopt-mismatches")"
 	fi
