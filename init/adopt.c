@@ -88,12 +88,20 @@ bool adopt_child_exited(pid_t pid) {
         return worker_child_exited(&discoverer, pid);
 }
 
-/* Say which services restart anyway, and why. */
+/* Say which services are not adopted, and why. Their processes are
+ * stopped as left-overs and the new systemd sees them inactive: nothing
+ * restarts them (Restart= applies to units it saw running) until the
+ * operator's `systemctl start default.target`, if that pulls them in. */
 static void log_skipped(const char *text) {
         for (const char *p = text; *p;) {
                 size_t l = strcspn(p, "\n");
-                if (strncmp(p, "skip ", 5) == 0)
-                        log_notice("not adopting %.*s (restarted)", (int) (l - 5), p + 5);
+                if (strncmp(p, "skip ", 5) == 0) {
+                        size_t k = strcspn(p + 5, " \n");
+                        size_t rest = l - 5 - k;
+                        log_notice("on-failure=adopt: not adopting %.*s (%.*s): stopped, and not started again "
+                                   "until 'systemctl start default.target'",
+                                   (int) k, p + 5, (int) (rest ? rest - 1 : 0), p + 5 + k + (rest ? 1 : 0));
+                }
                 p += l + (p[l] == '\n');
         }
 }
@@ -214,6 +222,29 @@ static int bind_notify(void) {
         return fd;
 }
 
+/* journald's notify socket still points at the crashed systemd's: connect
+ * it to the one just bound (discover.h), so that its WATCHDOG=1 and its
+ * stdout streams' FDSTORE=1 reach the new systemd; else they fail with
+ * ENOTCONN, logged by journald at each attempt, and its watchdog is
+ * overridden (serialize.c). */
+static void reconnect_journald(void) {
+        for (size_t i = 0; i < n_units; i++) {
+                struct adopt_unit *u = &units[i];
+                if (u->kind != ADOPT_SERVICE || strcmp(u->name, "systemd-journald.service") != 0)
+                        continue;
+                int r = adopt_reconnect_notify(u->main_pid, u->start_mono_usec, ADOPT_NOTIFY_SOCKET);
+                u->notify_reconnected = r == 0;
+                if (r == 0)
+                        log_notice("on-failure=adopt: connected %s's (PID %d) notify socket to the new " ADOPT_NOTIFY_SOCKET,
+                                   u->name, (int) u->main_pid);
+                else
+                        log_errno(r, LOG_WARNING,
+                                  "on-failure=adopt: cannot reconnect %s's (PID %d) notify socket (its watchdog is "
+                                  "overridden; it logs each failed WATCHDOG=1)",
+                                  u->name, (int) u->main_pid);
+        }
+}
+
 int adopt_exec_argv(const char *path, char **argv, size_t max) {
         static char text[ADOPT_TEXT_MAX], fdarg[16];
         struct adopt_clock now;
@@ -229,6 +260,8 @@ int adopt_exec_argv(const char *path, char **argv, size_t max) {
                         notify_fd = -1;
                 }
         }
+        if (notify_fd >= 0)
+                reconnect_journald();
         if ((r = clock_usec(CLOCK_REALTIME, &now.realtime_usec)) < 0 ||
             (r = clock_usec(CLOCK_MONOTONIC, &now.monotonic_usec)) < 0 ||
             (r = l = adopt_serialize(units, n_units, &now, notify_fd, text, sizeof text)) < 0 ||

@@ -10,13 +10,23 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #define PROCS_MAX 64
+/* Sub-cgroups of a unit's cgroup looked into (a delegated subtree: 252's
+ * udevd moves itself to .../systemd-udevd.service/udev, 257 starts it there
+ * with DelegateSubgroup=udev): levels below the unit's, and how many. A
+ * deeper or larger subtree is not adopted (not sure which is the main PID). */
+#define SUBCG_DEPTH 3
+#define SUBCG_MAX 16
 
 int adopt_parse_stat(const char *text, char *state, long *ppid, unsigned long long *start_ticks) {
         const char *p = text ? strrchr(text, ')') : NULL;
@@ -72,7 +82,7 @@ pid_t adopt_pick_main_pid(const pid_t *pids, size_t n, unsigned long long *start
                 }
         }
         if (live == 0) {
-                *why = "no live process in the unit's own cgroup";
+                *why = "no live process in the unit's cgroup";
                 return -ESRCH;
         }
         if (!best) {
@@ -107,18 +117,19 @@ static void emit(struct disc *d, const char *fmt, ...) {
                 d->len += (size_t) l;
 }
 
-/* cgroup.procs into pids; -E2BIG past PROCS_MAX (too busy to be sure). */
+/* cgroup.procs appended to pids[*n...]; -E2BIG past PROCS_MAX in all (too
+ * busy to be sure). */
 static int read_procs(const char *dir, pid_t *pids, size_t *n) {
         char path[512], text[PROCS_MAX * 12];
         ssize_t l;
 
-        snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+        if ((size_t) snprintf(path, sizeof path, "%s/cgroup.procs", dir) >= sizeof path)
+                return -ENAMETOOLONG;
         l = read_file(path, text, sizeof text);
         if (l < 0)
                 return (int) l;
         if ((size_t) l >= sizeof text - 1)
                 return -E2BIG;
-        *n = 0;
         for (char *p = text, *end; *p; p = end) {
                 long v = strtol(p, &end, 10);
                 if (end == p || v <= 0 || v > INT32_MAX || *n == PROCS_MAX)
@@ -128,6 +139,39 @@ static int read_procs(const char *dir, pid_t *pids, size_t *n) {
                         end++;
         }
         return 0;
+}
+
+/* The processes of the cgroup dir and of its sub-cgroups, depth levels
+ * down at most, *subs counting the sub-cgroups seen: -E2BIG past
+ * PROCS_MAX processes, SUBCG_MAX sub-cgroups or SUBCG_DEPTH levels. */
+static int read_tree(const char *dir, unsigned depth, pid_t *pids, size_t *n, unsigned *subs) {
+        char sub[512];
+        struct dirent *e;
+        DIR *dp;
+        int r = read_procs(dir, pids, n);
+
+        if (r < 0)
+                return r;
+        dp = opendir(dir);
+        if (!dp)
+                return -errno;
+        while ((e = readdir(dp))) {
+                if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                if (depth == SUBCG_DEPTH || ++*subs > SUBCG_MAX) {
+                        r = -E2BIG;
+                        break;
+                }
+                if ((size_t) snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= sizeof sub) {
+                        r = -ENAMETOOLONG;
+                        break;
+                }
+                r = read_tree(sub, depth + 1, pids, n, subs);
+                if (r < 0)
+                        break;
+        }
+        closedir(dp);
+        return r;
 }
 
 static int read_invocation(const char *dir, char id[ADOPT_INVOCATION_LEN + 1]) {
@@ -243,14 +287,18 @@ static void service(struct disc *d, const char *dir, const char *cgroup, const c
         pid_t pids[PROCS_MAX], main_pid;
         size_t n = 0;
         unsigned long long start = 0;
+        unsigned subs = 0;
         char id[ADOPT_INVOCATION_LEN + 1];
         const char *why = NULL;
-        int r = read_procs(dir, pids, &n);
+        /* Its own cgroup and its sub-cgroups; the invocation id, the cgroup
+         * systemd is given and the invocation link stay the unit's own. */
+        int r = read_tree(dir, 0, pids, &n, &subs);
 
         if (r < 0)
-                why = r == -E2BIG || r == -EINVAL ? "too many processes to be sure" : "cgroup.procs unreadable";
+                why = r == -E2BIG || r == -EINVAL ? "too many processes or sub-cgroups to be sure"
+                                                  : "cgroup.procs unreadable";
         else if (n == 0)
-                why = "no process in the unit's own cgroup";
+                why = "no process in the unit's cgroup or its sub-cgroups";
         else if (read_invocation(dir, id) < 0)
                 why = "no invocation id on its cgroup";
         else if (!was_active(d, name))
@@ -323,4 +371,107 @@ int adopt_discover(const char *root, const char *units_dir, char *out, size_t n)
                 return -ENOBUFS;
         }
         return (int) d.len;
+}
+
+struct reconnect {
+        pid_t pid;
+        int pidfd;
+        const char *path;
+        int by_path, unpeered; /* the fd found of each kind, or -1 */
+        unsigned n_by_path, n_unpeered;
+};
+
+static void keep(int *slot, unsigned *count, int fd) {
+        if (*slot >= 0)
+                (void) close(*slot);
+        *slot = fd;
+        ++*count;
+}
+
+static int reconnect_one(long fdnum, int skip_fd, void *data) {
+        struct reconnect *c = data;
+        char link[64], target[64];
+        struct sockaddr_un sa;
+        socklen_t l;
+        int fd, domain = 0, type = 0;
+        socklen_t il = sizeof domain;
+        ssize_t tl;
+        (void) skip_fd;
+
+        snprintf(link, sizeof link, "/proc/%d/fd/%ld", (int) c->pid, fdnum);
+        tl = readlink(link, target, sizeof target - 1);
+        if (tl <= 0 || strncmp(target, "socket:[", 8) != 0)
+                return 0;
+        fd = (int) syscall(SYS_pidfd_getfd, c->pidfd, (int) fdnum, 0);
+        if (fd < 0)
+                return errno == ENOSYS || errno == EPERM ? -errno : 0;
+        if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &il) < 0 || domain != AF_UNIX ||
+            (il = sizeof type, getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &il) < 0) || type != SOCK_DGRAM)
+                goto skip;
+        /* No address of its own (journald's /dev/log and journal/socket have one). */
+        l = sizeof sa;
+        if (getsockname(fd, (struct sockaddr *) &sa, &l) < 0 || l != sizeof(sa_family_t))
+                goto skip;
+        l = sizeof sa;
+        memset(&sa, 0, sizeof sa);
+        if (getpeername(fd, (struct sockaddr *) &sa, &l) == 0) {
+                size_t k = l > offsetof(struct sockaddr_un, sun_path) ? l - offsetof(struct sockaddr_un, sun_path) : 0;
+                if (k > 0 && k <= sizeof sa.sun_path && strnlen(sa.sun_path, k) == strlen(c->path) &&
+                    strncmp(sa.sun_path, c->path, k) == 0) {
+                        keep(&c->by_path, &c->n_by_path, fd);
+                        return 0;
+                }
+        } else if (errno == ENOTCONN) {
+                keep(&c->unpeered, &c->n_unpeered, fd);
+                return 0;
+        }
+skip:
+        (void) close(fd);
+        return 0;
+}
+
+int adopt_reconnect_notify(pid_t pid, unsigned long long start_usec, const char *path) {
+        struct reconnect c = { pid, -1, path, -1, -1, 0, 0 };
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char dir[64];
+        int r, fd;
+
+        if (pid <= 1 || !path || strlen(path) >= sizeof sa.sun_path)
+                return -EINVAL;
+        c.pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (c.pidfd < 0)
+                return -errno;
+        if (start_usec) {
+                char state;
+                long ppid;
+                unsigned long long ticks;
+                long hz = sysconf(_SC_CLK_TCK);
+                if (hz <= 0 || read_stat(pid, &state, &ppid, &ticks) < 0 ||
+                    ticks * 1000000ULL / (unsigned long long) hz != start_usec) {
+                        (void) close(c.pidfd);
+                        return -ESRCH;
+                }
+        }
+        snprintf(dir, sizeof dir, "/proc/%d/fd", (int) pid);
+        r = foreach_number(dir, reconnect_one, &c);
+        fd = c.n_by_path ? c.by_path : c.unpeered;
+        if (r < 0)
+                ;
+        else if ((c.n_by_path ? c.n_by_path : c.n_unpeered) == 0)
+                r = -ENOENT;
+        else if ((c.n_by_path ? c.n_by_path : c.n_unpeered) > 1)
+                r = -EEXIST;
+        else {
+                memcpy(sa.sun_path, path, strlen(path) + 1);
+                r = connect(fd, (struct sockaddr *) &sa,
+                            (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1)) < 0
+                        ? -errno
+                        : 0;
+        }
+        if (c.by_path >= 0)
+                (void) close(c.by_path);
+        if (c.unpeered >= 0)
+                (void) close(c.unpeered);
+        (void) close(c.pidfd);
+        return r;
 }

@@ -25,7 +25,8 @@
  *                        bound at /run/systemd/notify just before the exec:
  *                        WATCHDOG=1 and READY=1 sent while the new systemd
  *                        starts up wait in it instead of being refused
- *   watchdog-override-usec=0 for journald only: its notify socket was
+ *   watchdog-override-usec=0 for journald only, unless rescue mode
+ *                        reconnected its notify socket: it was
  *                        connected once to the old PID 1's socket, its
  *                        WATCHDOG=1 no longer arrives. */
 #include "versions/serialize.h"
@@ -247,7 +248,7 @@ static void put_service(struct out *o, const struct adopt_unit *u, const struct 
         put(o, "watchdog-timestamp=%" PRIu64 " %" PRIu64 "\n", now->realtime_usec, now->monotonic_usec);
         if (u->watchdog_usec)
                 put(o, "watchdog-original-usec=%" PRIu64 "\n", u->watchdog_usec);
-        if (strcmp(u->name, "systemd-journald.service") == 0)
+        if (strcmp(u->name, "systemd-journald.service") == 0 && !u->notify_reconnected)
                 put(o, "watchdog-override-usec=0\n");
         put(o, "\n");
 }

@@ -35,6 +35,10 @@ struct adopt_unit {
         char tmp_dir[ADOPT_CGROUP_MAX], var_tmp_dir[ADOPT_CGROUP_MAX];
         /* WatchdogSec= as the main process got it (WATCHDOG_USEC=), 0 if none */
         uint64_t watchdog_usec;
+        /* Set by rescue mode, not discovery: journald's notify socket was
+         * connected to the new one (discover.h adopt_reconnect_notify), so
+         * its WATCHDOG=1 arrives and its watchdog need not be overridden. */
+        bool notify_reconnected;
 };
 
 /* The manager's clocks when the text is written (watchdog timestamps are
@@ -56,7 +60,7 @@ bool adopt_unit_name_valid(const char *s, enum adopt_kind kind);
  *     options: tmp=DIR var-tmp=DIR (PrivateTmp=, both or neither),
  *              watchdog-usec=N (the main process's WATCHDOG_USEC=)
  *   slice NAME CGROUP
- *   skip NAME REASON...          (left out: restarted as today)
+ *   skip NAME REASON...          (left out: stopped as a left-over)
  * Parse into units (at most max); skip lines are ignored here. 0 and *n, or
  * -EINVAL with the bad line's number in *bad_line (nothing is trusted from a
  * text with a malformed line), -E2BIG when more than max. */

@@ -145,5 +145,10 @@ esac
 [ -n "$(bench_values "$L" series_adoptable)" ] &&
 	echo "  first boot -> after the re-exec: bench services kept (same PID, no Started, no restart): $(once series_adoptable 5) of $(once series_adoptable 6);" \
 		"all units: $(once series_all 5) of $(once series_all 6)"
+# journald's notify socket (docs/recovery.md "Adopt", step 4): its failed
+# pings, as it logs them to the kernel log (the console).
+echo "  journald's failed notifications on the console (\"Failed to send WATCHDOG=1\", \"... stream file descriptor\"):" \
+	"$(tr -d '\r' <"$L" | grep -a -c 'Failed to send WATCHDOG=1 notification message'), $(tr -d '\r' <"$L" | grep -a -c 'Failed to send stream file descriptor to service manager');" \
+	"rescue mode's \"connected systemd-journald.service's ... notify socket\": $(tr -d '\r' <"$L" | grep -a -c "on-failure=adopt: connected systemd-journald.service's") of ${done_n:-0}"
 echo "  other QEMU guests seen running beside ours: up to $BENCH_QEMU_OTHERS"
 [ "$ok" = yes ]

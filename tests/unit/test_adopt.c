@@ -5,11 +5,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -276,7 +281,7 @@ static void test_pick_main_pid(void **state) {
                 assert_string_equal(why, "no process of the unit is a child of PID 1");
         }
         assert_int_equal(adopt_pick_main_pid(&gone, 1, &start, &why), -ESRCH);
-        assert_string_equal(why, "no live process in the unit's own cgroup");
+        assert_string_equal(why, "no live process in the unit's cgroup");
 }
 
 /* A fake cgroup tree: a service whose only process is not PID 1's child is
@@ -329,7 +334,7 @@ static void test_discover_tree(void **state) {
                 assert_non_null(strstr(out, "skip stopped.service not active at the crash (no invocation link in /run/systemd/units)\n"));
         assert_non_null(strstr(out, "slice system.slice /system.slice\n"));
         assert_non_null(strstr(out, "slice system-getty.slice /system.slice/system-getty.slice\n"));
-        assert_non_null(strstr(out, "skip empty.service no process in the unit's own cgroup\n"));
+        assert_non_null(strstr(out, "skip empty.service no process in the unit's cgroup or its sub-cgroups\n"));
         if (getppid() != 1)
                 assert_non_null(strstr(out, has_xattr ? "skip getty@tty1.service no process of the unit is a child of PID 1\n"
                                                       : "skip getty@tty1.service no invocation id on its cgroup\n"));
@@ -341,6 +346,228 @@ static void test_discover_tree(void **state) {
         assert_int_equal(adopt_discover("/nonexistent", units, out, sizeof out), -EOPNOTSUPP);
 }
 
+static void put_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        assert_int_equal(fclose(f), 0);
+}
+
+/* Some live process whose parent is PID 1 (a candidate main PID), or 0. */
+static pid_t child_of_pid1(void) {
+        DIR *dp = opendir("/proc");
+        struct dirent *e;
+        pid_t found = 0;
+
+        assert_non_null(dp);
+        while (!found && (e = readdir(dp))) {
+                char path[64], text[1024], st;
+                long ppid;
+                unsigned long long start;
+                int fd;
+                ssize_t l;
+                if (e->d_name[0] < '1' || e->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+                if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                        continue;
+                l = read(fd, text, sizeof text - 1);
+                close(fd);
+                if (l <= 0)
+                        continue;
+                text[l] = '\0';
+                if (adopt_parse_stat(text, &st, &ppid, &start) == 0 && ppid == 1 && st != 'Z')
+                        found = (pid_t) atoi(e->d_name);
+        }
+        closedir(dp);
+        return found;
+}
+
+/* A delegated subtree (252's and 257's udevd: its processes in
+ * systemd-udevd.service/udev, none in the unit's own cgroup): the
+ * sub-cgroups are read, the main PID is taken from them, and the line names
+ * the unit's own cgroup; a subtree too large is refused. */
+static void test_discover_subcgroup(void **state) {
+        char root[] = "/tmp/test_adopt.XXXXXX", path[256], units[300], out[2048], line[256], pidline[32];
+        pid_t main_pid = child_of_pid1();
+        (void) state;
+
+        assert_non_null(mkdtemp(root));
+        snprintf(path, sizeof path, "%s/cgroup.controllers", root);
+        put_file(path, "");
+        snprintf(path, sizeof path, "%s/system.slice", root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(units, sizeof units, "%s/units", root);
+        assert_int_equal(mkdir(units, 0755), 0);
+
+        /* udevd: own cgroup empty, main process (and a worker) in udev/. */
+        snprintf(path, sizeof path, "%s/system.slice/systemd-udevd.service", root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        bool has_xattr = setxattr(path, "user.invocation_id", ID1, 32, 0) == 0;
+        snprintf(path, sizeof path, "%s/system.slice/systemd-udevd.service/cgroup.procs", root);
+        put_file(path, "");
+        snprintf(path, sizeof path, "%s/system.slice/systemd-udevd.service/udev", root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof path, "%s/system.slice/systemd-udevd.service/udev/cgroup.procs", root);
+        snprintf(pidline, sizeof pidline, "%d\n%d\n", (int) (main_pid ? main_pid : getpid()), (int) getpid());
+        put_file(path, pidline);
+        snprintf(path, sizeof path, "%s/invocation:systemd-udevd.service", units);
+        assert_int_equal(symlink(ID1, path), 0);
+
+        /* A subtree deeper than discovery looks: refused. */
+        snprintf(path, sizeof path, "%s/system.slice/deep.service", root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        for (int i = 0; i < 4; i++) {
+                size_t k = strlen(path);
+                snprintf(path + k, sizeof path - k, "/d");
+                assert_int_equal(mkdir(path, 0755), 0);
+        }
+        snprintf(path, sizeof path, "%s/system.slice/deep.service", root);
+        for (int i = 0; i <= 4; i++) {
+                char procs[300];
+                snprintf(procs, sizeof procs, "%s/cgroup.procs", path);
+                put_file(procs, "");
+                size_t k = strlen(path);
+                snprintf(path + k, sizeof path - k, "/d");
+        }
+
+        assert_true(adopt_discover(root, units, out, sizeof out) > 0);
+        assert_non_null(strstr(out, "skip deep.service too many processes or sub-cgroups to be sure\n"));
+        if (!has_xattr) {
+                assert_non_null(strstr(out, "skip systemd-udevd.service no invocation id on its cgroup\n"));
+        } else if (main_pid) {
+                /* service NAME CGROUP MAIN_PID ...: the unit's own cgroup */
+                snprintf(line, sizeof line, "service systemd-udevd.service /system.slice/systemd-udevd.service %d ",
+                         (int) main_pid);
+                assert_non_null(strstr(out, line));
+                size_t units_n = 0;
+                unsigned bad = 0;
+                static struct adopt_unit u[8];
+                assert_int_equal(adopt_parse(out, u, 8, &units_n, &bad), 0);
+                bool seen = false;
+                for (size_t i = 0; i < units_n; i++)
+                        if (strcmp(u[i].name, "systemd-udevd.service") == 0) {
+                                seen = true;
+                                assert_string_equal(u[i].cgroup, "/system.slice/systemd-udevd.service");
+                                assert_int_equal(u[i].main_pid, main_pid);
+                        }
+                assert_true(seen);
+        } else {
+                /* No child of PID 1 here: the sub-cgroup was still read. */
+                assert_non_null(strstr(out, "skip systemd-udevd.service no process of the unit is a child of PID 1\n"));
+                print_message("no child of PID 1 found: the positive half was not run\n");
+        }
+        snprintf(path, sizeof path, "rm -rf %s", root);
+        assert_int_equal(system(path), 0);
+}
+
+/* A stand-in for journald: a datagram socket connected once to the notify
+ * socket (and an unconnected one beside it), sending on command. */
+static int child_cmd(int to, int from, char cmd) {
+        int e = -1;
+        assert_int_equal(write(to, &cmd, 1), 1);
+        assert_int_equal(read(from, &e, sizeof e), (ssize_t) sizeof e);
+        return e;
+}
+
+static int bind_dgram(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        assert_true(fd >= 0);
+        strcpy(sa.sun_path, path);
+        unlink(path);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        return fd;
+}
+
+static bool got_watchdog(int fd) {
+        char buf[64];
+        ssize_t l = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
+        return l == 10 && memcmp(buf, "WATCHDOG=1", 10) == 0;
+}
+
+/* The crashed systemd's notify socket is gone; after the reconnect the
+ * stand-in's very socket sends to the new one: before its first failed
+ * send (its peer still names the path) and after (no peer at all). */
+static void test_reconnect_notify(void **state) {
+        char dir[] = "/tmp/test_adopt.XXXXXX", path[108];
+        int down[2], up[2], old_fd, new_fd;
+        pid_t pid;
+        (void) state;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/notify", dir);
+        old_fd = bind_dgram(path);
+        assert_int_equal(pipe(down), 0);
+        assert_int_equal(pipe(up), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                int extra = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                char c;
+                close(down[1]);
+                close(up[0]);
+                close(old_fd); /* the crash must end it */
+                strcpy(sa.sun_path, path);
+                if (fd < 0 || extra < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                        _exit(1);
+                while (read(down[0], &c, 1) == 1) {
+                        int e = 0;
+                        if (c == 's')
+                                e = send(fd, "WATCHDOG=1", 10, MSG_DONTWAIT) < 0 ? errno : 0;
+                        else if (c == 'c')
+                                close(extra);
+                        else
+                                _exit(0);
+                        if (write(up[1], &e, sizeof e) != sizeof e)
+                                _exit(1);
+                }
+                _exit(0);
+        }
+        close(down[0]);
+        close(up[1]);
+        assert_int_equal(child_cmd(down[1], up[0], 's'), 0);
+        assert_true(got_watchdog(old_fd));
+        /* The crash: the socket dies; rescue mode binds a new one there. */
+        close(old_fd);
+        new_fd = bind_dgram(path);
+        int r = adopt_reconnect_notify(pid, 0, path);
+        if (r == -ENOSYS || r == -EPERM) {
+                print_message("pidfd_getfd unavailable (%s): not tested\n", strerror(-r));
+                goto out;
+        }
+        /* Not that process (another start time): untouched. */
+        assert_int_equal(adopt_reconnect_notify(pid, 1, path), -ESRCH);
+        /* Peer named by the path: chosen over the unconnected one. */
+        assert_int_equal(r, 0);
+        assert_int_equal(child_cmd(down[1], up[0], 's'), 0);
+        assert_true(got_watchdog(new_fd));
+
+        /* A second crash, and the stand-in's failed sends disconnect it. */
+        close(new_fd);
+        unlink(path);
+        assert_int_equal(child_cmd(down[1], up[0], 's'), ECONNREFUSED);
+        assert_int_equal(child_cmd(down[1], up[0], 's'), ENOTCONN);
+        new_fd = bind_dgram(path);
+        /* Two sockets without a peer: not sure which, none touched. */
+        assert_int_equal(adopt_reconnect_notify(pid, 0, path), -EEXIST);
+        assert_int_equal(child_cmd(down[1], up[0], 's'), ENOTCONN);
+        assert_int_equal(child_cmd(down[1], up[0], 'c'), 0);
+        assert_int_equal(adopt_reconnect_notify(pid, 0, path), 0);
+        assert_int_equal(child_cmd(down[1], up[0], 's'), 0);
+        assert_true(got_watchdog(new_fd));
+        /* Nothing of the kind in a process without such a socket. */
+        assert_int_equal(adopt_reconnect_notify(getpid(), 0, path), -ENOENT);
+out:
+        close(down[1]);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        close(new_fd);
+        unlink(path);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_and_serialize), cmocka_unit_test(test_parse_rejects),
@@ -348,7 +575,8 @@ int main(void) {
                 cmocka_unit_test(test_parse_stat),          cmocka_unit_test(test_pick_main_pid),
                 cmocka_unit_test(test_discover_tree),       cmocka_unit_test(test_serialize_private_tmp),
                 cmocka_unit_test(test_find_private),        cmocka_unit_test(test_environ_watchdog),
-                cmocka_unit_test(test_deserialize_fd_arg),
+                cmocka_unit_test(test_deserialize_fd_arg),  cmocka_unit_test(test_discover_subcgroup),
+                cmocka_unit_test(test_reconnect_notify),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

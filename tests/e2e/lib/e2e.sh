@@ -1170,7 +1170,8 @@ e2e_serial_block() { sed -n "/^$1\$/,/^\$/p" "$2" | sed '1d;/^$/d'; }
 
 # A real `systemctl daemon-reexec` after the adoption: the guard copies the
 # serialization the new systemd reads to /run/initshim/reexec.text. For
-# services adopted and left alone since (e2e-operator, systemd-logind), every
+# services adopted and left alone since (e2e-operator, systemd-logind, and
+# systemd-udevd, whose processes are in a sub-cgroup), every
 # line initshim wrote, but the watchdog's last ping, must come back as a line
 # of systemd's own text; so must the manager section's exec-runtime lines.
 e2e_adopt_compare_reexec() {
@@ -1183,7 +1184,9 @@ e2e_adopt_compare_reexec() {
 	}
 	e2e_wait_running 60
 	e2e_log "real re-exec text: $(wc -c <"$real") bytes; its systemd-logind.service: $(e2e_serial_block systemd-logind.service "$real" | tr '\n' ';')"
-	for u in e2e-operator.service systemd-logind.service; do
+	e2e_log "real re-exec text's systemd-udevd.service: $(e2e_serial_block systemd-udevd.service "$real" | tr '\n' ';')"
+	e2e_log "synthesised systemd-udevd.service: $(e2e_serial_block systemd-udevd.service "$ours" | tr '\n' ';')"
+	for u in e2e-operator.service systemd-logind.service systemd-udevd.service; do
 		grep -qx "$u" "$ours" || {
 			adopt_soft "$u in the synthesised text" yes no
 			continue
@@ -1211,7 +1214,7 @@ e2e_adopt_compare_reexec() {
 #     Restart=; stop works with nothing left over; the oneshot and the
 #     negative case are inactive (not adopted); default.target starts.
 e2e_adopt_scenario() {
-	local major marker=$E2E_STATE/adopt-crashed u pid since wake stray
+	local major marker=$E2E_STATE/adopt-crashed u pid since wake stray flood
 	major=$(e2e_image_major)
 	if [ ! -e "$marker" ]; then
 		e2e_boot_checks "$major" /usr/lib/systemd/systemd
@@ -1227,6 +1230,13 @@ e2e_adopt_scenario() {
 			e2e_log "$u: pid $(cat "$E2E_STATE/$u.pid") invocation $(cat "$E2E_STATE/$u.id")"
 		done
 		e2e_expect "e2e-oneshot before the crash" active "$(systemctl is-active e2e-oneshot.service)"
+		# The image's udevd runs in a sub-cgroup of its unit's (252: it
+		# moves there itself; 257: DelegateSubgroup=udev): adopted too.
+		u=systemd-udevd.service
+		e2e_expect "$u before the crash" active "$(systemctl is-active $u)"
+		systemctl show -p MainPID --value $u >"$E2E_STATE/$u.pid"
+		systemctl show -p InvocationID --value $u >"$E2E_STATE/$u.id"
+		e2e_log "$u: pid $(cat "$E2E_STATE/$u.pid"), cgroup $(cut -d: -f3 "/proc/$(cat "$E2E_STATE/$u.pid")/cgroup")"
 		e2e_adopt_wait_for 20 bash -c '! systemctl -q is-active e2e-deadmain.service' ||
 			e2e_fail "e2e-deadmain did not stop"
 		stray=$(cat /sys/fs/cgroup/system.slice/e2e-deadmain.service/cgroup.procs 2>/dev/null)
@@ -1251,6 +1261,7 @@ e2e_adopt_scenario() {
 	e2e_log "synthesised manager section: $(sed '/^$/q' /run/initshim/adopt.text | tr '\n' ';')"
 	e2e_log "synthesised e2e-notify.service: $(sed -n '/^e2e-notify.service$/,/^$/p' /run/initshim/adopt.text | tr '\n' ';')"
 	e2e_adopt_check_units
+	e2e_adopt_check_units systemd-udevd.service
 	# Not adopted: the oneshot (its cgroup is empty) and the unit that was
 	# not running at the crash, whose stray process the left-overs' stop ended.
 	adopt_soft "e2e-oneshot after the adoption" inactive "$(systemctl is-active e2e-oneshot.service)"
@@ -1306,7 +1317,22 @@ e2e_adopt_scenario() {
 	done
 	systemctl start default.target || e2e_fail "systemctl start default.target failed"
 	e2e_expect "multi-user.target" active "$(systemctl is-active multi-user.target)"
+	e2e_log "failed units after default.target: $(systemctl list-units --failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')"
+	# udevd kept its PID through all of it (not stopped, not started again).
+	e2e_adopt_check_units systemd-udevd.service
 	e2e_adopt_compare_reexec
+	# journald's notify socket was connected to the new systemd's: no
+	# "Failed to send WATCHDOG=1 notification message" nor "Failed to send
+	# stream file descriptor to service manager" (each new stdout stream's
+	# FDSTORE=1), "Transport endpoint is not connected" (journald's own
+	# lines go to the kernel log only); and its watchdog is not overridden.
+	flood=$(dmesg | grep -c -e 'Failed to send WATCHDOG=1 notification message' \
+		-e 'Failed to send stream file descriptor to service manager' || true)
+	e2e_log "journald's failed notifications in the kernel log: $flood; WatchdogUSec=$(systemctl show -p WatchdogUSec --value systemd-journald.service)"
+	adopt_soft "journald's 'Failed to send WATCHDOG=1' and 'Failed to send stream file descriptor' kernel log lines fewer than 3" yes \
+		"$([ "$flood" -lt 3 ] && echo yes || echo "no: $flood")"
+	adopt_soft "journald's watchdog not overridden (WatchdogUSec not 0)" yes \
+		"$([ "$(systemctl show -p WatchdogUSec --value systemd-journald.service)" != 0 ] && echo yes || echo no)"
 	if [ -s "$E2E_STATE/adopt-mismatches" ]; then
 		e2e_fail "$(wc -l <"$E2E_STATE/adopt-mismatches") checks failed: $(tr '\n' ';' <"$E2E_STATE/adopt-mismatches")"
 	fi

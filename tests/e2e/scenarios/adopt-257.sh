@@ -6,6 +6,7 @@
 # e2e-config: on-failure = adopt
 # e2e-config: stop-timeout = 5s
 # e2e-expect-log: on-failure=adopt: adopting [0-9]+ running services
+# e2e-expect-log: on-failure=adopt: connected systemd-journald.service.s .PID [0-9]+. notify socket to the new
 # shellcheck source=../lib/e2e.sh
 . /usr/lib/initshim-e2e/lib/e2e.sh
 e2e_adopt_scenario
