@@ -61,6 +61,14 @@ in_ns() { nsenter -t "$NS" -p -m -- "$@"; }
 ctl() { in_ns "$CTL" "$@"; }
 ctl_quick() { in_ns "$CTL" --timeout 3 "$@"; }
 fake() { in_ns sh -c "printf '%s\n' '$*' > /run/fake-systemd.cmd"; }
+# fake block, then wait until the fake has blocked its signals (SIGINT's
+# bit, 0x2, in SigBlk's last hex digit): it reads its command when it gets
+# to it, and a test acting before that races it.
+fake_block() {
+        fake block
+        wait_until 5 sh -c "awk '/^SigBlk/ {print \$2}' /proc/$NS/status | grep -q '[2367abef]\$'" ||
+                fail "the fake did not block its signals: $(grep SigBlk "/proc/$NS/status")"
+}
 fake_ready() { in_ns grep -q "generation ${1:-}" /run/fake-systemd.ready; }
 pid1_exe() { readlink "/proc/$NS/exe"; }
 mode_is() { ctl_quick status 2>/dev/null | grep -qx "mode: $1"; }

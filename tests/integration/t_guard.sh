@@ -178,7 +178,7 @@ test_takeover_of_spinning_pid1() {
 
 test_takeover_of_blocked_pid1() {
         boot_fake
-        fake block
+        fake_block
         ctl takeover >/dev/null || fail "takeover refused"
         wait_until 10 mode_is rescue || fail "blocked PID 1 not taken over"
         ctl status | grep -q "takeover requested by the operator" || fail "reason: $(ctl status)"

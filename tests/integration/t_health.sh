@@ -23,7 +23,7 @@ test_hung_pid1_is_taken_over() {
         wait_until 5 in_ns test -s /run/fake-systemd.svc.pid || fail "no service"
         svc=$(in_ns cat /run/fake-systemd.svc.pid)
         wait_until 10 check_is liveness ok || fail "not healthy first"
-        fake block
+        fake_block
         wait_until 20 mode_is rescue || fail "hung PID 1 not taken over"
         ctl status | grep -q "^last-takeover: unresponsive: Ping failed .*a re-exec did not help" ||
                 fail "reason: $(ctl status | grep last-takeover)"
@@ -75,7 +75,7 @@ test_zombie_accumulation_under_frozen_pid1() {
         boot_fake "$FAST
 liveness-interval = 0"
         fake nowait
-        fake block
+        fake_block
         in_ns "$B/tests/storm" 100 50 || fail "storm"
         wait_until 20 mode_is rescue || fail "zombie pile-up not acted on: $(ctl status | grep check-zombies)"
         ctl status | grep -q "^last-takeover: unresponsive: .*zombie" || fail "reason: $(ctl status | grep last-takeover)"

@@ -24,7 +24,8 @@ test_rescue_resets_inherited_state() {
 # reboot the machine minutes later. They are dropped, and said so.
 test_rescue_discards_stale_signals() {
         boot_fake
-        fake block
+        # SIGINT must be blocked before it is sent, or the handler takes it.
+        fake_block
         # Blocked: the fake's handler does not run, the signal stays pending.
         in_ns kill -INT 1
         wait_until 5 sh -c "awk '/^SigPnd|^ShdPnd/ {print \$2}' /proc/$NS/status | grep -q '[2367abef]\$'" ||
