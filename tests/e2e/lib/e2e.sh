@@ -304,7 +304,7 @@ e2e_code_return() {
 		ranges+=("$((lo)) $((hi))")
 	done < <(awk -v re="$re" '$2 ~ /x/ && $6 ~ re' "/proc/$pid/maps")
 	[ ${#ranges[@]} -gt 0 ] || return 1
-	for w in $(dd if="/proc/$pid/mem" bs=8192 count=1 skip=$((sp)) iflag=skip_bytes status=none | od -An -v -tx8 -w8); do
+	for w in $(dd if="/proc/$pid/mem" bs=16384 count=1 skip=$((sp)) iflag=skip_bytes status=none | od -An -v -tx8 -w8); do
 		a=$((0x$w))
 		for line in "${ranges[@]}"; do
 			if [ "$a" -le $((${line% *} + 6)) ] || [ "$a" -ge "${line#* }" ]; then
@@ -330,9 +330,17 @@ e2e_code_return() {
 # the crash handler's own waitid fault again and again (measured on 257: a
 # storm of nested SIGILLs until the guard's crash-timeout, 30 s).
 e2e_fault_pid1() {
-	local at
-	at=$(e2e_code_return 1 systemd) ||
-		e2e_fail "no return address into systemd's code on PID 1's stack ($(cat /proc/1/syscall))"
+	local at="" try
+	# PID 1 may be between two sleeps while its stack is read (a unit's
+	# job, a journal write): look again, for up to 10 s.
+	for try in $(seq 50); do
+		at=$(e2e_code_return 1 systemd) && break
+		at=""
+		sleep 0.2
+	done
+	[ -n "$at" ] ||
+		e2e_fail "no return address into systemd's code on PID 1's stack in 50 looks ($(cat /proc/1/syscall))"
+	[ "$try" -eq 1 ] || e2e_log "found a return address at look $try"
 	e2e_log "writing ud2 at $at, where PID 1 ($(e2e_pid1_exe)) returns into its own code (pc $(awk '{print $NF}' /proc/1/syscall) in libc)"
 	printf '\x0f\x0b' | dd of=/proc/1/mem bs=1 seek=$((at)) conv=notrunc status=none ||
 		e2e_fail "cannot write /proc/1/mem"
