@@ -20,6 +20,8 @@
 #define RUN_DIR "/run/initshim"
 #define CONTROL_FIFO RUN_DIR "/control"
 #define CONTROL_LOCK RUN_DIR "/control.lock"
+/* The guard's copies of a crashed PID 1's listening sockets (ptrace/sockets.h) */
+#define PID1_SOCKETS_FILE RUN_DIR "/pid1-sockets"
 #define REPLY_DIR RUN_DIR "/reply"
 #define STATUS_FILE RUN_DIR "/status"
 #define GUARD_PID_FILE RUN_DIR "/guard.pid"

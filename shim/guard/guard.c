@@ -423,6 +423,7 @@ static void arrive_from_initrd(void) {
                 cfg = &own_cfg;
         }
         tracer.crash_timeout_ms = cfg->crash_timeout_ms;
+        tracer.sockets_file = cfg->on_failure == ON_FAILURE_ADOPT ? PID1_SOCKETS_FILE : NULL;
         watch_init(cfg, &tracer);
         switch_init(cfg, &tracer, &server);
         if (ctl_setup_paths() == 0)
@@ -793,6 +794,7 @@ void guard_main(const struct config *c, const struct guard_options *o) {
         metrics_guard_init();
         server.wanted = o->serve && !in_initrd;
         tracer.crash_timeout_ms = c->crash_timeout_ms;
+        tracer.sockets_file = c->on_failure == ON_FAILURE_ADOPT ? PID1_SOCKETS_FILE : NULL;
         watch_init(c, &tracer);
         switch_init(c, &tracer, &server);
         watch_pid1_exec(pid1_is_initshim());

@@ -2,6 +2,7 @@
 #include "common/log.h"
 #include "common/proc.h"
 #include "common/util.h"
+#include "ptrace/sockets.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -949,8 +950,30 @@ static void note_deadline(struct tracer *t, enum tracer_state from, const struct
         }
 }
 
+/* PID 1's listening sockets are copied while it is stopped at the start of
+ * a takeover (a crash's signal, before its handler closes every fd; an
+ * injection), and the copies closed once it execs another binary (the new
+ * systemd took what rescue mode handed over) or the takeover is abandoned,
+ * before it runs on. */
+static void note_sockets(struct tracer *t, enum tracer_state from, const struct tracer_input *in,
+                         const struct tracer_step *s) {
+        bool starts = s->action == TRACER_DO_INJECT || (s->next == TRACER_CRASH_FOLLOW && from != TRACER_CRASH_FOLLOW);
+        bool ends = (in->kind == TRACER_IN_EXEC && in->exec_image != TRACER_IMAGE_SELF) ||
+                    ((from == TRACER_INJECTED || from == TRACER_INTERRUPTING) && s->next == TRACER_RUNNING &&
+                     in->kind != TRACER_IN_EXEC);
+
+        if (!t->sockets_file)
+                return;
+        if (starts)
+                (void) pid1_sockets_capture(t->pid, t->sockets_file);
+        else if (ends && pid1_sockets_held() > 0)
+                log_info("guard: closed the %d copies of the crashed PID 1's listening sockets",
+                         pid1_sockets_release(t->sockets_file));
+}
+
 static void note_step(struct tracer *t, enum tracer_state from, const struct tracer_input *in,
                       const struct tracer_step *s, int sig) {
+        note_sockets(t, from, in, s);
         note_follow(t, from, in, s);
         if (s->action == TRACER_DO_INJECT)
                 note_injection(t, from, in, sig);

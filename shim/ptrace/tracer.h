@@ -151,6 +151,9 @@ struct tracer {
         uint64_t switch_timeout_ms;
         unsigned long switch_stops; /* t->stops when the switch began */
         int switch_result;      /* 0 done, -errno failed; valid once TRACER_EVENT_SWITCHED is returned */
+        /* Where a takeover lists the copies of PID 1's listening sockets
+         * (sockets.h) for rescue mode; NULL: none are taken. */
+        const char *sockets_file;
 };
 
 /* The state machine (unit-tested): what a stop, a deadline or a failed
