@@ -3,9 +3,11 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "control/protocol.h"
+#include "ptrace/sockets.h"
 #include "versions/compat.h"
 #include "versions/discover.h"
 #include "versions/serialize.h"
+#include "versions/sockets.h"
 #include "versions/worker.h"
 
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +34,11 @@ static size_t n_units;
 static bool active;
 static int memfd = -1;
 static int notify_fd = -1;
+/* Copies of the crashed PID 1's listening sockets, taken from the guard
+ * (ptrace/sockets.h): O_CLOEXEC, so that only those handed over survive
+ * the exec. */
+static int sockets[PID1_SOCKETS_MAX];
+static size_t n_sockets;
 
 static void outcome(const char *text) {
         (void) write_file_atomic(ADOPT_FILE, text, strlen(text), 0644);
@@ -49,13 +57,72 @@ static void refuse(const char *why) {
 /* In the worker: discovery's text into ADOPT_UNITS_FILE; "ok" or why not. */
 static size_t discover_work(const void *arg, char *out, size_t n) {
         static char text[ADOPT_TEXT_MAX];
-        int r = adopt_discover("/sys/fs/cgroup", "/run/systemd/units", text, sizeof text);
+        int r = adopt_discover("/sys/fs/cgroup", "/run/systemd/units", adopt_unit_dirs, sockets, n_sockets, text,
+                               sizeof text);
         (void) arg;
 
         if (r >= 0)
                 r = write_file_atomic(ADOPT_UNITS_FILE, text, (size_t) r, 0600);
         int l = r < 0 ? snprintf(out, n, "discovery failed: %s", strerror(-r)) : snprintf(out, n, "ok");
         return l < 0 ? 0 : (size_t) l < n ? (size_t) l : n - 1;
+}
+
+static void close_sockets(void) {
+        while (n_sockets > 0)
+                (void) close(sockets[--n_sockets]);
+}
+
+/* The guard's copies of the crashed PID 1's listening sockets, listed in
+ * PID1_SOCKETS_FILE ("guard=PID", "fd=N" lines), into sockets[]. None is
+ * not an error: the socket units are then not adopted. */
+static void take_sockets(void) {
+        static char text[32 + PID1_SOCKETS_MAX * 16];
+        long guard = 0, fd;
+        int pidfd;
+
+        close_sockets();
+        if (read_file(PID1_SOCKETS_FILE, text, sizeof text) <= 0 || sscanf(text, "guard=%ld", &guard) != 1 ||
+            guard <= 1) {
+                log_notice("on-failure=adopt: no copies of the crashed PID 1's listening sockets; socket units are "
+                           "not adopted");
+                return;
+        }
+        pidfd = (int) syscall(SYS_pidfd_open, (pid_t) guard, 0);
+        if (pidfd < 0) {
+                log_errno(-errno, LOG_WARNING, "on-failure=adopt: cannot reach the guard's socket copies");
+                return;
+        }
+        for (const char *p = strstr(text, "\nfd="); p && n_sockets < PID1_SOCKETS_MAX; p = strstr(p + 1, "\nfd=")) {
+                if (sscanf(p + 4, "%ld", &fd) != 1 || fd < 0 || fd > INT32_MAX)
+                        continue;
+                int copy = (int) syscall(SYS_pidfd_getfd, pidfd, (int) fd, 0);
+                if (copy >= 0)
+                        sockets[n_sockets++] = copy;
+        }
+        (void) close(pidfd);
+        log_notice("on-failure=adopt: took %zu of the crashed PID 1's listening sockets from the guard", n_sockets);
+}
+
+/* Discovery named only fds it was given (rescue mode's copies). */
+static bool ports_held(void) {
+        for (size_t i = 0; i < n_units; i++)
+                for (unsigned p = 0; units[i].kind == ADOPT_SOCKET && p < units[i].n_ports; p++) {
+                        size_t k = 0;
+                        while (k < n_sockets && sockets[k] != units[i].ports[p].fd)
+                                k++;
+                        if (k == n_sockets)
+                                return false;
+                }
+        return true;
+}
+
+/* Left open across the exec: the fds the text hands over. */
+static int hand_over_sockets(void) {
+        for (size_t i = 0; i < n_units; i++)
+                for (unsigned p = 0; units[i].kind == ADOPT_SOCKET && p < units[i].n_ports; p++)
+                        if (fcntl(units[i].ports[p].fd, F_SETFD, 0) < 0)
+                                return -errno;
+        return 0;
 }
 
 int adopt_begin(const char *version_line) {
@@ -68,6 +135,7 @@ int adopt_begin(const char *version_line) {
                 refuse("the serialization format of this systemd version was not tested (only 252, 257)");
                 return -EOPNOTSUPP;
         }
+        take_sockets();
         r = worker_start(&discoverer, discover_work, NULL, ADOPT_WORKER_MS);
         if (r < 0) {
                 refuse("cannot start discovery");
@@ -109,7 +177,7 @@ static void log_skipped(const char *text) {
 static void load_units(void) {
         static char text[ADOPT_TEXT_MAX], why[128];
         unsigned bad = 0;
-        size_t services = 0;
+        size_t services = 0, exited = 0, socket_units = 0;
         ssize_t l = read_file(ADOPT_UNITS_FILE, text, sizeof text);
 
         if (l < 0 || (size_t) l >= sizeof text - 1) {
@@ -121,8 +189,15 @@ static void load_units(void) {
                 refuse(why);
                 return;
         }
-        for (size_t i = 0; i < n_units; i++)
-                services += units[i].kind == ADOPT_SERVICE;
+        if (!ports_held()) {
+                refuse("discovery named a socket rescue mode does not hold");
+                return;
+        }
+        for (size_t i = 0; i < n_units; i++) {
+                services += units[i].kind == ADOPT_SERVICE && !units[i].exited;
+                exited += units[i].kind == ADOPT_SERVICE && units[i].exited;
+                socket_units += units[i].kind == ADOPT_SOCKET;
+        }
         /* Sure now that it serializes: a failure at the exec would come after
          * the stop that spared these services. */
         static char dry[ADOPT_TEXT_MAX];
@@ -133,7 +208,8 @@ static void load_units(void) {
         }
         log_skipped(text);
         active = true;
-        snprintf(why, sizeof why, "adopting %zu running services\n", services);
+        snprintf(why, sizeof why, "adopting %zu running services, %zu exited services and %zu socket units\n", services,
+                 exited, socket_units);
         log_notice("on-failure=adopt: %s", why);
         outcome(why);
 }
@@ -230,7 +306,7 @@ static int bind_notify(void) {
 static void reconnect_journald(void) {
         for (size_t i = 0; i < n_units; i++) {
                 struct adopt_unit *u = &units[i];
-                if (u->kind != ADOPT_SERVICE || strcmp(u->name, "systemd-journald.service") != 0)
+                if (u->kind != ADOPT_SERVICE || u->exited || strcmp(u->name, "systemd-journald.service") != 0)
                         continue;
                 int r = adopt_reconnect_notify(u->main_pid, u->start_mono_usec, ADOPT_NOTIFY_SOCKET);
                 u->notify_reconnected = r == 0;
@@ -265,6 +341,7 @@ int adopt_exec_argv(const char *path, char **argv, size_t max) {
         if ((r = clock_usec(CLOCK_REALTIME, &now.realtime_usec)) < 0 ||
             (r = clock_usec(CLOCK_MONOTONIC, &now.monotonic_usec)) < 0 ||
             (r = l = adopt_serialize(units, n_units, &now, notify_fd, text, sizeof text)) < 0 ||
+            (r = hand_over_sockets()) < 0 ||
             (r = memfd = write_memfd(text, (size_t) l)) < 0) {
                 log_errno(r, LOG_ERR, "on-failure=adopt: cannot write the serialization");
                 memfd = -1;
@@ -291,6 +368,7 @@ void adopt_abandon(void) {
         if (notify_fd >= 0)
                 (void) close(notify_fd);
         notify_fd = -1;
+        close_sockets();
         active = false;
         n_units = 0;
 }

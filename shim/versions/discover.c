@@ -2,6 +2,8 @@
  * it may allocate (opendir), but every error only leaves a unit out. */
 #include "versions/discover.h"
 #include "versions/serialize.h"
+#include "versions/sockets.h"
+#include "versions/unitfile.h"
 #include "common/util.h"
 
 #include <dirent.h>
@@ -95,6 +97,7 @@ pid_t adopt_pick_main_pid(const pid_t *pids, size_t n, unsigned long long *start
 
 struct disc {
         const char *units_dir;
+        const char *const *unit_dirs;
         char *out;
         size_t n, len;
         bool overflow;
@@ -347,8 +350,68 @@ static void walk(struct disc *d, const char *dir, const char *cgroup, unsigned d
         closedir(dp);
 }
 
-int adopt_discover(const char *root, const char *units_dir, char *out, size_t n) {
-        struct disc d = { units_dir, out, n, 0, false, sysconf(_SC_CLK_TCK) };
+/* Is there a "service NAME " or "skip NAME " line already? */
+static bool mentioned(const struct disc *d, const char *name) {
+        size_t k = strlen(name);
+
+        for (const char *p = d->out; *p; p += strcspn(p, "\n"), p += *p == '\n') {
+                const char *w = strncmp(p, "service ", 8) == 0 ? p + 8 : strncmp(p, "skip ", 5) == 0 ? p + 5 : NULL;
+                if (w && strncmp(w, name, k) == 0 && w[k] == ' ')
+                        return true;
+        }
+        return false;
+}
+
+struct remain {
+        bool remain_after_exit, other_slice;
+};
+
+static void remain_setting(const char *key, const char *value, void *data) {
+        struct remain *r = data;
+        bool b;
+
+        if (strcmp(key, "RemainAfterExit") == 0)
+                r->remain_after_exit = parse_bool(value, &b) == 0 && b;
+        else if (strcmp(key, "Slice") == 0)
+                r->other_slice = *value && strcmp(value, "system.slice") != 0 && strncmp(value, "system-", 7) != 0;
+}
+
+/* A service that is active (its invocation link is there) but has no
+ * cgroup under system.slice: systemd prunes the cgroup of a service that
+ * enters "exited" (service.c service_set_state, 252 and 257), the state
+ * of a RemainAfterExit=yes service whose processes ended well. Only one
+ * whose unit file says RemainAfterExit=yes, in system.slice, is taken
+ * for one: "exited NAME INVOCATION_ID". */
+static void exited_services(struct disc *d) {
+        char path[512], id[ADOPT_INVOCATION_LEN + 2];
+        DIR *dp = opendir(d->units_dir);
+        struct dirent *e;
+
+        if (!dp)
+                return;
+        while ((e = readdir(dp))) {
+                const char *name = e->d_name + 11;
+                struct remain r = { false, false };
+                ssize_t l;
+                if (strncmp(e->d_name, "invocation:", 11) != 0 || !adopt_unit_name_valid(name, ADOPT_SERVICE) ||
+                    mentioned(d, name))
+                        continue;
+                snprintf(path, sizeof path, "%s/%s", d->units_dir, e->d_name);
+                l = readlink(path, id, sizeof id);
+                if (l != ADOPT_INVOCATION_LEN)
+                        continue;
+                id[l] = '\0';
+                if (unit_file_read(d->unit_dirs, name, "Service", remain_setting, &r) < 0 || !r.remain_after_exit ||
+                    r.other_slice)
+                        continue;
+                emit(d, "exited %s %s\n", name, id);
+        }
+        closedir(dp);
+}
+
+int adopt_discover(const char *root, const char *units_dir, const char *const *unit_dirs, const int *fds, size_t n_fds,
+                   char *out, size_t n) {
+        struct disc d = { units_dir, unit_dirs, out, n, 0, false, sysconf(_SC_CLK_TCK) };
         char top[512], probe[512];
         struct stat st;
 
@@ -366,6 +429,10 @@ int adopt_discover(const char *root, const char *units_dir, char *out, size_t n)
                 return -errno;
         emit(&d, "slice system.slice /system.slice\n");
         walk(&d, top, "/system.slice", 0);
+        exited_services(&d);
+        /* After the services: a socket unit is "running" if its service is adopted. */
+        if (!d.overflow && adopt_discover_sockets(unit_dirs, fds, n_fds, d.out, d.n, &d.len) < 0)
+                d.overflow = true;
         if (d.overflow) {
                 out[0] = '\0';
                 return -ENOBUFS;

@@ -11,10 +11,14 @@
  * a "service" line for each service whose main PID is sure and that was
  * active at the crash (its link UNITS_DIR/invocation:NAME exists; UNITS_DIR
  * is /run/systemd/units), a "slice" line
- * for each slice, a "skip NAME REASON" line for each service left out.
+ * for each slice, a "skip NAME REASON" line for each service left out;
+ * then "socket" lines for the socket units of UNIT_DIRS (sockets.h
+ * adopt_unit_dirs) whose listening sockets are among fds (n_fds of them,
+ * the crashed PID 1's, sockets.h adopt_discover_sockets).
  * Returns the length, or -errno (nothing usable: the caller restarts as
  * today). */
-int adopt_discover(const char *root, const char *units_dir, char *out, size_t n);
+int adopt_discover(const char *root, const char *units_dir, const char *const *unit_dirs, const int *fds, size_t n_fds,
+                   char *out, size_t n);
 
 /* The main PID among a service cgroup's processes (pids, n of them, as read
  * from cgroup.procs): the only live one whose parent is PID 1, or the

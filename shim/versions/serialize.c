@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 bool adopt_version_supported(unsigned major) {
         return major == 252 || major == 257;
@@ -53,7 +54,7 @@ bool adopt_unit_name_valid(const char *s, enum adopt_kind kind) {
 
         if (l == 0 || l >= ADOPT_NAME_MAX || strpbrk(s, " \t\n/"))
                 return false;
-        return ends_with(s, kind == ADOPT_SERVICE ? ".service" : ".slice");
+        return ends_with(s, kind == ADOPT_SERVICE ? ".service" : kind == ADOPT_SLICE ? ".slice" : ".socket");
 }
 
 /* The cgroup's last component is the unit's name. */
@@ -155,6 +156,17 @@ static int parse_service(char **w, size_t nw, struct adopt_unit *u) {
         return 0;
 }
 
+static int parse_exited(char **w, size_t nw, struct adopt_unit *u) {
+        if (nw != 3 || !adopt_unit_name_valid(w[1], ADOPT_SERVICE) || !invocation_valid(w[2]))
+                return -EINVAL;
+        memset(u, 0, sizeof *u);
+        u->kind = ADOPT_SERVICE;
+        u->exited = true;
+        strcpy(u->name, w[1]);
+        strcpy(u->invocation_id, w[2]);
+        return 0;
+}
+
 static int parse_slice(char **w, size_t nw, struct adopt_unit *u) {
         if (nw != 3 || !adopt_unit_name_valid(w[1], ADOPT_SLICE) || !cgroup_valid(w[2]) || !cgroup_names(w[2], w[1]))
                 return -EINVAL;
@@ -165,6 +177,50 @@ static int parse_slice(char **w, size_t nw, struct adopt_unit *u) {
         return 0;
 }
 
+static int port_kind(const char *s) {
+        static const char *const kinds[] = { "stream", "dgram", "seqpacket", "netlink" };
+
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+                if (strcmp(s, kinds[i]) == 0)
+                        return (int) i;
+        return -EINVAL;
+}
+
+/* socket NAME STATE FD KIND ADDRESS (netlink: ADDRESS is two words): a
+ * port, added to the socket unit of the line before when it has that name,
+ * else a new unit (*added). */
+static int parse_socket(char **w, size_t nw, struct adopt_unit *units, size_t max, size_t *n) {
+        int kind = nw >= 6 ? port_kind(w[4]) : -EINVAL;
+        uint64_t fd, group;
+        struct adopt_unit *u;
+        struct adopt_port *p;
+
+        if (kind < 0 || nw != (kind == ADOPT_PORT_NETLINK ? 7u : 6u) || !adopt_unit_name_valid(w[1], ADOPT_SOCKET) ||
+            (strcmp(w[2], "listening") != 0 && strcmp(w[2], "running") != 0) || parse_u64(w[3], &fd) < 0 ||
+            fd < 3 || fd > INT32_MAX || strlen(w[5]) + (nw == 7 ? strlen(w[6]) + 1 : 0) >= ADOPT_ADDRESS_MAX ||
+            (nw == 7 && parse_u64(w[6], &group) < 0) || (kind != ADOPT_PORT_NETLINK && w[5][0] != '/' && w[5][0] != '@' && !strchr("0123456789[", w[5][0])))
+                return -EINVAL;
+        u = *n > 0 ? &units[*n - 1] : NULL;
+        if (!u || u->kind != ADOPT_SOCKET || strcmp(u->name, w[1]) != 0) {
+                if (*n == max)
+                        return -E2BIG;
+                u = &units[(*n)++];
+                memset(u, 0, sizeof *u);
+                u->kind = ADOPT_SOCKET;
+                strcpy(u->name, w[1]);
+                u->running = strcmp(w[2], "running") == 0;
+        } else if (u->running != (strcmp(w[2], "running") == 0) || u->n_ports == ADOPT_PORTS_MAX)
+                return -EINVAL;
+        for (unsigned i = 0; i < u->n_ports; i++)
+                if (u->ports[i].fd == (int) fd)
+                        return -EINVAL;
+        p = &u->ports[u->n_ports++];
+        p->kind = (enum adopt_port_kind) kind;
+        p->fd = (int) fd;
+        snprintf(p->address, sizeof p->address, "%s%s%s", w[5], nw == 7 ? " " : "", nw == 7 ? w[6] : "");
+        return 0;
+}
+
 /* One line into units[*n]; skip lines and empty lines add nothing. */
 static int parse_line(char *line, struct adopt_unit *units, size_t max, size_t *n) {
         char *w[10];
@@ -172,11 +228,15 @@ static int parse_line(char *line, struct adopt_unit *units, size_t max, size_t *
 
         if (nw == 0 || strcmp(w[0], "skip") == 0)
                 return 0;
+        if (strcmp(w[0], "socket") == 0)
+                return parse_socket(w, nw, units, max, n);
         if (*n == max)
                 return -E2BIG;
         if (strcmp(w[0], "service") == 0 && parse_service(w, nw, &units[*n]) == 0)
                 return (void) (*n)++, 0;
         if (strcmp(w[0], "slice") == 0 && parse_slice(w, nw, &units[*n]) == 0)
+                return (void) (*n)++, 0;
+        if (strcmp(w[0], "exited") == 0 && parse_exited(w, nw, &units[*n]) == 0)
                 return (void) (*n)++, 0;
         return -EINVAL;
 }
@@ -240,6 +300,12 @@ static void put_start(struct out *o, uint64_t start_mono, const struct adopt_clo
         put(o, "active-enter-timestamp=%" PRIu64 " %" PRIu64 "\n", rt, mono);
 }
 
+/* service.c: "exited" is active with nothing running; coldplug neither
+ * watches a PID nor realizes a cgroup for it. */
+static void put_exited(struct out *o, const struct adopt_unit *u) {
+        put(o, "%s\nstate=exited\ninvocation-id=%s\nexported-invocation-id=yes\n\n", u->name, u->invocation_id);
+}
+
 static void put_service(struct out *o, const struct adopt_unit *u, const struct adopt_clock *now) {
         put(o, "%s\nstate=running\nmain-pid=%d\n", u->name, (int) u->main_pid);
         put(o, "cgroup=%s\ncgroup-realized=yes\ninvocation-id=%s\nexported-invocation-id=yes\n", u->cgroup,
@@ -253,6 +319,24 @@ static void put_service(struct out *o, const struct adopt_unit *u, const struct 
         put(o, "\n");
 }
 
+/* socket.c socket_deserialize_item: "socket=FD TYPE ADDRESS" (TYPE as a
+ * number), "netlink=FD ADDRESS"; the address is matched against the unit's
+ * own Listen*= as it parses them, so the unit file's spelling is right. */
+static void put_socket(struct out *o, const struct adopt_unit *u) {
+        static const int types[] = { [ADOPT_PORT_STREAM] = SOCK_STREAM, [ADOPT_PORT_DGRAM] = SOCK_DGRAM,
+                                     [ADOPT_PORT_SEQPACKET] = SOCK_SEQPACKET, [ADOPT_PORT_NETLINK] = SOCK_RAW };
+
+        put(o, "%s\nstate=%s\n", u->name, u->running ? "running" : "listening");
+        for (unsigned i = 0; i < u->n_ports; i++) {
+                const struct adopt_port *p = &u->ports[i];
+                if (p->kind == ADOPT_PORT_NETLINK)
+                        put(o, "netlink=%d %s\n", p->fd, p->address);
+                else
+                        put(o, "socket=%d %d %s\n", p->fd, types[p->kind], p->address);
+        }
+        put(o, "\n");
+}
+
 int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt_clock *now, int notify_fd, char *buf,
                     size_t len) {
         struct out o = { buf, len, 0, false };
@@ -261,7 +345,7 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
                 return -ENOBUFS;
         buf[0] = '\0';
         for (size_t i = 0; i < n; i++)
-                if (!units[i].name[0] || (units[i].kind == ADOPT_SERVICE && units[i].main_pid <= 1))
+                if (!units[i].name[0] || (units[i].kind == ADOPT_SERVICE && !units[i].exited && units[i].main_pid <= 1))
                         return -EINVAL;
         /* The manager section: the PrivateTmp= runtimes (execute.c
          * exec_shared_runtime_deserialize_one, keyed by the unit's name) and
@@ -269,15 +353,19 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
          * notify-socket=). The new systemd binds its other sockets anew and
          * stamps itself; the blank line ends the section. */
         for (size_t i = 0; i < n; i++)
-                if (units[i].kind == ADOPT_SERVICE && units[i].tmp_dir[0] && units[i].var_tmp_dir[0])
+                if (units[i].kind == ADOPT_SERVICE && !units[i].exited && units[i].tmp_dir[0] && units[i].var_tmp_dir[0])
                         put(&o, "exec-runtime=%s tmp-dir=%s var-tmp-dir=%s\n", units[i].name, units[i].tmp_dir,
                             units[i].var_tmp_dir);
         if (notify_fd >= 0)
                 put(&o, "notify-fd=%d\nnotify-socket=" ADOPT_NOTIFY_SOCKET "\n", notify_fd);
         put(&o, "\n");
         for (size_t i = 0; i < n; i++) {
-                if (units[i].kind == ADOPT_SERVICE)
+                if (units[i].kind == ADOPT_SERVICE && units[i].exited)
+                        put_exited(&o, &units[i]);
+                else if (units[i].kind == ADOPT_SERVICE)
                         put_service(&o, &units[i], now);
+                else if (units[i].kind == ADOPT_SOCKET)
+                        put_socket(&o, &units[i]);
                 else
                         put(&o, "%s\nstate=active\ncgroup=%s\ncgroup-realized=yes\n\n", units[i].name,
                             units[i].cgroup);
@@ -292,7 +380,7 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
 bool adopt_cgroup_adopted(const struct adopt_unit *units, size_t n, const char *path) {
         for (size_t i = 0; i < n; i++) {
                 size_t l = strlen(units[i].cgroup);
-                if (units[i].kind == ADOPT_SERVICE && strncmp(path, units[i].cgroup, l) == 0 &&
+                if (units[i].kind == ADOPT_SERVICE && l > 0 && strncmp(path, units[i].cgroup, l) == 0 &&
                     (path[l] == '\0' || path[l] == '/'))
                         return true;
         }

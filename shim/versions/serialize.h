@@ -16,10 +16,28 @@
 #define ADOPT_NAME_MAX 128
 #define ADOPT_CGROUP_MAX 256
 #define ADOPT_INVOCATION_LEN 32
+#define ADOPT_PORTS_MAX 4      /* Listen*= of one socket unit */
+#define ADOPT_ADDRESS_MAX 112  /* an AF_UNIX path (108) and then some */
 
 enum adopt_kind {
         ADOPT_SERVICE, /* state=running with its main PID */
         ADOPT_SLICE,   /* state=active, so its services keep their parent */
+        ADOPT_SOCKET,  /* state=listening or running, with its fds */
+};
+
+/* A socket unit's Listen*= as the unit file says it (the address systemd
+ * compares), and the fd rescue mode hands over for it. */
+enum adopt_port_kind {
+        ADOPT_PORT_STREAM,    /* ListenStream= */
+        ADOPT_PORT_DGRAM,     /* ListenDatagram= */
+        ADOPT_PORT_SEQPACKET, /* ListenSequentialPacket= */
+        ADOPT_PORT_NETLINK,   /* ListenNetlink= "FAMILY GROUP" */
+};
+
+struct adopt_port {
+        enum adopt_port_kind kind;
+        int fd;
+        char address[ADOPT_ADDRESS_MAX];
 };
 
 struct adopt_unit {
@@ -39,6 +57,13 @@ struct adopt_unit {
          * connected to the new one (discover.h adopt_reconnect_notify), so
          * its WATCHDOG=1 arrives and its watchdog need not be overridden. */
         bool notify_reconnected;
+        /* A RemainAfterExit=yes service whose processes ended: state=exited,
+         * no main PID, no cgroup (systemd pruned it). */
+        bool exited;
+        /* Sockets: running (Accept=no, its service adopted) or listening. */
+        bool running;
+        unsigned n_ports;
+        struct adopt_port ports[ADOPT_PORTS_MAX];
 };
 
 /* The manager's clocks when the text is written (watchdog timestamps are
@@ -60,6 +85,10 @@ bool adopt_unit_name_valid(const char *s, enum adopt_kind kind);
  *     options: tmp=DIR var-tmp=DIR (PrivateTmp=, both or neither),
  *              watchdog-usec=N (the main process's WATCHDOG_USEC=)
  *   slice NAME CGROUP
+ *   exited NAME INVOCATION_ID    (a RemainAfterExit=yes service, active)
+ *   socket NAME listening|running FD stream|dgram|seqpacket|netlink ADDRESS
+ *                                (one line per port, consecutive; a netlink
+ *                                ADDRESS is "FAMILY GROUP")
  *   skip NAME REASON...          (left out: stopped as a left-over)
  * Parse into units (at most max); skip lines are ignored here. 0 and *n, or
  * -EINVAL with the bad line's number in *bad_line (nothing is trusted from a

@@ -20,6 +20,14 @@
 
 #include "versions/discover.h"
 #include "versions/serialize.h"
+#include "versions/sockets.h"
+#include "ptrace/sockets.h"
+#include "common/util.h"
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+
+static const char *const no_dirs[] = { NULL };
 
 #define ID1 "0123456789abcdef0123456789abcdef"
 #define ID2 "fedcba9876543210fedcba9876543210"
@@ -329,7 +337,7 @@ static void test_discover_tree(void **state) {
         snprintf(path, sizeof path, "%s/invocation:getty@tty1.service", units);
         assert_int_equal(symlink(ID1, path), 0);
 
-        assert_true(adopt_discover(root, units, out, sizeof out) > 0);
+        assert_true(adopt_discover(root, units, no_dirs, NULL, 0, out, sizeof out) > 0);
         if (has_xattr)
                 assert_non_null(strstr(out, "skip stopped.service not active at the crash (no invocation link in /run/systemd/units)\n"));
         assert_non_null(strstr(out, "slice system.slice /system.slice\n"));
@@ -339,11 +347,11 @@ static void test_discover_tree(void **state) {
                 assert_non_null(strstr(out, has_xattr ? "skip getty@tty1.service no process of the unit is a child of PID 1\n"
                                                       : "skip getty@tty1.service no invocation id on its cgroup\n"));
         assert_null(strstr(out, "\nservice "));
-        assert_int_equal(adopt_discover(root, units, out, 8), -ENOBUFS);
+        assert_int_equal(adopt_discover(root, units, no_dirs, NULL, 0, out, 8), -ENOBUFS);
         snprintf(path, sizeof path, "rm -rf %s", root);
         assert_int_equal(system(path), 0);
         /* Not cgroup v2: refused. */
-        assert_int_equal(adopt_discover("/nonexistent", units, out, sizeof out), -EOPNOTSUPP);
+        assert_int_equal(adopt_discover("/nonexistent", units, no_dirs, NULL, 0, out, sizeof out), -EOPNOTSUPP);
 }
 
 static void put_file(const char *path, const char *text) {
@@ -431,7 +439,7 @@ static void test_discover_subcgroup(void **state) {
                 snprintf(path + k, sizeof path - k, "/d");
         }
 
-        assert_true(adopt_discover(root, units, out, sizeof out) > 0);
+        assert_true(adopt_discover(root, units, no_dirs, NULL, 0, out, sizeof out) > 0);
         assert_non_null(strstr(out, "skip deep.service too many processes or sub-cgroups to be sure\n"));
         if (!has_xattr) {
                 assert_non_null(strstr(out, "skip systemd-udevd.service no invocation id on its cgroup\n"));
@@ -568,6 +576,404 @@ out:
         rmdir(dir);
 }
 
+/* ---- socket units (versions/sockets.c, ptrace/sockets.c) ---------------------- */
+
+static int listen_unix(int type, const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        socklen_t l = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + (path[0] != '@'));
+        int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        memcpy(sa.sun_path, path, strlen(path));
+        if (path[0] == '@')
+                sa.sun_path[0] = '\0';
+        unlink(path);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, l), 0);
+        if (type != SOCK_DGRAM)
+                assert_int_equal(listen(fd, 4), 0);
+        return fd;
+}
+
+/* A TCP socket listening on 127.0.0.1, its "127.0.0.1:PORT" into address. */
+static int listen_tcp(char *address, size_t n) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t l = sizeof sa;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        assert_int_equal(listen(fd, 4), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &l), 0);
+        snprintf(address, n, "127.0.0.1:%u", ntohs(sa.sin_port));
+        return fd;
+}
+
+static void test_socket_is_listening(void **state) {
+        (void) state;
+        assert_true(pid1_socket_is_listening(AF_UNIX, SOCK_STREAM, true, true, false));
+        assert_false(pid1_socket_is_listening(AF_UNIX, SOCK_STREAM, false, true, true)); /* a connection */
+        assert_true(pid1_socket_is_listening(AF_INET6, SOCK_SEQPACKET, true, true, false));
+        assert_true(pid1_socket_is_listening(AF_UNIX, SOCK_DGRAM, false, true, false)); /* /dev/log */
+        assert_false(pid1_socket_is_listening(AF_UNIX, SOCK_DGRAM, false, false, true)); /* a client's */
+        assert_false(pid1_socket_is_listening(AF_UNIX, SOCK_DGRAM, false, true, true));
+        assert_true(pid1_socket_is_listening(AF_NETLINK, SOCK_RAW, false, false, false));
+        assert_false(pid1_socket_is_listening(AF_PACKET, SOCK_RAW, false, true, false));
+}
+
+static void test_port_parse(void **state) {
+        struct adopt_port p;
+        (void) state;
+
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, "/run/dbus/system_bus_socket", &p), 0);
+        assert_string_equal(p.address, "/run/dbus/system_bus_socket");
+        assert_int_equal(p.fd, -1);
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_DGRAM, "@abstract", &p), 0);
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, "22", &p), 0);
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, "127.0.0.1:7777", &p), 0);
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, "[::1]:7777", &p), 0);
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_NETLINK, "kobject-uevent 1", &p), 0);
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_NETLINK, "audit", &p), 0);
+        const char *bad[] = { "", "%t/x.sock", "0", "65536", "1.2.3:80", "[::1:80", "[::1%eth0]:80", "vsock:2:80",
+                              "host.example:80", "/a path", "127.0.0.1:0", NULL };
+        for (size_t i = 0; bad[i]; i++)
+                assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, bad[i], &p), -EINVAL);
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_NETLINK, "nosuch 1", &p), -EINVAL);
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_NETLINK, "route x", &p), -EINVAL);
+}
+
+static void test_port_matches(void **state) {
+        char dir[] = "/tmp/test_adopt_ports.XXXXXX", path[256], tcp[64];
+        struct adopt_port p;
+        (void) state;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/s.sock", dir);
+        int stream = listen_unix(SOCK_STREAM, path);
+        int dgram = listen_unix(SOCK_DGRAM, "@initshim-test-adopt-ports");
+        int inet = listen_tcp(tcp, sizeof tcp);
+
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, path, &p), 0);
+        assert_true(adopt_port_matches(stream, &p));
+        assert_false(adopt_port_matches(dgram, &p));
+        assert_false(adopt_port_matches(inet, &p));
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_SEQPACKET, path, &p), 0);
+        assert_false(adopt_port_matches(stream, &p)); /* the type counts */
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_DGRAM, "@initshim-test-adopt-ports", &p), 0);
+        assert_true(adopt_port_matches(dgram, &p));
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_DGRAM, "@initshim-test-adopt-port", &p), 0);
+        assert_false(adopt_port_matches(dgram, &p));
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, tcp, &p), 0);
+        assert_true(adopt_port_matches(inet, &p));
+        assert_false(adopt_port_matches(stream, &p));
+        /* A port alone is the any address, not the loopback one. */
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, strchr(tcp, ':') + 1, &p), 0);
+        assert_false(adopt_port_matches(inet, &p));
+
+        int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+        struct sockaddr_nl snl = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+        if (nl >= 0 && bind(nl, (struct sockaddr *) &snl, sizeof snl) == 0) {
+                assert_int_equal(adopt_port_parse(ADOPT_PORT_NETLINK, "kobject-uevent 1", &p), 0);
+                assert_true(adopt_port_matches(nl, &p));
+                assert_int_equal(adopt_port_parse(ADOPT_PORT_NETLINK, "audit 1", &p), 0);
+                assert_false(adopt_port_matches(nl, &p));
+                assert_int_equal(adopt_port_parse(ADOPT_PORT_NETLINK, "kobject-uevent 2", &p), 0);
+                assert_false(adopt_port_matches(nl, &p));
+        }
+        if (nl >= 0)
+                close(nl);
+        close(stream), close(dgram), close(inet);
+        unlink(path);
+        rmdir(dir);
+}
+
+/* Two unit directories, high and low priority, under root. */
+static void unit_dirs(char *root, char high[256], char low[256], const char *dirs[3]) {
+        assert_non_null(mkdtemp(root));
+        snprintf(high, 256, "%s/etc", root);
+        snprintf(low, 256, "%s/lib", root);
+        assert_int_equal(mkdir(high, 0755), 0);
+        assert_int_equal(mkdir(low, 0755), 0);
+        dirs[0] = high, dirs[1] = low, dirs[2] = NULL;
+}
+
+static void put_unit(const char *dir, const char *sub, const char *name, const char *text) {
+        char path[512];
+
+        snprintf(path, sizeof path, "%s/%s", dir, sub);
+        (void) mkdir(path, 0755);
+        snprintf(path, sizeof path, "%s/%s/%s", dir, sub, name);
+        put_file(path, text);
+}
+
+static void test_read_socket_unit(void **state) {
+        char root[] = "/tmp/test_adopt_units.XXXXXX", high[256], low[256], path[512];
+        const char *dirs[3];
+        static struct socket_unit_spec spec;
+        (void) state;
+
+        unit_dirs(root, high, low, dirs);
+        put_unit(low, ".", "a-b.socket", "[Unit]\nDescription=x\n[Socket]\nListenStream=/run/x\nListenDatagram=/run/d\n");
+        /* The high directory's 10-b.conf hides the low one's; the empty
+         * assignment drops the ports before it; prefix and type drop-ins. */
+        put_unit(high, "a-b.socket.d", "10-b.conf", "[Socket]\nListenStream=\nListenStream=/run/y\n");
+        put_unit(low, "a-b.socket.d", "10-b.conf", "[Socket]\nListenStream=/run/z\n");
+        put_unit(low, "a-.socket.d", "20-accept.conf", "[Socket]\nAccept=yes\n");
+        put_unit(low, "socket.d", "30-svc.conf", "[Socket]\nService=other.service\n");
+        put_unit(low, "a-b.socket.d", "05-early.conf", "[Service]\nListenStream=/not/socket/section\n");
+        assert_int_equal(adopt_read_socket_unit(dirs, "a-b.socket", &spec), 0);
+        assert_null(spec.unsupported);
+        assert_int_equal(spec.n_ports, 1);
+        assert_string_equal(spec.ports[0].address, "/run/y");
+        assert_int_equal(spec.ports[0].kind, ADOPT_PORT_STREAM);
+        assert_true(spec.accept);
+        assert_string_equal(spec.service, "other.service");
+
+        put_unit(low, ".", "plain.socket", "[Socket]\nListenSequentialPacket=/run/udev/control\n");
+        assert_int_equal(adopt_read_socket_unit(dirs, "plain.socket", &spec), 0);
+        assert_string_equal(spec.service, "other.service"); /* socket.d applies to all */
+        assert_false(spec.accept);
+        put_unit(low, ".", "fifo.socket", "[Socket]\nListenFIFO=/run/f\n");
+        assert_int_equal(adopt_read_socket_unit(dirs, "fifo.socket", &spec), 0);
+        assert_non_null(spec.unsupported);
+        put_unit(low, ".", "cont.socket", "[Socket]\nListenStream=/run/a \\\n /run/b\n");
+        assert_int_equal(adopt_read_socket_unit(dirs, "cont.socket", &spec), -EINVAL);
+        /* Masked, an alias, absent: not read. */
+        snprintf(path, sizeof path, "%s/plain.socket", high);
+        assert_int_equal(symlink("/dev/null", path), 0);
+        assert_int_equal(adopt_read_socket_unit(dirs, "plain.socket", &spec), -ENOENT);
+        snprintf(path, sizeof path, "%s/alias.socket", high);
+        snprintf(high, 256, "%s/a-b.socket", low);
+        assert_int_equal(symlink(high, path), 0);
+        assert_int_equal(adopt_read_socket_unit(dirs, "alias.socket", &spec), -ENOENT);
+        assert_int_equal(adopt_read_socket_unit(dirs, "none.socket", &spec), -ENOENT);
+        snprintf(path, sizeof path, "rm -rf %s", root);
+        assert_int_equal(system(path), 0);
+}
+
+static void test_discover_sockets(void **state) {
+        char root[] = "/tmp/test_adopt_sockd.XXXXXX", high[256], low[256], p1[300], p2[300], tcp[64], unit[512];
+        const char *dirs[3];
+        static char out[4096];
+        static struct adopt_unit u[8];
+        size_t len, n;
+        unsigned bad;
+        (void) state;
+
+        unit_dirs(root, high, low, dirs);
+        snprintf(p1, sizeof p1, "%s/one.sock", root);
+        snprintf(p2, sizeof p2, "%s/two.sock", root);
+        int fds[4] = { listen_unix(SOCK_STREAM, p1), listen_unix(SOCK_DGRAM, p2), listen_tcp(tcp, sizeof tcp), -1 };
+        fds[3] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0); /* matches nothing */
+        snprintf(unit, sizeof unit, "[Socket]\nListenStream=%s\nListenDatagram=%s\n", p1, p2);
+        put_unit(low, ".", "both.socket", unit);
+        snprintf(unit, sizeof unit, "[Socket]\nListenStream=%s\nAccept=yes\n", tcp);
+        put_unit(high, ".", "web.socket", unit);
+        put_unit(low, ".", "idle.socket", "[Socket]\nListenStream=/run/initshim-test-nothing-here\n");
+        snprintf(unit, sizeof unit, "[Socket]\nListenStream=%s\nListenStream=/run/initshim-test-gone\n", p1);
+        put_unit(low, ".", "half.socket", unit);
+        put_unit(low, ".", "templ@.socket", "[Socket]\nListenStream=/run/x\n");
+
+        len = (size_t) snprintf(out, sizeof out, "service both.service /system.slice/both.service 42 1 %s\n", ID1);
+        assert_int_equal(adopt_discover_sockets(dirs, fds, 4, out, sizeof out, &len), 0);
+        assert_int_equal(len, strlen(out));
+        char want[512];
+        snprintf(want, sizeof want, "socket both.socket running %d stream %s\nsocket both.socket running %d dgram %s\n",
+                 fds[0], p1, fds[1], p2);
+        assert_non_null(strstr(out, want));
+        snprintf(want, sizeof want, "socket web.socket listening %d stream %s\n", fds[2], tcp);
+        assert_non_null(strstr(out, want));
+        assert_null(strstr(out, "idle.socket"));
+        assert_null(strstr(out, "templ"));
+        /* half.socket's first port is both.socket's, taken already, or missing: */
+        assert_null(strstr(out, "socket half.socket"));
+
+        /* What PID 1 reads back, and the text the new systemd gets. */
+        assert_int_equal(adopt_parse(out, u, 8, &n, &bad), 0);
+        assert_int_equal(n, 3); /* the service, both.socket, web.socket */
+        static char buf[4096];
+        struct adopt_clock now = { 1700000000000000ULL, 60000000 };
+        assert_true(adopt_serialize(u, n, &now, -1, buf, sizeof buf) > 0);
+        snprintf(want, sizeof want, "\nboth.socket\nstate=running\nsocket=%d 1 %s\nsocket=%d 2 %s\n\n", fds[0], p1,
+                 fds[1], p2);
+        assert_non_null(strstr(buf, want));
+        snprintf(want, sizeof want, "\nweb.socket\nstate=listening\nsocket=%d 1 %s\n\n", fds[2], tcp);
+        assert_non_null(strstr(buf, want));
+
+        /* Nothing to match against: nothing added. */
+        len = 0, out[0] = '\0';
+        assert_int_equal(adopt_discover_sockets(dirs, NULL, 0, out, sizeof out, &len), 0);
+        assert_int_equal(len, 0);
+        len = 0;
+        assert_int_equal(adopt_discover_sockets(dirs, fds, 4, out, 16, &len), -ENOBUFS);
+        for (int i = 0; i < 4; i++)
+                close(fds[i]);
+        snprintf(unit, sizeof unit, "rm -rf %s", root);
+        assert_int_equal(system(unit), 0);
+}
+
+static void test_parse_socket_lines(void **state) {
+        static struct adopt_unit u[4];
+        size_t n;
+        unsigned bad;
+        (void) state;
+
+        assert_int_equal(adopt_parse("socket a.socket listening 5 stream /run/a\nsocket a.socket listening 6 netlink "
+                                     "kobject-uevent 1\nsocket b.socket running 7 dgram @x\n",
+                                     u, 4, &n, &bad),
+                         0);
+        assert_int_equal(n, 2);
+        assert_int_equal(u[0].n_ports, 2);
+        assert_string_equal(u[0].ports[1].address, "kobject-uevent 1");
+        assert_false(u[0].running);
+        assert_true(u[1].running);
+        const char *bad_lines[] = {
+                "socket a.service listening 5 stream /run/a\n",  /* not a socket unit */
+                "socket a.socket idle 5 stream /run/a\n",        /* state */
+                "socket a.socket listening 2 stream /run/a\n",   /* stdio */
+                "socket a.socket listening x stream /run/a\n",
+                "socket a.socket listening 5 fifo /run/a\n",
+                "socket a.socket listening 5 stream run/a\n",    /* relative */
+                "socket a.socket listening 5 stream /run/a extra\n",
+                "socket a.socket listening 5 netlink audit\n",   /* netlink: two words */
+                "socket a.socket listening 5 stream /a\nsocket a.socket running 6 stream /b\n", /* one state */
+                "socket a.socket listening 5 stream /a\nsocket a.socket listening 5 stream /b\n", /* one fd, once */
+                "socket a.socket listening 5 stream /a\nsocket a.socket listening 6 stream /b\n"
+                "socket a.socket listening 7 stream /c\nsocket a.socket listening 8 stream /d\n"
+                "socket a.socket listening 9 stream /e\n", /* ADOPT_PORTS_MAX */
+                NULL,
+        };
+        for (size_t i = 0; bad_lines[i]; i++)
+                assert_int_equal(adopt_parse(bad_lines[i], u, 4, &n, &bad), -EINVAL);
+        assert_int_equal(adopt_parse("socket a.socket listening 5 stream /a\nsocket b.socket listening 6 stream /b\n",
+                                     u, 1, &n, &bad),
+                         -E2BIG);
+}
+
+/* The guard's side: copies of a process's listening sockets, listed. */
+static void test_capture_sockets(void **state) {
+        char dir[] = "/tmp/test_adopt_capture.XXXXXX", path[256], list[256], text[512];
+        int go[2];
+        (void) state;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/l.sock", dir);
+        snprintf(list, sizeof list, "%s/pid1-sockets", dir);
+        assert_int_equal(pipe(go), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int pair[2];
+                close_fds_from(3, &go[0], 1); /* only its own sockets */
+                (void) listen_unix(SOCK_STREAM, path);
+                if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0) /* a connection: not kept */
+                        _exit(1);
+                char c;
+                if (write(STDOUT_FILENO, "", 0) < 0 || read(go[0], &c, 1) < 0)
+                        _exit(1);
+                _exit(0);
+        }
+        close(go[0]);
+        /* Wait for the child's socket (its path appears). */
+        for (int i = 0; i < 500 && access(path, F_OK) < 0; i++)
+                usleep(10000);
+        usleep(20000);
+        int r = pid1_sockets_capture(pid, list);
+        if (r == -ENOSYS || r == -EPERM) {
+                skip();
+        }
+        assert_int_equal(r, 1);
+        assert_int_equal(pid1_sockets_held(), 1);
+        assert_int_equal(pid1_sockets_capture(pid, list), 1); /* held already: a no-op */
+        assert_true(read_file(list, text, sizeof text) > 0);
+        char want[64];
+        snprintf(want, sizeof want, "guard=%d\nfd=", (int) getpid());
+        assert_int_equal(strncmp(text, want, strlen(want)), 0);
+        int fd = atoi(text + strlen(want));
+        struct adopt_port p;
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, path, &p), 0);
+        assert_true(adopt_port_matches(fd, &p));
+        close(go[1]);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        /* The copy outlives the process. */
+        assert_true(adopt_port_matches(fd, &p));
+        assert_int_equal(pid1_sockets_release(list), 1);
+        assert_int_equal(pid1_sockets_held(), 0);
+        assert_int_equal(access(list, F_OK), -1);
+        assert_int_equal(fcntl(fd, F_GETFD), -1);
+        unlink(path);
+        rmdir(dir);
+}
+
+/* A RemainAfterExit=yes service that exited: active (its invocation link)
+ * with no cgroup (systemd pruned it). Taken for "exited" only when its unit
+ * file says RemainAfterExit=yes and it is in system.slice. */
+static void test_discover_exited(void **state) {
+        char root[] = "/tmp/test_adopt_exited.XXXXXX", path[512], units[300], high[300], low[300];
+        static char out[4096];
+        const char *dirs[3];
+        (void) state;
+
+        assert_non_null(mkdtemp(root));
+        snprintf(path, sizeof path, "%s/cgroup.controllers", root);
+        put_file(path, "");
+        snprintf(path, sizeof path, "%s/system.slice", root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(units, sizeof units, "%s/units", root);
+        snprintf(high, sizeof high, "%s/etc", root);
+        snprintf(low, sizeof low, "%s/lib", root);
+        assert_int_equal(mkdir(units, 0755), 0);
+        assert_int_equal(mkdir(high, 0755), 0);
+        assert_int_equal(mkdir(low, 0755), 0);
+        dirs[0] = high, dirs[1] = low, dirs[2] = NULL;
+        put_unit(low, ".", "setup.service", "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n");
+        put_unit(low, ".", "plain.service", "[Service]\nType=oneshot\nExecStart=/bin/true\n");
+        put_unit(low, ".", "late.service", "[Service]\nType=oneshot\nExecStart=/bin/true\n");
+        put_unit(high, "late.service.d", "remain.conf", "[Service]\nRemainAfterExit=true\n");
+        put_unit(low, ".", "elsewhere.service", "[Service]\nRemainAfterExit=yes\nSlice=machine.slice\n");
+        put_unit(low, ".", "inst@.service", "[Service]\nRemainAfterExit=yes\n");
+        const char *active[] = { "setup.service", "plain.service", "late.service", "elsewhere.service",
+                                 "inst@one.service", "nofile.service", "x.socket", NULL };
+        for (size_t i = 0; active[i]; i++) {
+                snprintf(path, sizeof path, "%s/invocation:%s", units, active[i]);
+                assert_int_equal(symlink(ID1, path), 0);
+        }
+        /* Has a cgroup: the walk's business, not an exited one. */
+        snprintf(path, sizeof path, "%s/system.slice/inst@one.service", root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof path, "%s/system.slice/inst@one.service/cgroup.procs", root);
+        put_file(path, "");
+
+        assert_true(adopt_discover(root, units, dirs, NULL, 0, out, sizeof out) > 0);
+        assert_non_null(strstr(out, "exited setup.service " ID1 "\n"));
+        assert_non_null(strstr(out, "exited late.service " ID1 "\n")); /* from its drop-in */
+        assert_null(strstr(out, "exited plain.service"));
+        assert_null(strstr(out, "exited elsewhere.service"));
+        assert_null(strstr(out, "exited nofile.service"));
+        assert_null(strstr(out, "x.socket"));
+        assert_null(strstr(out, "exited inst@one.service"));
+        assert_non_null(strstr(out, "skip inst@one.service "));
+        /* Its template's RemainAfterExit= counts once the cgroup is gone. */
+        snprintf(path, sizeof path, "rm -rf %s/system.slice/inst@one.service", root);
+        assert_int_equal(system(path), 0);
+        assert_true(adopt_discover(root, units, dirs, NULL, 0, out, sizeof out) > 0);
+        assert_non_null(strstr(out, "exited inst@one.service " ID1 "\n"));
+
+        /* PID 1's side: state=exited, no main PID, no cgroup. */
+        static struct adopt_unit u[16];
+        static char buf[4096];
+        size_t n;
+        unsigned bad;
+        struct adopt_clock now = { 1700000000000000ULL, 60000000 };
+        assert_int_equal(adopt_parse(out, u, 16, &n, &bad), 0);
+        assert_true(adopt_serialize(u, n, &now, -1, buf, sizeof buf) > 0);
+        assert_non_null(strstr(buf, "\nsetup.service\nstate=exited\ninvocation-id=" ID1 "\nexported-invocation-id=yes\n\n"));
+        assert_false(adopt_cgroup_adopted(u, n, "/system.slice/other.service"));
+        assert_int_equal(adopt_parse("exited a.service\n", u, 16, &n, &bad), -EINVAL);
+        assert_int_equal(adopt_parse("exited a.socket " ID1 "\n", u, 16, &n, &bad), -EINVAL);
+        snprintf(path, sizeof path, "rm -rf %s", root);
+        assert_int_equal(system(path), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_and_serialize), cmocka_unit_test(test_parse_rejects),
@@ -576,7 +982,11 @@ int main(void) {
                 cmocka_unit_test(test_discover_tree),       cmocka_unit_test(test_serialize_private_tmp),
                 cmocka_unit_test(test_find_private),        cmocka_unit_test(test_environ_watchdog),
                 cmocka_unit_test(test_deserialize_fd_arg),  cmocka_unit_test(test_discover_subcgroup),
-                cmocka_unit_test(test_reconnect_notify),
+                cmocka_unit_test(test_reconnect_notify),    cmocka_unit_test(test_socket_is_listening),
+                cmocka_unit_test(test_port_parse),          cmocka_unit_test(test_port_matches),
+                cmocka_unit_test(test_read_socket_unit),    cmocka_unit_test(test_discover_sockets),
+                cmocka_unit_test(test_parse_socket_lines),  cmocka_unit_test(test_capture_sockets),
+                cmocka_unit_test(test_discover_exited),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

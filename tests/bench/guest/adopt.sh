@@ -257,7 +257,7 @@ driver() {
 		kill -SEGV 1
 		wait_recovered "$t0" || cycle_failed "$c" "$WHY"
 		outcome=$(cat /run/initshim/adopt)
-		n=$(sed -n 's/^adopting \([0-9]*\) running services$/\1/p' /run/initshim/adopt)
+		n=$(sed -n 's/^adopting \([0-9]*\) running services.*/\1/p' /run/initshim/adopt)
 		[ -n "$n" ] || cycle_failed "$c" "rescue mode did not adopt: $outcome"
 		snap "$S/after" || cycle_failed "$c" "cannot read the units' state after the crash"
 		e2e_log "cycle $c: $outcome; answers after ${ANSWER_MS} ms, healthy after ${HEALTHY_MS} ms"
