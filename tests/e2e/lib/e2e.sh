@@ -175,6 +175,9 @@ e2e_boot_checks() {
 	e2e_expect "PID 1 executable (/proc/1/exe)" "$exe" "$(e2e_pid1_exe)"
 	e2e_expect "manager version (systemctl show -p Version)" "$major" "$(e2e_manager_major)"
 	e2e_expect "multi-user.target" active "$(systemctl is-active multi-user.target)"
+	# The boot's RemainAfterExit= oneshots were adopted as exited: default.target ran none of them again.
+	adopt_soft "systemd-tmpfiles-setup.service 'Finished' lines" 1 \
+		"$(journalctl -b -o cat -u systemd-tmpfiles-setup.service | grep -c '^Finished ')"
 	for p in systemd-journal systemd-logind dbus-daemon; do
 		e2e_expect "number of $p processes" 1 "$(e2e_count_procs "$p")"
 	done
@@ -1097,11 +1100,12 @@ e2e_adopt_units() {
 	PrivateTmp=yes
 	ExecStart=/bin/bash -c 'echo "$INVOCATION_ID" >/tmp/e2e-mark; exec sleep 1000000'
 	UNIT
+	# Exited (its cgroup pruned) at the crash: adopted as exited, never run again.
 	cat >$d/e2e-oneshot.service <<-'UNIT'
 	[Service]
 	Type=oneshot
 	RemainAfterExit=yes
-	ExecStart=/bin/true
+	ExecStart=/bin/sh -c 'echo ran >>/run/e2e-oneshot.runs'
 	UNIT
 	# Negative case: its main process exits (the unit goes inactive) and
 	# KillMode=process leaves a child in its cgroup, with the cgroup's
@@ -1111,6 +1115,26 @@ e2e_adopt_units() {
 	KillMode=process
 	ExecStart=/bin/bash -c 'sleep 1000000 </dev/null >/dev/null 2>&1 & exit 0'
 	UNIT
+	# Socket units, listening at the crash (nothing of default.target pulls
+	# them in): Accept=yes on TCP (each connection gets an instance that
+	# writes a line), and Accept=no on a datagram socket whose service is
+	# started by the first datagram. Their fds must come through the crash.
+	cat >$d/e2e-echo.socket <<-'UNIT'
+	[Socket]
+	ListenStream=127.0.0.1:7777
+	Accept=yes
+	UNIT
+	cat >$d/e2e-echo@.service <<-'UNIT'
+	[Service]
+	StandardInput=socket
+	StandardOutput=socket
+	ExecStart=/bin/echo e2e-echo
+	UNIT
+	cat >$d/e2e-lazy.socket <<-'UNIT'
+	[Socket]
+	ListenDatagram=/run/e2e-lazy.sock
+	UNIT
+	printf '[Service]\nExecStart=/bin/sleep 1000000\n' >$d/e2e-lazy.service
 	# The operator's `systemctl start default.target` after an adoption runs
 	# systemd-tmpfiles-setup (--boot --remove) again: systemd-tmp.conf's
 	# "R! /tmp/systemd-private-*" and Debian 12's tmp.conf "D /tmp" are
@@ -1127,6 +1151,43 @@ e2e_adopt_units() {
 	[Service]
 	ExecStart=/bin/bash -c 'until [ -e /run/initshim/adopt ] && [ "$(readlink /proc/1/exe)" = /usr/lib/systemd/systemd ] && systemctl start --no-block default.target; do sleep 1; done; exec sleep infinity'
 	UNIT
+}
+
+# A line from e2e-echo.socket's TCP port (an instance of e2e-echo@.service).
+e2e_adopt_echo() {
+	local line=
+	exec 3<>/dev/tcp/127.0.0.1/7777 || return 1
+	read -r -t 20 line <&3
+	exec 3<&-
+	echo "$line"
+}
+
+# The image's socket units whose services are adopted: Accept=no, so
+# "running" at the crash and again after the adoption.
+E2E_ADOPTED_SOCKETS="dbus.socket systemd-journald.socket systemd-journald-dev-log.socket systemd-udevd-control.socket systemd-udevd-kernel.socket"
+
+# Socket units: adopted with their listening fds (docs/recovery.md).
+e2e_adopt_check_sockets() {
+	local u
+	for u in $E2E_ADOPTED_SOCKETS; do
+		[ "$(cat "$E2E_STATE/$u.state" 2>/dev/null)" = active ] || continue
+		adopt_soft "discovery's line for $u" "socket $u running" \
+			"$(grep -o "^socket $u [a-z]*" /run/initshim/adopt.units | sort -u)"
+	done
+	# Nothing pulls these two in after the adoption: active only if adopted.
+	adopt_soft "e2e-echo.socket after the adoption" active/listening \
+		"$(systemctl show -p ActiveState --value e2e-echo.socket)/$(systemctl show -p SubState --value e2e-echo.socket)"
+	adopt_soft "a connection to e2e-echo.socket's port after the adoption" e2e-echo "$(e2e_adopt_echo)"
+	adopt_soft "e2e-lazy.socket after the adoption" active/listening \
+		"$(systemctl show -p ActiveState --value e2e-lazy.socket)/$(systemctl show -p SubState --value e2e-lazy.socket)"
+	adopt_soft "e2e-lazy.service before its first datagram" inactive "$(systemctl is-active e2e-lazy.service)"
+	logger -u /run/e2e-lazy.sock "wake up" || adopt_soft "logger to /run/e2e-lazy.sock" 0 $?
+	if e2e_adopt_wait_for 20 systemctl -q is-active e2e-lazy.service; then
+		e2e_log "ok: e2e-lazy.service started by a datagram on its adopted socket"
+	else
+		adopt_soft "e2e-lazy.service after a datagram on its adopted socket" active "$(systemctl is-active e2e-lazy.service)"
+	fi
+	adopt_soft "e2e-lazy.socket once its service runs" running "$(systemctl show -p SubState --value e2e-lazy.socket)"
 }
 
 # The adopted services of e2e_adopt_scenario.
@@ -1219,8 +1280,10 @@ e2e_adopt_compare_reexec() {
 #     invocation id, NRestarts=0, one "Started"), outlive their watchdog
 #     (fed) while a frozen one is killed by its watchdog; the PrivateTmp=
 #     service keeps its /tmp; kill -9 of an adopted main PID restarts it per
-#     Restart=; stop works with nothing left over; the oneshot and the
-#     negative case are inactive (not adopted); default.target starts.
+#     Restart=; stop works with nothing left over; the oneshot is active
+#     (exited) and not run again; the socket units keep their listening
+#     sockets; the negative case is inactive (not adopted); default.target
+#     starts with nothing failed and no socket unit refusing to start.
 e2e_adopt_scenario() {
 	local major marker=$E2E_STATE/adopt-crashed u pid since wake stray flood
 	major=$(e2e_image_major)
@@ -1238,6 +1301,12 @@ e2e_adopt_scenario() {
 			e2e_log "$u: pid $(cat "$E2E_STATE/$u.pid") invocation $(cat "$E2E_STATE/$u.id")"
 		done
 		e2e_expect "e2e-oneshot before the crash" active "$(systemctl is-active e2e-oneshot.service)"
+		systemctl start e2e-echo.socket e2e-lazy.socket || e2e_fail "cannot start the test sockets"
+		e2e_expect "a connection to e2e-echo.socket's port before the crash" e2e-echo "$(e2e_adopt_echo)"
+		for u in $E2E_ADOPTED_SOCKETS; do
+			systemctl is-active "$u" >"$E2E_STATE/$u.state" || true
+			e2e_log "$u before the crash: $(cat "$E2E_STATE/$u.state")/$(systemctl show -p SubState --value "$u")"
+		done
 		# The image's udevd runs in a sub-cgroup of its unit's (252: it
 		# moves there itself; 257: DelegateSubgroup=udev): adopted too.
 		u=systemd-udevd.service
@@ -1270,9 +1339,14 @@ e2e_adopt_scenario() {
 	e2e_log "synthesised e2e-notify.service: $(sed -n '/^e2e-notify.service$/,/^$/p' /run/initshim/adopt.text | tr '\n' ';')"
 	e2e_adopt_check_units
 	e2e_adopt_check_units systemd-udevd.service
-	# Not adopted: the oneshot (its cgroup is empty) and the unit that was
-	# not running at the crash, whose stray process the left-overs' stop ended.
-	adopt_soft "e2e-oneshot after the adoption" inactive "$(systemctl is-active e2e-oneshot.service)"
+	e2e_adopt_check_sockets
+	# The oneshot (RemainAfterExit=yes) is adopted as exited: active, and a
+	# start is a no-op. Not adopted: the unit that was not running at the
+	# crash, whose stray process the left-overs' stop ended.
+	adopt_soft "e2e-oneshot after the adoption" active/exited \
+		"$(systemctl show -p ActiveState --value e2e-oneshot.service)/$(systemctl show -p SubState --value e2e-oneshot.service)"
+	systemctl start e2e-oneshot.service || adopt_soft "systemctl start e2e-oneshot.service" 0 $?
+	adopt_soft "e2e-oneshot's runs (its start after the adoption ran nothing)" 1 "$(grep -c ran /run/e2e-oneshot.runs)"
 	adopt_soft "e2e-deadmain after the adoption" inactive "$(systemctl is-active e2e-deadmain.service)"
 	stray=$(cat "$E2E_STATE/e2e-deadmain.stray")
 	kill -0 "$stray" 2>/dev/null && adopt_soft "e2e-deadmain's stray process $stray ended" yes no
@@ -1325,7 +1399,13 @@ e2e_adopt_scenario() {
 	done
 	systemctl start default.target || e2e_fail "systemctl start default.target failed"
 	e2e_expect "multi-user.target" active "$(systemctl is-active multi-user.target)"
-	e2e_log "failed units after default.target: $(systemctl list-units --failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')"
+	# No socket unit of an adopted service refused to start ("Socket
+	# service X already active, refusing": it was not adopted), and nothing
+	# failed but the unit this scenario froze.
+	adopt_soft "'already active, refusing' lines in the journal" 0 \
+		"$(journalctl -b -o cat | grep -c 'already active, refusing' || true)"
+	adopt_soft "failed units after default.target (but e2e-frozen, killed by its watchdog)" "" \
+		"$(systemctl list-units --failed --plain --no-legend | awk '{print $1}' | grep -vx e2e-frozen.service | tr '\n' ' ')"
 	# udevd kept its PID through all of it (not stopped, not started again).
 	e2e_adopt_check_units systemd-udevd.service
 	e2e_adopt_compare_reexec
