@@ -286,27 +286,49 @@ none:
         tmp[0] = var_tmp[0] = '\0';
 }
 
+/* What every unit adopted with its processes must have: processes in its
+ * cgroup or sub-cgroups (into pids, *n), an invocation id (into id), its
+ * invocation link. NULL, or why not. The invocation id, the cgroup systemd
+ * is given and the link stay the unit's own. */
+static const char *running_unit(const struct disc *d, const char *dir, const char *name, pid_t *pids, size_t *n,
+                                char id[ADOPT_INVOCATION_LEN + 1]) {
+        unsigned subs = 0;
+        int r = read_tree(dir, 0, pids, n, &subs);
+
+        if (r < 0)
+                return r == -E2BIG || r == -EINVAL ? "too many processes or sub-cgroups to be sure"
+                                                   : "cgroup.procs unreadable";
+        if (*n == 0)
+                return "no process in the unit's cgroup or its sub-cgroups";
+        if (read_invocation(dir, id) < 0)
+                return "no invocation id on its cgroup";
+        if (!was_active(d, name))
+                return "not active at the crash (no invocation link in /run/systemd/units)";
+        return NULL;
+}
+
+/* A scope (a login session, systemd-run --scope): no main PID; systemd
+ * watches its cgroup's processes again at coldplug (scope.c). */
+static void scope(struct disc *d, const char *dir, const char *cgroup, const char *name) {
+        pid_t pids[PROCS_MAX];
+        size_t n = 0;
+        char id[ADOPT_INVOCATION_LEN + 1];
+        const char *why = running_unit(d, dir, name, pids, &n, id);
+
+        if (why)
+                emit(d, "skip %s %s\n", name, why);
+        else
+                emit(d, "scope %s %s %s\n", name, cgroup, id);
+}
+
 static void service(struct disc *d, const char *dir, const char *cgroup, const char *name) {
         pid_t pids[PROCS_MAX], main_pid;
         size_t n = 0;
         unsigned long long start = 0;
-        unsigned subs = 0;
         char id[ADOPT_INVOCATION_LEN + 1];
-        const char *why = NULL;
-        /* Its own cgroup and its sub-cgroups; the invocation id, the cgroup
-         * systemd is given and the invocation link stay the unit's own. */
-        int r = read_tree(dir, 0, pids, &n, &subs);
+        const char *why = running_unit(d, dir, name, pids, &n, id);
 
-        if (r < 0)
-                why = r == -E2BIG || r == -EINVAL ? "too many processes or sub-cgroups to be sure"
-                                                  : "cgroup.procs unreadable";
-        else if (n == 0)
-                why = "no process in the unit's cgroup or its sub-cgroups";
-        else if (read_invocation(dir, id) < 0)
-                why = "no invocation id on its cgroup";
-        else if (!was_active(d, name))
-                why = "not active at the crash (no invocation link in /run/systemd/units)";
-        else if ((main_pid = adopt_pick_main_pid(pids, n, &start, &why)) > 0) {
+        if (!why && (main_pid = adopt_pick_main_pid(pids, n, &start, &why)) > 0) {
                 char tmp[ADOPT_CGROUP_MAX], var_tmp[ADOPT_CGROUP_MAX];
                 unsigned long long wd = watchdog_usec(main_pid);
                 find_private(main_pid, name, tmp, var_tmp, sizeof tmp);
@@ -333,7 +355,8 @@ static void walk(struct disc *d, const char *dir, const char *cgroup, unsigned d
         while ((e = readdir(dp))) {
                 bool is_slice = adopt_unit_name_valid(e->d_name, ADOPT_SLICE);
                 bool is_service = adopt_unit_name_valid(e->d_name, ADOPT_SERVICE);
-                if ((!is_slice && !is_service) || e->d_type != DT_DIR)
+                bool is_scope = adopt_unit_name_valid(e->d_name, ADOPT_SCOPE);
+                if ((!is_slice && !is_service && !is_scope) || e->d_type != DT_DIR)
                         continue;
                 if ((size_t) snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= sizeof sub ||
                     (size_t) snprintf(subcg, sizeof subcg, "%s/%s", cgroup, e->d_name) >= sizeof subcg) {
@@ -342,6 +365,8 @@ static void walk(struct disc *d, const char *dir, const char *cgroup, unsigned d
                 }
                 if (is_service)
                         service(d, sub, subcg, e->d_name);
+                else if (is_scope)
+                        scope(d, sub, subcg, e->d_name);
                 else {
                         emit(d, "slice %s %s\n", e->d_name, subcg);
                         walk(d, sub, subcg, depth + 1);
@@ -372,16 +397,16 @@ static void remain_setting(const char *key, const char *value, void *data) {
 
         if (strcmp(key, "RemainAfterExit") == 0)
                 r->remain_after_exit = parse_bool(value, &b) == 0 && b;
-        else if (strcmp(key, "Slice") == 0)
-                r->other_slice = *value && strcmp(value, "system.slice") != 0 && strncmp(value, "system-", 7) != 0;
+        else if (strcmp(key, "Slice") == 0) /* where the walk did not look */
+                r->other_slice = *value && strncmp(value, "system", 6) != 0 && strncmp(value, "user", 4) != 0;
 }
 
 /* A service that is active (its invocation link is there) but has no
- * cgroup under system.slice: systemd prunes the cgroup of a service that
+ * cgroup under system.slice or user.slice: systemd prunes the cgroup of a service that
  * enters "exited" (service.c service_set_state, 252 and 257), the state
  * of a RemainAfterExit=yes service whose processes ended well. Only one
- * whose unit file says RemainAfterExit=yes, in system.slice, is taken
- * for one: "exited NAME INVOCATION_ID". */
+ * whose unit file says RemainAfterExit=yes, in one of those slices, is
+ * taken for one: "exited NAME INVOCATION_ID". */
 static void exited_services(struct disc *d) {
         char path[512], id[ADOPT_INVOCATION_LEN + 2];
         DIR *dp = opendir(d->units_dir);
@@ -429,6 +454,12 @@ int adopt_discover(const char *root, const char *units_dir, const char *const *u
                 return -errno;
         emit(&d, "slice system.slice /system.slice\n");
         walk(&d, top, "/system.slice", 0);
+        /* Login sessions: user-UID.slice, user@UID.service, session-N.scope. */
+        snprintf(top, sizeof top, "%s/user.slice", root);
+        if (stat(top, &st) == 0) {
+                emit(&d, "slice user.slice /user.slice\n");
+                walk(&d, top, "/user.slice", 0);
+        }
         exited_services(&d);
         /* After the services: a socket unit is "running" if its service is adopted. */
         if (!d.overflow && adopt_discover_sockets(unit_dirs, fds, n_fds, d.out, d.n, &d.len) < 0)

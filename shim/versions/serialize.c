@@ -25,6 +25,9 @@
  *                        bound at /run/systemd/notify just before the exec:
  *                        WATCHDOG=1 and READY=1 sent while the new systemd
  *                        starts up wait in it instead of being refused
+ *   subscribed=org.freedesktop.login1  (manager section) if logind is
+ *                        adopted: systemd broadcasts unit and job signals
+ *                        only while it has a subscriber
  *   watchdog-override-usec=0 for journald only, unless rescue mode
  *                        reconnected its notify socket: it was
  *                        connected once to the old PID 1's socket, its
@@ -54,7 +57,9 @@ bool adopt_unit_name_valid(const char *s, enum adopt_kind kind) {
 
         if (l == 0 || l >= ADOPT_NAME_MAX || strpbrk(s, " \t\n/"))
                 return false;
-        return ends_with(s, kind == ADOPT_SERVICE ? ".service" : kind == ADOPT_SLICE ? ".slice" : ".socket");
+        static const char *const suffixes[] = { [ADOPT_SERVICE] = ".service", [ADOPT_SLICE] = ".slice",
+                                                [ADOPT_SOCKET] = ".socket", [ADOPT_SCOPE] = ".scope" };
+        return ends_with(s, suffixes[kind]);
 }
 
 /* The cgroup's last component is the unit's name. */
@@ -167,6 +172,18 @@ static int parse_exited(char **w, size_t nw, struct adopt_unit *u) {
         return 0;
 }
 
+static int parse_scope(char **w, size_t nw, struct adopt_unit *u) {
+        if (nw != 4 || !adopt_unit_name_valid(w[1], ADOPT_SCOPE) || !cgroup_valid(w[2]) || !cgroup_names(w[2], w[1]) ||
+            !invocation_valid(w[3]))
+                return -EINVAL;
+        memset(u, 0, sizeof *u);
+        u->kind = ADOPT_SCOPE;
+        strcpy(u->name, w[1]);
+        strcpy(u->cgroup, w[2]);
+        strcpy(u->invocation_id, w[3]);
+        return 0;
+}
+
 static int parse_slice(char **w, size_t nw, struct adopt_unit *u) {
         if (nw != 3 || !adopt_unit_name_valid(w[1], ADOPT_SLICE) || !cgroup_valid(w[2]) || !cgroup_names(w[2], w[1]))
                 return -EINVAL;
@@ -237,6 +254,8 @@ static int parse_line(char *line, struct adopt_unit *units, size_t max, size_t *
         if (strcmp(w[0], "slice") == 0 && parse_slice(w, nw, &units[*n]) == 0)
                 return (void) (*n)++, 0;
         if (strcmp(w[0], "exited") == 0 && parse_exited(w, nw, &units[*n]) == 0)
+                return (void) (*n)++, 0;
+        if (strcmp(w[0], "scope") == 0 && parse_scope(w, nw, &units[*n]) == 0)
                 return (void) (*n)++, 0;
         return -EINVAL;
 }
@@ -358,6 +377,16 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
                             units[i].var_tmp_dir);
         if (notify_fd >= 0)
                 put(&o, "notify-fd=%d\nnotify-socket=" ADOPT_NOTIFY_SOCKET "\n", notify_fd);
+        /* The D-Bus clients that had called Subscribe() are unknown; while
+         * systemd has any subscriber it broadcasts its unit and job signals
+         * (dbus.c send_to_bus), which every client's match rules on the
+         * adopted dbus-daemon then receive. logind subscribes once, at its
+         * start, and needs them to end sessions: it stands for them all, by
+         * its well-known name (sd_bus_track_add_name takes either kind). */
+        for (size_t i = 0; i < n; i++)
+                if (units[i].kind == ADOPT_SERVICE && !units[i].exited &&
+                    strcmp(units[i].name, "systemd-logind.service") == 0)
+                        put(&o, "subscribed=org.freedesktop.login1\n");
         put(&o, "\n");
         for (size_t i = 0; i < n; i++) {
                 if (units[i].kind == ADOPT_SERVICE && units[i].exited)
@@ -366,6 +395,9 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
                         put_service(&o, &units[i], now);
                 else if (units[i].kind == ADOPT_SOCKET)
                         put_socket(&o, &units[i]);
+                else if (units[i].kind == ADOPT_SCOPE)
+                        put(&o, "%s\nstate=running\ncgroup=%s\ncgroup-realized=yes\ninvocation-id=%s\nexported-invocation-id=yes\n\n",
+                            units[i].name, units[i].cgroup, units[i].invocation_id);
                 else
                         put(&o, "%s\nstate=active\ncgroup=%s\ncgroup-realized=yes\n\n", units[i].name,
                             units[i].cgroup);
@@ -380,7 +412,8 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
 bool adopt_cgroup_adopted(const struct adopt_unit *units, size_t n, const char *path) {
         for (size_t i = 0; i < n; i++) {
                 size_t l = strlen(units[i].cgroup);
-                if (units[i].kind == ADOPT_SERVICE && l > 0 && strncmp(path, units[i].cgroup, l) == 0 &&
+                if ((units[i].kind == ADOPT_SERVICE || units[i].kind == ADOPT_SCOPE) && l > 0 &&
+                    strncmp(path, units[i].cgroup, l) == 0 &&
                     (path[l] == '\0' || path[l] == '/'))
                         return true;
         }

@@ -23,6 +23,7 @@ enum adopt_kind {
         ADOPT_SERVICE, /* state=running with its main PID */
         ADOPT_SLICE,   /* state=active, so its services keep their parent */
         ADOPT_SOCKET,  /* state=listening or running, with its fds */
+        ADOPT_SCOPE,   /* state=running, its cgroup's processes */
 };
 
 /* A socket unit's Listen*= as the unit file says it (the address systemd
@@ -86,6 +87,7 @@ bool adopt_unit_name_valid(const char *s, enum adopt_kind kind);
  *              watchdog-usec=N (the main process's WATCHDOG_USEC=)
  *   slice NAME CGROUP
  *   exited NAME INVOCATION_ID    (a RemainAfterExit=yes service, active)
+ *   scope NAME CGROUP INVOCATION_ID
  *   socket NAME listening|running FD stream|dgram|seqpacket|netlink ADDRESS
  *                                (one line per port, consecutive; a netlink
  *                                ADDRESS is "FAMILY GROUP")
@@ -106,7 +108,7 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
                     size_t len);
 
 /* Pure: is cgroup path (of a left-over process) one of the adopted
- * services' cgroups or below one? */
+ * services' or scopes' cgroups or below one? */
 bool adopt_cgroup_adopted(const struct adopt_unit *units, size_t n, const char *path);
 
 /* Pure: N of "--deserialize N" or "--deserialize=N" in a command line as

@@ -974,6 +974,73 @@ static void test_discover_exited(void **state) {
         assert_int_equal(system(path), 0);
 }
 
+/* Login sessions: user.slice is walked too; a scope is adopted with its
+ * cgroup (no main PID) and spared by the left-overs' stop. */
+static void test_discover_scope(void **state) {
+        char root[] = "/tmp/test_adopt_scope.XXXXXX", path[512], units[300], pidline[32];
+        static char out[4096];
+        (void) state;
+
+        assert_non_null(mkdtemp(root));
+        snprintf(path, sizeof path, "%s/cgroup.controllers", root);
+        put_file(path, "");
+        snprintf(path, sizeof path, "%s/system.slice", root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(units, sizeof units, "%s/units", root);
+        assert_int_equal(mkdir(units, 0755), 0);
+        snprintf(path, sizeof path, "%s/user.slice", root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof path, "%s/user.slice/user-0.slice", root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof path, "%s/user.slice/user-0.slice/session-1.scope", root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        bool has_xattr = setxattr(path, "user.invocation_id", ID1, 32, 0) == 0;
+        snprintf(path, sizeof path, "%s/user.slice/user-0.slice/session-1.scope/cgroup.procs", root);
+        snprintf(pidline, sizeof pidline, "%d\n", (int) getpid());
+        put_file(path, pidline);
+        snprintf(path, sizeof path, "%s/invocation:session-1.scope", units);
+        assert_int_equal(symlink(ID1, path), 0);
+
+        assert_true(adopt_discover(root, units, no_dirs, NULL, 0, out, sizeof out) > 0);
+        assert_non_null(strstr(out, "slice user.slice /user.slice\n"));
+        assert_non_null(strstr(out, "slice user-0.slice /user.slice/user-0.slice\n"));
+        if (!has_xattr) {
+                assert_non_null(strstr(out, "skip session-1.scope no invocation id on its cgroup\n"));
+                print_message("no user xattrs here: the scope's positive half was not run\n");
+        } else {
+                assert_non_null(strstr(out, "scope session-1.scope /user.slice/user-0.slice/session-1.scope " ID1 "\n"));
+        }
+        snprintf(path, sizeof path, "rm -rf %s", root);
+        assert_int_equal(system(path), 0);
+
+        static struct adopt_unit u[8];
+        static char buf[4096];
+        size_t n;
+        unsigned bad;
+        struct adopt_clock now = { 1700000000000000ULL, 60000000 };
+        assert_int_equal(adopt_parse("scope session-1.scope /user.slice/user-0.slice/session-1.scope " ID1 "\n"
+                                     "service systemd-logind.service /system.slice/systemd-logind.service 42 1 " ID1 "\n",
+                                     u, 8, &n, &bad),
+                         0);
+        assert_int_equal(n, 2);
+        assert_true(adopt_serialize(u, n, &now, -1, buf, sizeof buf) > 0);
+        assert_non_null(strstr(buf, "\nsession-1.scope\nstate=running\ncgroup=/user.slice/user-0.slice/session-1.scope\n"
+                                    "cgroup-realized=yes\ninvocation-id=" ID1 "\nexported-invocation-id=yes\n\n"));
+        /* logind adopted: systemd broadcasts its signals again. */
+        assert_non_null(strstr(buf, "subscribed=org.freedesktop.login1\n"));
+        assert_true(strstr(buf, "subscribed=") < strstr(buf, "\n\n"));
+        assert_true(adopt_cgroup_adopted(u, n, "/user.slice/user-0.slice/session-1.scope"));
+        assert_false(adopt_cgroup_adopted(u, n, "/user.slice/user-0.slice/session-2.scope"));
+        assert_int_equal(adopt_parse("scope session-1.service /user.slice/session-1.service " ID1 "\n", u, 8, &n, &bad),
+                         -EINVAL);
+        assert_int_equal(adopt_parse("scope session-1.scope /user.slice/other.scope " ID1 "\n", u, 8, &n, &bad),
+                         -EINVAL);
+        /* Without logind, no subscriber is named. */
+        assert_int_equal(adopt_parse("scope session-1.scope /user.slice/session-1.scope " ID1 "\n", u, 8, &n, &bad), 0);
+        assert_true(adopt_serialize(u, n, &now, -1, buf, sizeof buf) > 0);
+        assert_null(strstr(buf, "subscribed="));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_and_serialize), cmocka_unit_test(test_parse_rejects),
@@ -986,7 +1053,7 @@ int main(void) {
                 cmocka_unit_test(test_port_parse),          cmocka_unit_test(test_port_matches),
                 cmocka_unit_test(test_read_socket_unit),    cmocka_unit_test(test_discover_sockets),
                 cmocka_unit_test(test_parse_socket_lines),  cmocka_unit_test(test_capture_sockets),
-                cmocka_unit_test(test_discover_exited),
+                cmocka_unit_test(test_discover_exited),     cmocka_unit_test(test_discover_scope),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
