@@ -18,7 +18,7 @@
 
 # Packages of the guest. dbus: logind and dbus-daemon run as on a real host
 # (later scenarios check that a takeover does not start second copies).
-E2E_GUEST_PACKAGES=systemd,systemd-sysv,udev,procps,kmod,dbus
+E2E_GUEST_PACKAGES=systemd,systemd-sysv,udev,procps,kmod,dbus,libpam-systemd
 # Modules the guest may load (plus their dependencies). The rest of Debian's
 # 390 MB module tree would only slow the initramfs down: QEMU gives the guest
 # no other hardware. Built in (no module needed): 8250 serial, i8042/atkbd,

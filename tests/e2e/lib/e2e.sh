@@ -1190,6 +1190,88 @@ e2e_adopt_check_sockets() {
 	adopt_soft "e2e-lazy.socket once its service runs" running "$(systemctl show -p SubState --value e2e-lazy.socket)"
 }
 
+# A login session of root (pam_systemd, through runuser -l): its id, once
+# logind lists it.
+e2e_adopt_session_id() { loginctl list-sessions --no-legend 2>/dev/null | awk '$3 == "root" {print $1; exit}'; }
+
+# The processes of session $1's scope, sorted, on one line.
+e2e_adopt_session_procs() {
+	sort -n "/sys/fs/cgroup/user.slice/user-0.slice/session-$1.scope/cgroup.procs" 2>/dev/null | tr '\n' ' '
+}
+
+e2e_adopt_session_listed() { [ -n "$(e2e_adopt_session_id)" ]; }
+
+# runuser's child execs sleep: is it in session $1's scope yet?
+e2e_adopt_session_has_sleep() {
+	local p
+	for p in $(cat "/sys/fs/cgroup/user.slice/user-0.slice/session-$1.scope/cgroup.procs" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && return 0
+	done
+	return 1
+}
+
+# Session $1 gone from logind's list, its scope stopped.
+e2e_adopt_session_ended() {
+	! loginctl list-sessions --no-legend | awk '{print $1}' | grep -qx "$1" &&
+		! systemctl -q is-active "session-$1.scope"
+}
+
+# Phase 1: open the session and record it.
+e2e_adopt_open_session() {
+	local sid
+	setsid runuser -l root -c 'exec sleep 1000000' </dev/null >/dev/null 2>&1 &
+	e2e_adopt_wait_for 60 e2e_adopt_session_listed || e2e_fail "no login session from runuser -l (pam_systemd)"
+	sid=$(e2e_adopt_session_id)
+	echo "$sid" >"$E2E_STATE/session"
+	e2e_adopt_wait_for 60 systemctl -q is-active user@0.service || e2e_fail "user@0.service did not start"
+	e2e_adopt_wait_for 30 e2e_adopt_session_has_sleep "$sid" || e2e_fail "session $sid's sleep not in its scope"
+	e2e_adopt_session_procs "$sid" >"$E2E_STATE/session.procs"
+	loginctl show-session "$sid" -p State --value >"$E2E_STATE/session.state"
+	systemctl show -p MainPID --value user@0.service >"$E2E_STATE/user@0.service.pid"
+	systemctl show -p InvocationID --value user@0.service >"$E2E_STATE/user@0.service.id"
+	e2e_log "login session $sid ($(cat "$E2E_STATE/session.state")): processes $(cat "$E2E_STATE/session.procs"); user@0.service pid $(cat "$E2E_STATE/user@0.service.pid")"
+}
+
+# Does a job of no client still get its JobRemoved broadcast? systemd
+# sends unit and job signals only while it has a subscriber (logind's,
+# given back by adopt as subscribed=): a --no-block start whose systemctl
+# has gone by the job's end is seen by a monitor only then.
+e2e_adopt_signals_broadcast() {
+	local out=$E2E_STATE/monitor.out deadline=$((SECONDS + 40))
+	printf '[Service]\nType=oneshot\nExecStart=/bin/sleep 1\n' >/etc/systemd/system/e2e-tick.service
+	systemctl daemon-reload
+	busctl monitor --system --match "type='signal',interface='org.freedesktop.systemd1.Manager',member='JobRemoved'" >"$out" 2>&1 &
+	local monitor=$!
+	until grep -q 'e2e-tick.service' "$out"; do
+		[ $SECONDS -lt $deadline ] || break
+		systemctl --no-block start e2e-tick.service
+		sleep 3
+	done
+	kill "$monitor" 2>/dev/null
+	wait "$monitor" 2>/dev/null
+	grep -q 'e2e-tick.service' "$out" && echo yes || echo no
+}
+
+# Phase 2: the session came through, and ends as logind asks.
+e2e_adopt_check_session() {
+	local sid
+	sid=$(cat "$E2E_STATE/session")
+	adopt_soft "discovery's line for session-$sid.scope" "scope session-$sid.scope" \
+		"$(grep -o "^scope session-$sid.scope" /run/initshim/adopt.units)"
+	adopt_soft "login session $sid's state" "$(cat "$E2E_STATE/session.state")" "$(loginctl show-session "$sid" -p State --value 2>&1)"
+	adopt_soft "session-$sid.scope after the adoption" active "$(systemctl is-active "session-$sid.scope")"
+	adopt_soft "session $sid's processes" "$(cat "$E2E_STATE/session.procs")" "$(e2e_adopt_session_procs "$sid")"
+	e2e_adopt_check_units user@0.service
+	adopt_soft "JobRemoved broadcast for a job no client waits on (systemd has a subscriber)" yes "$(e2e_adopt_signals_broadcast)"
+	loginctl terminate-session "$sid" || adopt_soft "loginctl terminate-session $sid" 0 $?
+	if e2e_adopt_wait_for 30 e2e_adopt_session_ended "$sid"; then
+		e2e_log "ok: session $sid ended at logind's request, its scope stopped"
+	else
+		adopt_soft "session $sid after terminate-session (listed, scope)" "gone inactive" \
+			"$(loginctl list-sessions --no-legend | awk '{print $1}' | grep -x "$sid" || echo gone) $(systemctl is-active "session-$sid.scope")"
+	fi
+}
+
 # The adopted services of e2e_adopt_scenario.
 E2E_ADOPTED="e2e-simple.service e2e-notify.service e2e-frozen.service e2e-forking.service e2e-private.service"
 
@@ -1302,6 +1384,7 @@ e2e_adopt_scenario() {
 		done
 		e2e_expect "e2e-oneshot before the crash" active "$(systemctl is-active e2e-oneshot.service)"
 		systemctl start e2e-echo.socket e2e-lazy.socket || e2e_fail "cannot start the test sockets"
+		e2e_adopt_open_session
 		e2e_expect "a connection to e2e-echo.socket's port before the crash" e2e-echo "$(e2e_adopt_echo)"
 		for u in $E2E_ADOPTED_SOCKETS; do
 			systemctl is-active "$u" >"$E2E_STATE/$u.state" || true
@@ -1340,6 +1423,7 @@ e2e_adopt_scenario() {
 	e2e_adopt_check_units
 	e2e_adopt_check_units systemd-udevd.service
 	e2e_adopt_check_sockets
+	e2e_adopt_check_session
 	# The oneshot (RemainAfterExit=yes) is adopted as exited: active, and a
 	# start is a no-op. Not adopted: the unit that was not running at the
 	# crash, whose stray process the left-overs' stop ended.
