@@ -67,6 +67,28 @@ static int read_stat(pid_t pid, char *state, long *ppid, unsigned long long *sta
         return adopt_parse_stat(text, state, ppid, start);
 }
 
+/* /proc/PID/stat starttime (clock ticks since boot) in microseconds, the
+ * unit of systemd's monotonic timestamps: one conversion for both users. */
+static unsigned long long ticks_to_usec(unsigned long long ticks, long ticks_per_s) {
+        return ticks * 1000000ULL / (unsigned long long) ticks_per_s;
+}
+
+int adopt_process_start_usec(pid_t pid, unsigned long long *usec) {
+        long ticks_per_s = sysconf(_SC_CLK_TCK);
+        unsigned long long ticks;
+        char state;
+        long ppid;
+        int r;
+
+        if (ticks_per_s <= 0)
+                return -EINVAL;
+        r = read_stat(pid, &state, &ppid, &ticks);
+        if (r < 0)
+                return r;
+        *usec = ticks_to_usec(ticks, ticks_per_s);
+        return 0;
+}
+
 pid_t adopt_pick_main_pid(const pid_t *pids, size_t n, unsigned long long *start_ticks, const char **why) {
         pid_t best = 0;
         unsigned long long best_start = 0, start;
@@ -311,7 +333,7 @@ static void service(struct disc *d, const char *dir, const char *cgroup, const c
                 unsigned long long wd = watchdog_usec(main_pid);
                 find_private(main_pid, name, tmp, var_tmp, sizeof tmp);
                 emit(d, "service %s %s %d %llu %s", name, cgroup, (int) main_pid,
-                     start * 1000000ULL / (unsigned long long) d->ticks_per_s, id);
+                     ticks_to_usec(start, d->ticks_per_s), id);
                 if (tmp[0])
                         emit(d, " tmp=%s var-tmp=%s", tmp, var_tmp);
                 if (wd)
@@ -509,12 +531,8 @@ int adopt_reconnect_notify(pid_t pid, unsigned long long start_usec, const char 
         if (c.pidfd < 0)
                 return -errno;
         if (start_usec) {
-                char state;
-                long ppid;
-                unsigned long long ticks;
-                long hz = sysconf(_SC_CLK_TCK);
-                if (hz <= 0 || read_stat(pid, &state, &ppid, &ticks) < 0 ||
-                    ticks * 1000000ULL / (unsigned long long) hz != start_usec) {
+                unsigned long long usec;
+                if (adopt_process_start_usec(pid, &usec) < 0 || usec != start_usec) {
                         (void) close(c.pidfd);
                         return -ESRCH;
                 }

@@ -29,6 +29,12 @@ pid_t adopt_pick_main_pid(const pid_t *pids, size_t n, unsigned long long *start
  * the text of /proc/PID/stat. 0 or -EINVAL. */
 int adopt_parse_stat(const char *text, char *state, long *ppid, unsigned long long *start_ticks);
 
+/* pid's start time in microseconds of CLOCK_MONOTONIC, as discovery
+ * writes it (/proc/PID/stat starttime). No allocation: PID 1 checks it
+ * too, before it touches an adopted process. 0, -ESRCH
+ * (no such process), or -EINVAL. */
+int adopt_process_start_usec(pid_t pid, unsigned long long *usec);
+
 /* In dir (/tmp or /var/tmp), the one systemd-private-*-NAME-XXXXXX directory
  * whose tmp/ is seen (device and inode of the process's own /tmp or
  * /var/tmp): its path into out. 0, or -ENOENT if none or several. */

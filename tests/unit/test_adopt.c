@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "versions/discover.h"
@@ -290,6 +291,44 @@ static void test_pick_main_pid(void **state) {
         }
         assert_int_equal(adopt_pick_main_pid(&gone, 1, &start, &why), -ESRCH);
         assert_string_equal(why, "no live process in the unit's cgroup");
+}
+
+static unsigned long long boottime_usec(void) {
+        struct timespec ts;
+        assert_int_equal(clock_gettime(CLOCK_BOOTTIME, &ts), 0);
+        return (unsigned long long) ts.tv_sec * 1000000ULL + (unsigned long long) ts.tv_nsec / 1000ULL;
+}
+
+/* A child forked now started now, to the clock tick /proc counts in (the
+ * kernel's count is CLOCK_BOOTTIME's, the same as CLOCK_MONOTONIC's on a
+ * machine never suspended); a process that is gone has no start time. */
+static void test_process_start_usec(void **state) {
+        unsigned long long before, after, child, self, tick = 1000000ULL / (unsigned long long) sysconf(_SC_CLK_TCK);
+        pid_t gone = 0x7ffffff0, pid;
+        int hold[2];
+        char c;
+        (void) state;
+
+        assert_int_equal(pipe(hold), 0);
+        before = boottime_usec();
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(hold[1]);
+                _exit(read(hold[0], &c, 1) == 0 ? 0 : 1);
+        }
+        close(hold[0]);
+        assert_int_equal(adopt_process_start_usec(pid, &child), 0);
+        after = boottime_usec();
+        assert_true(child + tick >= before);
+        assert_true(child <= after);
+        close(hold[1]);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+
+        assert_int_equal(adopt_process_start_usec(getpid(), &self), 0);
+        assert_true(self > 0);
+        assert_true(self <= child);
+        assert_int_equal(adopt_process_start_usec(gone, &self), -ESRCH);
 }
 
 /* A fake cgroup tree: a service whose only process is not PID 1's child is
@@ -986,7 +1025,7 @@ int main(void) {
                 cmocka_unit_test(test_port_parse),          cmocka_unit_test(test_port_matches),
                 cmocka_unit_test(test_read_socket_unit),    cmocka_unit_test(test_discover_sockets),
                 cmocka_unit_test(test_parse_socket_lines),  cmocka_unit_test(test_capture_sockets),
-                cmocka_unit_test(test_discover_exited),
+                cmocka_unit_test(test_discover_exited),     cmocka_unit_test(test_process_start_usec),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
