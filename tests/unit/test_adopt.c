@@ -1,5 +1,6 @@
-/* Zero-restart recovery: the synthesized --deserialize text and discovery
- * (shim/versions/serialize.c, discover.c). */
+/* Zero-restart recovery: the synthesized --deserialize text, discovery
+ * (shim/versions/serialize.c, discover.c) and journald's notify socket
+ * reconnected (init/notify.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 #include "versions/sockets.h"
 #include "ptrace/sockets.h"
 #include "common/util.h"
+#include "notify.h"
 #include <arpa/inet.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
