@@ -333,24 +333,29 @@ static void test_process_start_usec(void **state) {
         assert_int_equal(adopt_process_start_usec(gone, &self), -ESRCH);
 }
 
+static void put_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        assert_int_equal(fclose(f), 0);
+}
+
 /* A fake cgroup tree: a service whose only process is not PID 1's child is
  * skipped with its reason, an empty one too; the slices are listed. */
 static void test_discover_tree(void **state) {
-        char root[] = "/tmp/test_adopt.XXXXXX", path[256], out[2048];
+        char root[] = "/tmp/test_adopt.XXXXXX", path[256], out[2048], self[32];
         (void) state;
 
+        snprintf(self, sizeof self, "%d\n", (int) getpid());
         assert_non_null(mkdtemp(root));
         snprintf(path, sizeof path, "%s/cgroup.controllers", root);
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fclose(f);
+        put_file(path, "");
         snprintf(path, sizeof path, "%s/system.slice", root);
         assert_int_equal(mkdir(path, 0755), 0);
         snprintf(path, sizeof path, "%s/system.slice/empty.service", root);
         assert_int_equal(mkdir(path, 0755), 0);
         snprintf(path, sizeof path, "%s/system.slice/empty.service/cgroup.procs", root);
-        assert_non_null(f = fopen(path, "w"));
-        fclose(f);
+        put_file(path, "");
         snprintf(path, sizeof path, "%s/system.slice/system-getty.slice", root);
         assert_int_equal(mkdir(path, 0755), 0);
         snprintf(path, sizeof path, "%s/system.slice/system-getty.slice/getty@tty1.service", root);
@@ -358,9 +363,7 @@ static void test_discover_tree(void **state) {
         /* An id on the cgroup, if this file system takes user xattrs. */
         bool has_xattr = setxattr(path, "user.invocation_id", ID1, 32, 0) == 0;
         snprintf(path, sizeof path, "%s/system.slice/system-getty.slice/getty@tty1.service/cgroup.procs", root);
-        assert_non_null(f = fopen(path, "w"));
-        fprintf(f, "%d\n", (int) getpid());
-        fclose(f);
+        put_file(path, self);
 
         /* A unit that was not active at the crash: an id and a process in its
          * cgroup, but no invocation link (systemd removed it at the stop). */
@@ -369,9 +372,7 @@ static void test_discover_tree(void **state) {
         if (has_xattr)
                 assert_int_equal(setxattr(path, "user.invocation_id", ID1, 32, 0), 0);
         snprintf(path, sizeof path, "%s/system.slice/stopped.service/cgroup.procs", root);
-        assert_non_null(f = fopen(path, "w"));
-        fprintf(f, "%d\n", (int) getpid());
-        fclose(f);
+        put_file(path, self);
         char units[300];
         snprintf(units, sizeof units, "%s/units", root);
         assert_int_equal(mkdir(units, 0755), 0);
@@ -393,13 +394,6 @@ static void test_discover_tree(void **state) {
         assert_int_equal(system(path), 0);
         /* Not cgroup v2: refused. */
         assert_int_equal(adopt_discover("/nonexistent", units, no_dirs, NULL, 0, out, sizeof out), -EOPNOTSUPP);
-}
-
-static void put_file(const char *path, const char *text) {
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(text, f);
-        assert_int_equal(fclose(f), 0);
 }
 
 /* Some live process whose parent is PID 1 (a candidate main PID), or 0. */
