@@ -1,5 +1,6 @@
 /* on-failure = adopt, PID 1's side (adopt.h). Static storage only. */
 #include "adopt.h"
+#include "notify.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "control/protocol.h"
@@ -299,7 +300,7 @@ static int bind_notify(void) {
 }
 
 /* journald's notify socket still points at the crashed systemd's: connect
- * it to the one just bound (discover.h), so that its WATCHDOG=1 and its
+ * it to the one just bound (notify.h), so that its WATCHDOG=1 and its
  * stdout streams' FDSTORE=1 reach the new systemd; else they fail with
  * ENOTCONN, logged by journald at each attempt, and its watchdog is
  * overridden (serialize.c). */

@@ -105,8 +105,11 @@ static void pid1_version_run(void) {
         if (!worker_poll(&pid1_version_worker))
                 return;
         if (preflight_result(pid1_version_worker.result, pid1_version_worker.timed_out, tracer.pid1_version,
-                             sizeof tracer.pid1_version, why, sizeof why) < 0)
-                snprintf(tracer.pid1_version, sizeof tracer.pid1_version, "unknown (%.100s)", why);
+                             sizeof tracer.pid1_version, why, sizeof why) < 0) {
+                /* The reason as long as the buffer takes, the parenthesis kept. */
+                snprintf(tracer.pid1_version, sizeof tracer.pid1_version, "unknown (%.*s)",
+                         (int) (sizeof tracer.pid1_version - sizeof "unknown ()"), why);
+        }
         worker_done(&pid1_version_worker);
 }
 

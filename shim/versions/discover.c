@@ -16,9 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -65,6 +62,28 @@ static int read_stat(pid_t pid, char *state, long *ppid, unsigned long long *sta
         if (read_file(path, text, sizeof text) < 0)
                 return -ESRCH;
         return adopt_parse_stat(text, state, ppid, start);
+}
+
+/* /proc/PID/stat starttime (clock ticks since boot) in microseconds, the
+ * unit of systemd's monotonic timestamps: one conversion for both users. */
+static unsigned long long ticks_to_usec(unsigned long long ticks, long ticks_per_s) {
+        return ticks * 1000000ULL / (unsigned long long) ticks_per_s;
+}
+
+int adopt_process_start_usec(pid_t pid, unsigned long long *usec) {
+        long ticks_per_s = sysconf(_SC_CLK_TCK);
+        unsigned long long ticks;
+        char state;
+        long ppid;
+        int r;
+
+        if (ticks_per_s <= 0)
+                return -EINVAL;
+        r = read_stat(pid, &state, &ppid, &ticks);
+        if (r < 0)
+                return r;
+        *usec = ticks_to_usec(ticks, ticks_per_s);
+        return 0;
 }
 
 pid_t adopt_pick_main_pid(const pid_t *pids, size_t n, unsigned long long *start_ticks, const char **why) {
@@ -333,7 +352,7 @@ static void service(struct disc *d, const char *dir, const char *cgroup, const c
                 unsigned long long wd = watchdog_usec(main_pid);
                 find_private(main_pid, name, tmp, var_tmp, sizeof tmp);
                 emit(d, "service %s %s %d %llu %s", name, cgroup, (int) main_pid,
-                     start * 1000000ULL / (unsigned long long) d->ticks_per_s, id);
+                     ticks_to_usec(start, d->ticks_per_s), id);
                 if (tmp[0])
                         emit(d, " tmp=%s var-tmp=%s", tmp, var_tmp);
                 if (wd)
@@ -469,107 +488,4 @@ int adopt_discover(const char *root, const char *units_dir, const char *const *u
                 return -ENOBUFS;
         }
         return (int) d.len;
-}
-
-struct reconnect {
-        pid_t pid;
-        int pidfd;
-        const char *path;
-        int by_path, unpeered; /* the fd found of each kind, or -1 */
-        unsigned n_by_path, n_unpeered;
-};
-
-static void keep(int *slot, unsigned *count, int fd) {
-        if (*slot >= 0)
-                (void) close(*slot);
-        *slot = fd;
-        ++*count;
-}
-
-static int reconnect_one(long fdnum, int skip_fd, void *data) {
-        struct reconnect *c = data;
-        char link[64], target[64];
-        struct sockaddr_un sa;
-        socklen_t l;
-        int fd, domain = 0, type = 0;
-        socklen_t il = sizeof domain;
-        ssize_t tl;
-        (void) skip_fd;
-
-        snprintf(link, sizeof link, "/proc/%d/fd/%ld", (int) c->pid, fdnum);
-        tl = readlink(link, target, sizeof target - 1);
-        if (tl <= 0 || strncmp(target, "socket:[", 8) != 0)
-                return 0;
-        fd = (int) syscall(SYS_pidfd_getfd, c->pidfd, (int) fdnum, 0);
-        if (fd < 0)
-                return errno == ENOSYS || errno == EPERM ? -errno : 0;
-        if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &il) < 0 || domain != AF_UNIX ||
-            (il = sizeof type, getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &il) < 0) || type != SOCK_DGRAM)
-                goto skip;
-        /* No address of its own (journald's /dev/log and journal/socket have one). */
-        l = sizeof sa;
-        if (getsockname(fd, (struct sockaddr *) &sa, &l) < 0 || l != sizeof(sa_family_t))
-                goto skip;
-        l = sizeof sa;
-        memset(&sa, 0, sizeof sa);
-        if (getpeername(fd, (struct sockaddr *) &sa, &l) == 0) {
-                size_t k = l > offsetof(struct sockaddr_un, sun_path) ? l - offsetof(struct sockaddr_un, sun_path) : 0;
-                if (k > 0 && k <= sizeof sa.sun_path && strnlen(sa.sun_path, k) == strlen(c->path) &&
-                    strncmp(sa.sun_path, c->path, k) == 0) {
-                        keep(&c->by_path, &c->n_by_path, fd);
-                        return 0;
-                }
-        } else if (errno == ENOTCONN) {
-                keep(&c->unpeered, &c->n_unpeered, fd);
-                return 0;
-        }
-skip:
-        (void) close(fd);
-        return 0;
-}
-
-int adopt_reconnect_notify(pid_t pid, unsigned long long start_usec, const char *path) {
-        struct reconnect c = { pid, -1, path, -1, -1, 0, 0 };
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        char dir[64];
-        int r, fd;
-
-        if (pid <= 1 || !path || strlen(path) >= sizeof sa.sun_path)
-                return -EINVAL;
-        c.pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        if (c.pidfd < 0)
-                return -errno;
-        if (start_usec) {
-                char state;
-                long ppid;
-                unsigned long long ticks;
-                long hz = sysconf(_SC_CLK_TCK);
-                if (hz <= 0 || read_stat(pid, &state, &ppid, &ticks) < 0 ||
-                    ticks * 1000000ULL / (unsigned long long) hz != start_usec) {
-                        (void) close(c.pidfd);
-                        return -ESRCH;
-                }
-        }
-        snprintf(dir, sizeof dir, "/proc/%d/fd", (int) pid);
-        r = foreach_number(dir, reconnect_one, &c);
-        fd = c.n_by_path ? c.by_path : c.unpeered;
-        if (r < 0)
-                ;
-        else if ((c.n_by_path ? c.n_by_path : c.n_unpeered) == 0)
-                r = -ENOENT;
-        else if ((c.n_by_path ? c.n_by_path : c.n_unpeered) > 1)
-                r = -EEXIST;
-        else {
-                memcpy(sa.sun_path, path, strlen(path) + 1);
-                r = connect(fd, (struct sockaddr *) &sa,
-                            (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1)) < 0
-                        ? -errno
-                        : 0;
-        }
-        if (c.by_path >= 0)
-                (void) close(c.by_path);
-        if (c.unpeered >= 0)
-                (void) close(c.unpeered);
-        (void) close(c.pidfd);
-        return r;
 }

@@ -29,6 +29,12 @@ pid_t adopt_pick_main_pid(const pid_t *pids, size_t n, unsigned long long *start
  * the text of /proc/PID/stat. 0 or -EINVAL. */
 int adopt_parse_stat(const char *text, char *state, long *ppid, unsigned long long *start_ticks);
 
+/* pid's start time in microseconds of CLOCK_MONOTONIC, as discovery
+ * writes it (/proc/PID/stat starttime). No allocation: PID 1 checks it
+ * too, before it touches an adopted process. 0, -ESRCH
+ * (no such process), or -EINVAL. */
+int adopt_process_start_usec(pid_t pid, unsigned long long *usec);
+
 /* In dir (/tmp or /var/tmp), the one systemd-private-*-NAME-XXXXXX directory
  * whose tmp/ is seen (device and inode of the process's own /tmp or
  * /var/tmp): its path into out. 0, or -ENOENT if none or several. */
@@ -38,17 +44,3 @@ int adopt_find_private(const char *dir, const char *name, const struct stat *see
  * bytes as /proc/PID/environ holds it: NUL-separated), 0 if absent or not a
  * number. systemd sets it at the start to the service's watchdog period. */
 unsigned long long adopt_environ_watchdog_usec(const char *env, size_t len);
-
-/* journald connects a datagram socket to $NOTIFY_SOCKET once, at its start
- * (journald-server.c server_connect_notify, 252 and 257), and never again:
- * after the crash its WATCHDOG=1 (and stdout streams' FDSTORE=1) fail with
- * ENOTCONN forever. Connect that very socket (shared through a
- * pidfd_getfd() copy) to path, the notify socket rescue mode bound for the
- * new systemd. The socket is pid's one AF_UNIX SOCK_DGRAM socket with no
- * address of its own whose peer is path (the crashed socket's address,
- * before journald's first failed send), else its one such socket with no
- * peer at all (after it). start_usec, if not 0: pid's start time
- * (CLOCK_MONOTONIC, as discovery reads it), checked after pidfd_open().
- * No allocation. 0, -ENOENT (none), -EEXIST (several: not sure), -ESRCH
- * (not that process), or -errno (e.g. -ENOSYS before Linux 5.6). */
-int adopt_reconnect_notify(pid_t pid, unsigned long long start_usec, const char *path);

@@ -55,7 +55,7 @@ struct adopt_unit {
         /* WatchdogSec= as the main process got it (WATCHDOG_USEC=), 0 if none */
         uint64_t watchdog_usec;
         /* Set by rescue mode, not discovery: journald's notify socket was
-         * connected to the new one (discover.h adopt_reconnect_notify), so
+         * connected to the new one (init/notify.h adopt_reconnect_notify), so
          * its WATCHDOG=1 arrives and its watchdog need not be overridden. */
         bool notify_reconnected;
         /* A RemainAfterExit=yes service whose processes ended: state=exited,

@@ -1,5 +1,6 @@
-/* Zero-restart recovery: the synthesized --deserialize text and discovery
- * (shim/versions/serialize.c, discover.c). */
+/* Zero-restart recovery: the synthesized --deserialize text, discovery
+ * (shim/versions/serialize.c, discover.c) and journald's notify socket
+ * reconnected (init/notify.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "versions/discover.h"
@@ -23,6 +25,7 @@
 #include "versions/sockets.h"
 #include "ptrace/sockets.h"
 #include "common/util.h"
+#include "notify.h"
 #include <arpa/inet.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
@@ -292,24 +295,67 @@ static void test_pick_main_pid(void **state) {
         assert_string_equal(why, "no live process in the unit's cgroup");
 }
 
+static unsigned long long boottime_usec(void) {
+        struct timespec ts;
+        assert_int_equal(clock_gettime(CLOCK_BOOTTIME, &ts), 0);
+        return (unsigned long long) ts.tv_sec * 1000000ULL + (unsigned long long) ts.tv_nsec / 1000ULL;
+}
+
+/* A child forked now started now, to the clock tick /proc counts in (the
+ * kernel's count is CLOCK_BOOTTIME's, the same as CLOCK_MONOTONIC's on a
+ * machine never suspended); a process that is gone has no start time. */
+static void test_process_start_usec(void **state) {
+        unsigned long long before, after, child, self, tick = 1000000ULL / (unsigned long long) sysconf(_SC_CLK_TCK);
+        pid_t gone = 0x7ffffff0, pid;
+        int hold[2];
+        char c;
+        (void) state;
+
+        assert_int_equal(pipe(hold), 0);
+        before = boottime_usec();
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(hold[1]);
+                _exit(read(hold[0], &c, 1) == 0 ? 0 : 1);
+        }
+        close(hold[0]);
+        assert_int_equal(adopt_process_start_usec(pid, &child), 0);
+        after = boottime_usec();
+        assert_true(child + tick >= before);
+        assert_true(child <= after);
+        close(hold[1]);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+
+        assert_int_equal(adopt_process_start_usec(getpid(), &self), 0);
+        assert_true(self > 0);
+        assert_true(self <= child);
+        assert_int_equal(adopt_process_start_usec(gone, &self), -ESRCH);
+}
+
+static void put_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        assert_int_equal(fclose(f), 0);
+}
+
 /* A fake cgroup tree: a service whose only process is not PID 1's child is
  * skipped with its reason, an empty one too; the slices are listed. */
 static void test_discover_tree(void **state) {
-        char root[] = "/tmp/test_adopt.XXXXXX", path[256], out[2048];
+        char root[] = "/tmp/test_adopt.XXXXXX", path[256], out[2048], self[32];
         (void) state;
 
+        snprintf(self, sizeof self, "%d\n", (int) getpid());
         assert_non_null(mkdtemp(root));
         snprintf(path, sizeof path, "%s/cgroup.controllers", root);
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fclose(f);
+        put_file(path, "");
         snprintf(path, sizeof path, "%s/system.slice", root);
         assert_int_equal(mkdir(path, 0755), 0);
         snprintf(path, sizeof path, "%s/system.slice/empty.service", root);
         assert_int_equal(mkdir(path, 0755), 0);
         snprintf(path, sizeof path, "%s/system.slice/empty.service/cgroup.procs", root);
-        assert_non_null(f = fopen(path, "w"));
-        fclose(f);
+        put_file(path, "");
         snprintf(path, sizeof path, "%s/system.slice/system-getty.slice", root);
         assert_int_equal(mkdir(path, 0755), 0);
         snprintf(path, sizeof path, "%s/system.slice/system-getty.slice/getty@tty1.service", root);
@@ -317,9 +363,7 @@ static void test_discover_tree(void **state) {
         /* An id on the cgroup, if this file system takes user xattrs. */
         bool has_xattr = setxattr(path, "user.invocation_id", ID1, 32, 0) == 0;
         snprintf(path, sizeof path, "%s/system.slice/system-getty.slice/getty@tty1.service/cgroup.procs", root);
-        assert_non_null(f = fopen(path, "w"));
-        fprintf(f, "%d\n", (int) getpid());
-        fclose(f);
+        put_file(path, self);
 
         /* A unit that was not active at the crash: an id and a process in its
          * cgroup, but no invocation link (systemd removed it at the stop). */
@@ -328,9 +372,7 @@ static void test_discover_tree(void **state) {
         if (has_xattr)
                 assert_int_equal(setxattr(path, "user.invocation_id", ID1, 32, 0), 0);
         snprintf(path, sizeof path, "%s/system.slice/stopped.service/cgroup.procs", root);
-        assert_non_null(f = fopen(path, "w"));
-        fprintf(f, "%d\n", (int) getpid());
-        fclose(f);
+        put_file(path, self);
         char units[300];
         snprintf(units, sizeof units, "%s/units", root);
         assert_int_equal(mkdir(units, 0755), 0);
@@ -352,13 +394,6 @@ static void test_discover_tree(void **state) {
         assert_int_equal(system(path), 0);
         /* Not cgroup v2: refused. */
         assert_int_equal(adopt_discover("/nonexistent", units, no_dirs, NULL, 0, out, sizeof out), -EOPNOTSUPP);
-}
-
-static void put_file(const char *path, const char *text) {
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(text, f);
-        assert_int_equal(fclose(f), 0);
 }
 
 /* Some live process whose parent is PID 1 (a candidate main PID), or 0. */
@@ -1054,6 +1089,7 @@ int main(void) {
                 cmocka_unit_test(test_read_socket_unit),    cmocka_unit_test(test_discover_sockets),
                 cmocka_unit_test(test_parse_socket_lines),  cmocka_unit_test(test_capture_sockets),
                 cmocka_unit_test(test_discover_exited),     cmocka_unit_test(test_discover_scope),
+                cmocka_unit_test(test_process_start_usec),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
