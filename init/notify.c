@@ -2,6 +2,7 @@
 #include "notify.h"
 
 #include "common/util.h"
+#include "common/proc.h"
 #include "versions/discover.h"
 
 #include <errno.h>
@@ -30,21 +31,14 @@ static void keep(int *slot, unsigned *count, int fd) {
 
 static int reconnect_one(long fdnum, int skip_fd, void *data) {
         struct reconnect *c = data;
-        char link[64], target[64];
         struct sockaddr_un sa;
         socklen_t l;
-        int fd, domain = 0, type = 0;
+        int fd = proc_copy_socket_fd(c->pid, c->pidfd, fdnum), domain = 0, type = 0;
         socklen_t il = sizeof domain;
-        ssize_t tl;
         (void) skip_fd;
 
-        snprintf(link, sizeof link, "/proc/%d/fd/%ld", (int) c->pid, fdnum);
-        tl = readlink(link, target, sizeof target - 1);
-        if (tl <= 0 || strncmp(target, "socket:[", 8) != 0)
-                return 0;
-        fd = (int) syscall(SYS_pidfd_getfd, c->pidfd, (int) fdnum, 0);
         if (fd < 0)
-                return errno == ENOSYS || errno == EPERM ? -errno : 0;
+                return fd == -ENOSYS || fd == -EPERM ? fd : 0;
         if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &il) < 0 || domain != AF_UNIX ||
             (il = sizeof type, getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &il) < 0) || type != SOCK_DGRAM)
                 goto skip;

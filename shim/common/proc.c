@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct zombie_ctx {
@@ -113,4 +114,19 @@ bool pid1_is_rescue_initshim(void) {
         char comm[32];
 
         return read_first_line("/proc/1/comm", comm, sizeof comm) > 0 && strcmp(comm, "initshim") == 0;
+}
+
+int proc_copy_socket_fd(pid_t pid, int pidfd, long fdnum) {
+        char link[64], target[32];
+        ssize_t l;
+        int fd;
+
+        snprintf(link, sizeof link, "/proc/%d/fd/%ld", (int) pid, fdnum);
+        l = readlink(link, target, sizeof target - 1);
+        if (l <= 0 || strncmp(target, "socket:[", 8) != 0)
+                return -ENOTSOCK;
+        fd = (int) syscall(SYS_pidfd_getfd, pidfd, (int) fdnum, 0);
+        if (fd < 0)
+                return errno == ENOSYS || errno == EPERM ? -errno : errno == EBADF ? -ENOTSOCK : -errno;
+        return fd;
 }

@@ -2,6 +2,7 @@
 #include "ptrace/sockets.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/proc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -69,18 +70,11 @@ struct capture {
 
 static int capture_one(long fdnum, int skip_fd, void *data) {
         struct capture *c = data;
-        char link[64], target[32];
-        ssize_t l;
-        int fd;
+        int fd = proc_copy_socket_fd(c->pid, c->pidfd, fdnum);
         (void) skip_fd;
 
-        snprintf(link, sizeof link, "/proc/%d/fd/%ld", (int) c->pid, fdnum);
-        l = readlink(link, target, sizeof target - 1);
-        if (l <= 0 || strncmp(target, "socket:[", 8) != 0)
-                return 0;
-        fd = (int) syscall(SYS_pidfd_getfd, c->pidfd, (int) fdnum, 0);
         if (fd < 0)
-                return errno == ENOSYS || errno == EPERM ? -errno : 0;
+                return fd == -ENOSYS || fd == -EPERM ? fd : 0;
         if (!worth_keeping(fd)) {
                 (void) close(fd);
                 return 0;

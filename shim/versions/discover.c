@@ -215,14 +215,18 @@ static int read_invocation(const char *dir, char id[ADOPT_INVOCATION_LEN + 1]) {
  * existence is the test, not its target: 252 keeps the first id across a
  * Restart= (the unit never goes inactive and the link is not written
  * again) while the cgroup's xattr has the new one. */
-static bool was_active(const struct disc *d, const char *name) {
+static bool invocation_link(const struct disc *d, const char *name, char id[ADOPT_INVOCATION_LEN + 1]) {
         char path[512], target[ADOPT_INVOCATION_LEN + 2];
         ssize_t l;
 
         if ((size_t) snprintf(path, sizeof path, "%s/invocation:%s", d->units_dir, name) >= sizeof path)
                 return false;
         l = readlink(path, target, sizeof target);
-        return l == ADOPT_INVOCATION_LEN;
+        if (l != ADOPT_INVOCATION_LEN)
+                return false;
+        memcpy(id, target, ADOPT_INVOCATION_LEN);
+        id[ADOPT_INVOCATION_LEN] = '\0';
+        return true;
 }
 
 int adopt_find_private(const char *dir, const char *name, const struct stat *seen, char *out, size_t n) {
@@ -311,6 +315,7 @@ none:
  * is given and the link stay the unit's own. */
 static const char *running_unit(const struct disc *d, const char *dir, const char *name, pid_t *pids, size_t *n,
                                 char id[ADOPT_INVOCATION_LEN + 1]) {
+        char linked[ADOPT_INVOCATION_LEN + 1];
         unsigned subs = 0;
         int r = read_tree(dir, 0, pids, n, &subs);
 
@@ -319,10 +324,16 @@ static const char *running_unit(const struct disc *d, const char *dir, const cha
                                                    : "cgroup.procs unreadable";
         if (*n == 0)
                 return "no process in the unit's cgroup or its sub-cgroups";
-        if (read_invocation(dir, id) < 0)
-                return "no invocation id on its cgroup";
-        if (!was_active(d, name))
+        if (!invocation_link(d, name, linked))
                 return "not active at the crash (no invocation link in /run/systemd/units)";
+        /* A scope's cgroup is realized before its id is drawn (252:
+         * scope_start, then scope_enter_running): no xattr; its link,
+         * written after the id, has it. A scope never restarts. */
+        if (read_invocation(dir, id) == 0)
+                return NULL;
+        if (!adopt_unit_name_valid(name, ADOPT_SCOPE))
+                return "no invocation id on its cgroup";
+        memcpy(id, linked, sizeof linked);
         return NULL;
 }
 
@@ -427,7 +438,7 @@ static void remain_setting(const char *key, const char *value, void *data) {
  * whose unit file says RemainAfterExit=yes, in one of those slices, is
  * taken for one: "exited NAME INVOCATION_ID". */
 static void exited_services(struct disc *d) {
-        char path[512], id[ADOPT_INVOCATION_LEN + 2];
+        char id[ADOPT_INVOCATION_LEN + 1];
         DIR *dp = opendir(d->units_dir);
         struct dirent *e;
 
@@ -436,15 +447,9 @@ static void exited_services(struct disc *d) {
         while ((e = readdir(dp))) {
                 const char *name = e->d_name + 11;
                 struct remain r = { false, false };
-                ssize_t l;
                 if (strncmp(e->d_name, "invocation:", 11) != 0 || !adopt_unit_name_valid(name, ADOPT_SERVICE) ||
-                    mentioned(d, name))
+                    mentioned(d, name) || !invocation_link(d, name, id))
                         continue;
-                snprintf(path, sizeof path, "%s/%s", d->units_dir, e->d_name);
-                l = readlink(path, id, sizeof id);
-                if (l != ADOPT_INVOCATION_LEN)
-                        continue;
-                id[l] = '\0';
                 if (unit_file_read(d->unit_dirs, name, "Service", remain_setting, &r) < 0 || !r.remain_after_exit ||
                     r.other_slice)
                         continue;
