@@ -339,6 +339,7 @@ int adopt_exec_argv(const char *path, char **argv, size_t max) {
         }
         if (notify_fd >= 0)
                 reconnect_journald();
+        n_units = adopt_drop_changed(units, n_units);
         if ((r = clock_usec(CLOCK_REALTIME, &now.realtime_usec)) < 0 ||
             (r = clock_usec(CLOCK_MONOTONIC, &now.monotonic_usec)) < 0 ||
             (r = l = adopt_serialize(units, n_units, &now, notify_fd, text, sizeof text)) < 0 ||

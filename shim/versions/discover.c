@@ -5,6 +5,7 @@
 #include "versions/sockets.h"
 #include "versions/unitfile.h"
 #include "common/util.h"
+#include "common/log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -493,4 +494,32 @@ int adopt_discover(const char *root, const char *units_dir, const char *const *u
                 return -ENOBUFS;
         }
         return (int) d.len;
+}
+
+size_t adopt_drop_changed(struct adopt_unit *units, size_t n) {
+        size_t kept = 0;
+        bool dropped = false;
+
+        for (size_t i = 0; i < n; i++) {
+                const struct adopt_unit *u = &units[i];
+                unsigned long long start;
+                if (u->kind == ADOPT_SERVICE && !u->exited &&
+                    (adopt_process_start_usec(u->main_pid, &start) < 0 || start != u->start_mono_usec)) {
+                        log_warning("on-failure=adopt: not adopting %s: its main PID %d ended or is another process "
+                                    "since discovery",
+                                    u->name, (int) u->main_pid);
+                        dropped = true;
+                        continue;
+                }
+                if (kept != i)
+                        units[kept] = *u;
+                kept++;
+        }
+        /* A socket is "running" while its service runs; the line does not
+         * say which service: all listen, and systemd, polling them, turns
+         * one whose service runs back to running at its next connection. */
+        for (size_t i = 0; dropped && i < kept; i++)
+                if (units[i].kind == ADOPT_SOCKET)
+                        units[i].running = false;
+        return kept;
 }

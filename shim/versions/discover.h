@@ -2,6 +2,7 @@
  * (issue 18, docs/recovery.md "Adopt"). Slow (a walk of the cgroup tree
  * and /proc): run it in a worker (worker.h), never in PID 1's loop. */
 #pragma once
+#include "versions/serialize.h"
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -34,6 +35,14 @@ int adopt_parse_stat(const char *text, char *state, long *ppid, unsigned long lo
  * too, before it touches an adopted process. 0, -ESRCH
  * (no such process), or -EINVAL. */
 int adopt_process_start_usec(pid_t pid, unsigned long long *usec);
+
+/* Just before the exec: drop (and log) every service whose main PID no
+ * longer names the process discovery found (gone, reaped, or its PID
+ * taken by another process: the start time differs). systemd never checks
+ * a deserialized PID, and would signal a stranger at the unit's stop.
+ * If any is dropped, running socket units are serialized listening.
+ * Compacts units in place; returns the new count. No allocation. */
+size_t adopt_drop_changed(struct adopt_unit *units, size_t n);
 
 /* In dir (/tmp or /var/tmp), the one systemd-private-*-NAME-XXXXXX directory
  * whose tmp/ is seen (device and inode of the process's own /tmp or

@@ -1084,6 +1084,43 @@ static void test_discover_scope(void **state) {
         assert_null(strstr(buf, "subscribed="));
 }
 
+/* Just before the exec: a main PID that ended or now names another
+ * process (its start time differs) is not handed to systemd. */
+static void test_drop_changed(void **state) {
+        static struct adopt_unit u[8];
+        unsigned long long start;
+        size_t n;
+        unsigned bad;
+        char text[1024];
+        (void) state;
+
+        assert_int_equal(adopt_process_start_usec(getpid(), &start), 0);
+        snprintf(text, sizeof text,
+                 "slice system.slice /system.slice\n"
+                 "service same.service /system.slice/same.service %d %llu " ID1 "\n"
+                 "service reused.service /system.slice/reused.service %d %llu " ID1 "\n"
+                 "exited done.service " ID1 "\n"
+                 "service gone.service /system.slice/gone.service %d 1 " ID1 "\n"
+                 "socket a.socket running 5 stream /run/a\n",
+                 (int) getpid(), start, (int) getpid(), start + 1000000, INT32_MAX - 1);
+        assert_int_equal(adopt_parse(text, u, 8, &n, &bad), 0);
+        assert_int_equal(n, 6);
+        assert_true(u[5].running);
+        n = adopt_drop_changed(u, n);
+        assert_int_equal(n, 4);
+        assert_string_equal(u[0].name, "system.slice");
+        assert_string_equal(u[1].name, "same.service");
+        assert_string_equal(u[2].name, "done.service");
+        assert_string_equal(u[3].name, "a.socket");
+        assert_false(u[3].running); /* its service may be one dropped */
+        /* Nothing dropped: sockets keep their state. */
+        assert_int_equal(adopt_parse(text, u, 8, &n, &bad), 0);
+        u[2].main_pid = getpid(), u[2].start_mono_usec = start; /* reused.service, now right */
+        u[4].main_pid = getpid(), u[4].start_mono_usec = start; /* gone.service, now right */
+        assert_int_equal(adopt_drop_changed(u, n), 6);
+        assert_true(u[5].running);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_and_serialize), cmocka_unit_test(test_parse_rejects),
@@ -1097,7 +1134,7 @@ int main(void) {
                 cmocka_unit_test(test_read_socket_unit),    cmocka_unit_test(test_discover_sockets),
                 cmocka_unit_test(test_parse_socket_lines),  cmocka_unit_test(test_capture_sockets),
                 cmocka_unit_test(test_discover_exited),     cmocka_unit_test(test_discover_scope),
-                cmocka_unit_test(test_process_start_usec),
+                cmocka_unit_test(test_process_start_usec),  cmocka_unit_test(test_drop_changed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
