@@ -175,6 +175,17 @@ e2e_boot_checks() {
 	e2e_expect "PID 1 executable (/proc/1/exe)" "$exe" "$(e2e_pid1_exe)"
 	e2e_expect "manager version (systemctl show -p Version)" "$major" "$(e2e_manager_major)"
 	e2e_expect "multi-user.target" active "$(systemctl is-active multi-user.target)"
+	# The persistent timer is back (timers.target), its last trigger from
+	# its stamp file, and fires again.
+	adopt_soft "e2e-persist.timer after default.target" active "$(systemctl is-active e2e-persist.timer)"
+	adopt_soft "e2e-persist.timer's last trigger known (Persistent= stamp)" yes \
+		"$(case $(systemctl show -p LastTriggerUSec --value e2e-persist.timer) in '' | n/a) echo no ;; *) echo yes ;; esac)"
+	runs=$(grep -c ran /run/e2e-persist.runs)
+	if e2e_adopt_wait_for 40 bash -c "[ \$(grep -c ran /run/e2e-persist.runs) -gt $runs ]"; then
+		e2e_log "ok: e2e-persist.timer fired again after the adoption"
+	else
+		adopt_soft "e2e-persist.timer fired again within 40 s" yes no
+	fi
 	# The boot's RemainAfterExit= oneshots were adopted as exited: default.target ran none of them again.
 	adopt_soft "systemd-tmpfiles-setup.service 'Finished' lines" 1 \
 		"$(journalctl -b -o cat -u systemd-tmpfiles-setup.service | grep -c '^Finished ')"
@@ -1135,6 +1146,22 @@ e2e_adopt_units() {
 	ListenDatagram=/run/e2e-lazy.sock
 	UNIT
 	printf '[Service]\nExecStart=/bin/sleep 1000000\n' >$d/e2e-lazy.service
+	# A persistent timer: not adopted (timers carry no invocation link to
+	# tell an active one); timers.target brings it back with the operator's
+	# step, its last trigger read from its stamp file.
+	cat >$d/e2e-persist.timer <<-'UNIT'
+	[Timer]
+	OnCalendar=*:*:0/10
+	AccuracySec=1s
+	Persistent=yes
+	[Install]
+	WantedBy=timers.target
+	UNIT
+	cat >$d/e2e-persist.service <<-'UNIT'
+	[Service]
+	Type=oneshot
+	ExecStart=/bin/sh -c 'echo ran >>/run/e2e-persist.runs'
+	UNIT
 	# The operator's `systemctl start default.target` after an adoption runs
 	# systemd-tmpfiles-setup (--boot --remove) again: systemd-tmp.conf's
 	# "R! /tmp/systemd-private-*" and Debian 12's tmp.conf "D /tmp" are
@@ -1367,7 +1394,7 @@ e2e_adopt_compare_reexec() {
 #     sockets; the negative case is inactive (not adopted); default.target
 #     starts with nothing failed and no socket unit refusing to start.
 e2e_adopt_scenario() {
-	local major marker=$E2E_STATE/adopt-crashed u pid since wake stray flood
+	local major marker=$E2E_STATE/adopt-crashed u pid since wake stray flood runs
 	major=$(e2e_image_major)
 	if [ ! -e "$marker" ]; then
 		e2e_boot_checks "$major" /usr/lib/systemd/systemd
@@ -1385,6 +1412,9 @@ e2e_adopt_scenario() {
 		e2e_expect "e2e-oneshot before the crash" active "$(systemctl is-active e2e-oneshot.service)"
 		systemctl start e2e-echo.socket e2e-lazy.socket || e2e_fail "cannot start the test sockets"
 		e2e_adopt_open_session
+		systemctl enable --now e2e-persist.timer || e2e_fail "cannot start e2e-persist.timer"
+		e2e_adopt_wait_for 40 test -s /run/e2e-persist.runs || e2e_fail "e2e-persist.timer never fired"
+		e2e_log "e2e-persist.timer: last trigger $(systemctl show -p LastTriggerUSec --value e2e-persist.timer)"
 		e2e_expect "a connection to e2e-echo.socket's port before the crash" e2e-echo "$(e2e_adopt_echo)"
 		for u in $E2E_ADOPTED_SOCKETS; do
 			systemctl is-active "$u" >"$E2E_STATE/$u.state" || true
