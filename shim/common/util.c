@@ -323,18 +323,26 @@ void sort_pids(pid_t *pids, size_t n) {
         }
 }
 
-void text_put(struct text_out *o, const char *fmt, ...) {
-        va_list ap;
+void text_vput(struct text_out *o, const char *fmt, va_list ap) {
         int l;
 
-        if (o->len + 1 >= o->n)
+        if (o->cut || o->len + 1 >= o->n) {
+                o->cut = true;
                 return;
-        va_start(ap, fmt);
+        }
         l = vsnprintf(o->buf + o->len, o->n - o->len, fmt, ap);
-        va_end(ap);
-        if (l < 0)
+        if (l < 0 || (size_t) l >= o->n - o->len) {
+                o->cut = true;
+                o->len = l < 0 ? o->len : o->n - 1;
                 return;
+        }
         o->len += (size_t) l;
-        if (o->len >= o->n)
-                o->len = o->n - 1;
+}
+
+void text_put(struct text_out *o, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        text_vput(o, fmt, ap);
+        va_end(ap);
 }

@@ -2,6 +2,7 @@
  * All return negative errno on failure (systemd CODING_STYLE) and never
  * allocate: PID 1 allocates nothing after start-up. */
 #pragma once
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,10 +50,13 @@ int parse_proc_stat(const char *text, char *state, long *ppid, unsigned long *fl
 int read_proc_stat(long pid, char *state, long *ppid, unsigned long *flags);
 /* Sort pids ascending in place (heapsort: no allocation, unlike qsort). */
 void sort_pids(pid_t *pids, size_t n);
-/* Formatted text appended to a fixed buffer (status, metrics): truncated
- * safely, always NUL-terminated; len never reaches n. */
+/* Formatted text appended to a fixed buffer (status, metrics, adopt's
+ * texts): truncated safely, always NUL-terminated; len never reaches n.
+ * cut: something did not fit (then nothing more is added). */
 struct text_out {
         char *buf;
         size_t n, len;
+        bool cut;
 };
 void text_put(struct text_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void text_vput(struct text_out *o, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));

@@ -272,7 +272,7 @@ static void put_counters(struct text_out *o, const struct metrics *m) {
 }
 
 size_t metrics_format(const struct status *s, const struct metrics *m, char *buf, size_t n) {
-        struct text_out o = { buf, n, 0 };
+        struct text_out o = { buf, n, 0, false };
 
         if (n)
                 buf[0] = '\0';

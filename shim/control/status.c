@@ -91,7 +91,7 @@ static void put_json_string(struct text_out *o, const char *key, const char *v, 
 }
 
 size_t status_format_text(const struct status *s, char *buf, size_t n) {
-        struct text_out o = { buf, n, 0 };
+        struct text_out o = { buf, n, 0, false };
         uint64_t since = s->now_ms >= s->mode_since_ms ? s->now_ms - s->mode_since_ms : 0;
 
         if (n)
@@ -118,7 +118,7 @@ size_t status_format_text(const struct status *s, char *buf, size_t n) {
 }
 
 size_t status_format_json(const struct status *s, char *buf, size_t n) {
-        struct text_out o = { buf, n, 0 };
+        struct text_out o = { buf, n, 0, false };
         uint64_t since = s->now_ms >= s->mode_since_ms ? s->now_ms - s->mode_since_ms : 0;
 
         if (n)

@@ -118,27 +118,9 @@ pid_t adopt_pick_main_pid(const pid_t *pids, size_t n, unsigned long long *start
 struct disc {
         const char *units_dir;
         const char *const *unit_dirs;
-        char *out;
-        size_t n, len;
-        bool overflow;
+        struct text_out out;
         long ticks_per_s;
 };
-
-static void emit(struct disc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void emit(struct disc *d, const char *fmt, ...) {
-        va_list ap;
-        int l;
-
-        if (d->overflow)
-                return;
-        va_start(ap, fmt);
-        l = vsnprintf(d->out + d->len, d->n - d->len, fmt, ap);
-        va_end(ap);
-        if (l < 0 || (size_t) l >= d->n - d->len)
-                d->overflow = true;
-        else
-                d->len += (size_t) l;
-}
 
 /* cgroup.procs appended to pids[*n...]; -E2BIG past PROCS_MAX in all (too
  * busy to be sure). */
@@ -347,9 +329,9 @@ static void scope(struct disc *d, const char *dir, const char *cgroup, const cha
         const char *why = running_unit(d, dir, name, pids, &n, id);
 
         if (why)
-                emit(d, "skip %s %s\n", name, why);
+                text_put(&d->out, "skip %s %s\n", name, why);
         else
-                emit(d, "scope %s %s %s\n", name, cgroup, id);
+                text_put(&d->out, "scope %s %s %s\n", name, cgroup, id);
 }
 
 static void service(struct disc *d, const char *dir, const char *cgroup, const char *name) {
@@ -363,16 +345,16 @@ static void service(struct disc *d, const char *dir, const char *cgroup, const c
                 char tmp[ADOPT_CGROUP_MAX], var_tmp[ADOPT_CGROUP_MAX];
                 unsigned long long wd = watchdog_usec(main_pid);
                 find_private(main_pid, name, tmp, var_tmp, sizeof tmp);
-                emit(d, "service %s %s %d %llu %s", name, cgroup, (int) main_pid,
+                text_put(&d->out, "service %s %s %d %llu %s", name, cgroup, (int) main_pid,
                      ticks_to_usec(start, d->ticks_per_s), id);
                 if (tmp[0])
-                        emit(d, " tmp=%s var-tmp=%s", tmp, var_tmp);
+                        text_put(&d->out, " tmp=%s var-tmp=%s", tmp, var_tmp);
                 if (wd)
-                        emit(d, " watchdog-usec=%llu", wd);
-                emit(d, "\n");
+                        text_put(&d->out, " watchdog-usec=%llu", wd);
+                text_put(&d->out, "\n");
                 return;
         }
-        emit(d, "skip %s %s\n", name, why);
+        text_put(&d->out, "skip %s %s\n", name, why);
 }
 
 /* dir (path on disk) is the cgroup at cgroup (path in the hierarchy). */
@@ -391,7 +373,7 @@ static void walk(struct disc *d, const char *dir, const char *cgroup, unsigned d
                         continue;
                 if ((size_t) snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= sizeof sub ||
                     (size_t) snprintf(subcg, sizeof subcg, "%s/%s", cgroup, e->d_name) >= sizeof subcg) {
-                        emit(d, "skip %s path too long\n", e->d_name);
+                        text_put(&d->out, "skip %s path too long\n", e->d_name);
                         continue;
                 }
                 if (is_service)
@@ -399,7 +381,7 @@ static void walk(struct disc *d, const char *dir, const char *cgroup, unsigned d
                 else if (is_scope)
                         scope(d, sub, subcg, e->d_name);
                 else {
-                        emit(d, "slice %s %s\n", e->d_name, subcg);
+                        text_put(&d->out, "slice %s %s\n", e->d_name, subcg);
                         walk(d, sub, subcg, depth + 1);
                 }
         }
@@ -410,7 +392,7 @@ static void walk(struct disc *d, const char *dir, const char *cgroup, unsigned d
 static bool mentioned(const struct disc *d, const char *name) {
         size_t k = strlen(name);
 
-        for (const char *p = d->out; *p; p += strcspn(p, "\n"), p += *p == '\n') {
+        for (const char *p = d->out.buf; *p; p += strcspn(p, "\n"), p += *p == '\n') {
                 const char *w = strncmp(p, "service ", 8) == 0 ? p + 8 : strncmp(p, "skip ", 5) == 0 ? p + 5 : NULL;
                 if (w && strncmp(w, name, k) == 0 && w[k] == ' ')
                         return true;
@@ -454,14 +436,14 @@ static void exited_services(struct disc *d) {
                 if (unit_file_read(d->unit_dirs, name, "Service", remain_setting, &r) < 0 || !r.remain_after_exit ||
                     r.other_slice)
                         continue;
-                emit(d, "exited %s %s\n", name, id);
+                text_put(&d->out, "exited %s %s\n", name, id);
         }
         closedir(dp);
 }
 
 int adopt_discover(const char *root, const char *units_dir, const char *const *unit_dirs, const int *fds, size_t n_fds,
                    char *out, size_t n) {
-        struct disc d = { units_dir, unit_dirs, out, n, 0, false, sysconf(_SC_CLK_TCK) };
+        struct disc d = { units_dir, unit_dirs, { out, n, 0, false }, sysconf(_SC_CLK_TCK) };
         char top[512], probe[512];
         struct stat st;
 
@@ -477,23 +459,22 @@ int adopt_discover(const char *root, const char *units_dir, const char *const *u
         snprintf(top, sizeof top, "%s/system.slice", root);
         if (stat(top, &st) < 0)
                 return -errno;
-        emit(&d, "slice system.slice /system.slice\n");
+        text_put(&d.out, "slice system.slice /system.slice\n");
         walk(&d, top, "/system.slice", 0);
         /* Login sessions: user-UID.slice, user@UID.service, session-N.scope. */
         snprintf(top, sizeof top, "%s/user.slice", root);
         if (stat(top, &st) == 0) {
-                emit(&d, "slice user.slice /user.slice\n");
+                text_put(&d.out, "slice user.slice /user.slice\n");
                 walk(&d, top, "/user.slice", 0);
         }
         exited_services(&d);
         /* After the services: a socket unit is "running" if its service is adopted. */
-        if (!d.overflow && adopt_discover_sockets(unit_dirs, fds, n_fds, d.out, d.n, &d.len) < 0)
-                d.overflow = true;
-        if (d.overflow) {
+        adopt_discover_sockets(unit_dirs, fds, n_fds, &d.out);
+        if (d.out.cut) {
                 out[0] = '\0';
                 return -ENOBUFS;
         }
-        return (int) d.len;
+        return (int) d.out.len;
 }
 
 size_t adopt_drop_changed(struct adopt_unit *units, size_t n) {

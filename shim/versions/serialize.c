@@ -33,6 +33,7 @@
  *                        connected once to the old PID 1's socket, its
  *                        WATCHDOG=1 no longer arrives. */
 #include "versions/serialize.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -287,78 +288,55 @@ int adopt_parse(const char *text, struct adopt_unit *units, size_t max, size_t *
         return 0;
 }
 
-struct out {
-        char *buf;
-        size_t len, n;
-        bool overflow;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...) {
-        va_list ap;
-        int l;
-
-        if (o->overflow)
-                return;
-        va_start(ap, fmt);
-        l = vsnprintf(o->buf + o->n, o->len - o->n, fmt, ap);
-        va_end(ap);
-        if (l < 0 || (size_t) l >= o->len - o->n) {
-                o->overflow = true;
-                return;
-        }
-        o->n += (size_t) l;
-}
-
 /* A start time in the past, as systemd's "<realtime> <monotonic>" pair. */
-static void put_start(struct out *o, uint64_t start_mono, const struct adopt_clock *now) {
+static void put_start(struct text_out *o, uint64_t start_mono, const struct adopt_clock *now) {
         uint64_t mono = start_mono < now->monotonic_usec ? start_mono : now->monotonic_usec;
         uint64_t ago = now->monotonic_usec - mono;
         uint64_t rt = now->realtime_usec > ago ? now->realtime_usec - ago : 1;
 
-        put(o, "active-enter-timestamp=%" PRIu64 " %" PRIu64 "\n", rt, mono);
+        text_put(o, "active-enter-timestamp=%" PRIu64 " %" PRIu64 "\n", rt, mono);
 }
 
 /* service.c: "exited" is active with nothing running; coldplug neither
  * watches a PID nor realizes a cgroup for it. */
-static void put_exited(struct out *o, const struct adopt_unit *u) {
-        put(o, "%s\nstate=exited\ninvocation-id=%s\nexported-invocation-id=yes\n\n", u->name, u->invocation_id);
+static void put_exited(struct text_out *o, const struct adopt_unit *u) {
+        text_put(o, "%s\nstate=exited\ninvocation-id=%s\nexported-invocation-id=yes\n\n", u->name, u->invocation_id);
 }
 
-static void put_service(struct out *o, const struct adopt_unit *u, const struct adopt_clock *now) {
-        put(o, "%s\nstate=running\nmain-pid=%d\n", u->name, (int) u->main_pid);
-        put(o, "cgroup=%s\ncgroup-realized=yes\ninvocation-id=%s\nexported-invocation-id=yes\n", u->cgroup,
+static void put_service(struct text_out *o, const struct adopt_unit *u, const struct adopt_clock *now) {
+        text_put(o, "%s\nstate=running\nmain-pid=%d\n", u->name, (int) u->main_pid);
+        text_put(o, "cgroup=%s\ncgroup-realized=yes\ninvocation-id=%s\nexported-invocation-id=yes\n", u->cgroup,
             u->invocation_id);
         put_start(o, u->start_mono_usec, now);
-        put(o, "watchdog-timestamp=%" PRIu64 " %" PRIu64 "\n", now->realtime_usec, now->monotonic_usec);
+        text_put(o, "watchdog-timestamp=%" PRIu64 " %" PRIu64 "\n", now->realtime_usec, now->monotonic_usec);
         if (u->watchdog_usec)
-                put(o, "watchdog-original-usec=%" PRIu64 "\n", u->watchdog_usec);
+                text_put(o, "watchdog-original-usec=%" PRIu64 "\n", u->watchdog_usec);
         if (strcmp(u->name, "systemd-journald.service") == 0 && !u->notify_reconnected)
-                put(o, "watchdog-override-usec=0\n");
-        put(o, "\n");
+                text_put(o, "watchdog-override-usec=0\n");
+        text_put(o, "\n");
 }
 
 /* socket.c socket_deserialize_item: "socket=FD TYPE ADDRESS" (TYPE as a
  * number), "netlink=FD ADDRESS"; the address is matched against the unit's
  * own Listen*= as it parses them, so the unit file's spelling is right. */
-static void put_socket(struct out *o, const struct adopt_unit *u) {
+static void put_socket(struct text_out *o, const struct adopt_unit *u) {
         static const int types[] = { [ADOPT_PORT_STREAM] = SOCK_STREAM, [ADOPT_PORT_DGRAM] = SOCK_DGRAM,
                                      [ADOPT_PORT_SEQPACKET] = SOCK_SEQPACKET, [ADOPT_PORT_NETLINK] = SOCK_RAW };
 
-        put(o, "%s\nstate=%s\n", u->name, u->running ? "running" : "listening");
+        text_put(o, "%s\nstate=%s\n", u->name, u->running ? "running" : "listening");
         for (unsigned i = 0; i < u->n_ports; i++) {
                 const struct adopt_port *p = &u->ports[i];
                 if (p->kind == ADOPT_PORT_NETLINK)
-                        put(o, "netlink=%d %s\n", p->fd, p->address);
+                        text_put(o, "netlink=%d %s\n", p->fd, p->address);
                 else
-                        put(o, "socket=%d %d %s\n", p->fd, types[p->kind], p->address);
+                        text_put(o, "socket=%d %d %s\n", p->fd, types[p->kind], p->address);
         }
-        put(o, "\n");
+        text_put(o, "\n");
 }
 
 int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt_clock *now, int notify_fd, char *buf,
                     size_t len) {
-        struct out o = { buf, len, 0, false };
+        struct text_out o = { buf, len, 0, false };
 
         if (len == 0)
                 return -ENOBUFS;
@@ -373,10 +351,10 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
          * stamps itself; the blank line ends the section. */
         for (size_t i = 0; i < n; i++)
                 if (units[i].kind == ADOPT_SERVICE && !units[i].exited && units[i].tmp_dir[0] && units[i].var_tmp_dir[0])
-                        put(&o, "exec-runtime=%s tmp-dir=%s var-tmp-dir=%s\n", units[i].name, units[i].tmp_dir,
+                        text_put(&o, "exec-runtime=%s tmp-dir=%s var-tmp-dir=%s\n", units[i].name, units[i].tmp_dir,
                             units[i].var_tmp_dir);
         if (notify_fd >= 0)
-                put(&o, "notify-fd=%d\nnotify-socket=" ADOPT_NOTIFY_SOCKET "\n", notify_fd);
+                text_put(&o, "notify-fd=%d\nnotify-socket=" ADOPT_NOTIFY_SOCKET "\n", notify_fd);
         /* The D-Bus clients that had called Subscribe() are unknown; while
          * systemd has any subscriber it broadcasts its unit and job signals
          * (dbus.c send_to_bus), which every client's match rules on the
@@ -386,8 +364,8 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
         for (size_t i = 0; i < n; i++)
                 if (units[i].kind == ADOPT_SERVICE && !units[i].exited &&
                     strcmp(units[i].name, "systemd-logind.service") == 0)
-                        put(&o, "subscribed=org.freedesktop.login1\n");
-        put(&o, "\n");
+                        text_put(&o, "subscribed=org.freedesktop.login1\n");
+        text_put(&o, "\n");
         for (size_t i = 0; i < n; i++) {
                 if (units[i].kind == ADOPT_SERVICE && units[i].exited)
                         put_exited(&o, &units[i]);
@@ -396,17 +374,17 @@ int adopt_serialize(const struct adopt_unit *units, size_t n, const struct adopt
                 else if (units[i].kind == ADOPT_SOCKET)
                         put_socket(&o, &units[i]);
                 else if (units[i].kind == ADOPT_SCOPE)
-                        put(&o, "%s\nstate=running\ncgroup=%s\ncgroup-realized=yes\ninvocation-id=%s\nexported-invocation-id=yes\n\n",
+                        text_put(&o, "%s\nstate=running\ncgroup=%s\ncgroup-realized=yes\ninvocation-id=%s\nexported-invocation-id=yes\n\n",
                             units[i].name, units[i].cgroup, units[i].invocation_id);
                 else
-                        put(&o, "%s\nstate=active\ncgroup=%s\ncgroup-realized=yes\n\n", units[i].name,
+                        text_put(&o, "%s\nstate=active\ncgroup=%s\ncgroup-realized=yes\n\n", units[i].name,
                             units[i].cgroup);
         }
-        if (o.overflow) {
+        if (o.cut) {
                 buf[0] = '\0';
                 return -ENOBUFS;
         }
-        return (int) o.n;
+        return (int) o.len;
 }
 
 bool adopt_cgroup_adopted(const struct adopt_unit *units, size_t n, const char *path) {

@@ -274,28 +274,6 @@ static void list_socket_units(const char *const *dirs, struct names *u) {
         }
 }
 
-struct out {
-        char *buf;
-        size_t n, *len;
-        bool overflow;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...) {
-        va_list ap;
-        int l;
-
-        if (o->overflow)
-                return;
-        va_start(ap, fmt);
-        l = vsnprintf(o->buf + *o->len, o->n - *o->len, fmt, ap);
-        va_end(ap);
-        if (l < 0 || (size_t) l >= o->n - *o->len)
-                o->overflow = true;
-        else
-                *o->len += (size_t) l;
-}
-
 /* Is there a "service NAME " line in the text so far? */
 static bool service_adopted(const char *text, const char *name) {
         char want[ADOPT_NAME_MAX + 16];
@@ -323,11 +301,10 @@ static unsigned match_ports(struct socket_unit_spec *spec, const int *fds, size_
         return matched;
 }
 
-int adopt_discover_sockets(const char *const *dirs, const int *fds, size_t n_fds, char *out, size_t n, size_t *len) {
+int adopt_discover_sockets(const char *const *dirs, const int *fds, size_t n_fds, struct text_out *o) {
         static struct names units;
         static struct socket_unit_spec spec;
         bool used[64] = { false };
-        struct out o = { out, n, len, false };
 
         if (n_fds > ELEMENTSOF(used))
                 n_fds = ELEMENTSOF(used);
@@ -344,17 +321,17 @@ int adopt_discover_sockets(const char *const *dirs, const int *fds, size_t n_fds
                 if (matched == 0)
                         continue; /* not listening at the crash */
                 if (spec.unsupported || matched < spec.n_ports) {
-                        put(&o, "skip %s %s\n", name,
+                        text_put(o, "skip %s %s\n", name,
                             spec.unsupported ? spec.unsupported : "some of its sockets were not open at the crash");
                         continue;
                 }
-                bool running = !spec.accept && service_adopted(out, spec.service);
+                bool running = !spec.accept && service_adopted(o->buf, spec.service);
                 for (unsigned p = 0; p < spec.n_ports; p++) {
                         for (size_t i = 0; i < n_fds; i++)
                                 used[i] |= fds[i] == spec.ports[p].fd;
-                        put(&o, "socket %s %s %d %s %s\n", name, running ? "running" : "listening", spec.ports[p].fd,
+                        text_put(o, "socket %s %s %d %s %s\n", name, running ? "running" : "listening", spec.ports[p].fd,
                             kind_names[spec.ports[p].kind], spec.ports[p].address);
                 }
         }
-        return o.overflow ? -ENOBUFS : 0;
+        return o->cut ? -ENOBUFS : 0;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "versions/serialize.h"
+#include "common/util.h"
 
 /* The system unit directories, highest priority first (lookup paths of
  * systemd 252 and 257, Debian's /lib included). */
@@ -42,9 +43,8 @@ int adopt_port_parse(enum adopt_port_kind kind, const char *value, struct adopt_
 bool adopt_port_matches(int fd, const struct adopt_port *port);
 
 /* For each socket unit in dirs with all its ports among fds (n_fds of
- * them), append "socket NAME STATE FD KIND ADDRESS" lines to out (at
- * *len, NUL-terminated): STATE is "running" for an Accept=no unit whose
- * service is adopted ("service SVC " line in out already), else
- * "listening". A unit with some but not all of its ports there gets a
- * "skip NAME REASON" line. -ENOBUFS if out is full. */
-int adopt_discover_sockets(const char *const *dirs, const int *fds, size_t n_fds, char *out, size_t n, size_t *len);
+ * them), append "socket NAME STATE FD KIND ADDRESS" lines to o: STATE is
+ * "running" for an Accept=no unit whose service is adopted ("service SVC "
+ * line in o already), else "listening". A unit with some but not all of
+ * its ports there gets a "skip NAME REASON" line. -ENOBUFS if o is cut. */
+int adopt_discover_sockets(const char *const *dirs, const int *fds, size_t n_fds, struct text_out *o);

@@ -340,6 +340,20 @@ static void put_file(const char *path, const char *text) {
         assert_int_equal(fclose(f), 0);
 }
 
+/* A stand-in cgroup v2 root (mkdtemp'd root): cgroup.controllers,
+ * system.slice, and the invocation links' directory into units (n bytes). */
+static void fake_cgroup_root(char *root, char *units, size_t n) {
+        char path[512];
+
+        assert_non_null(mkdtemp(root));
+        snprintf(path, sizeof path, "%s/cgroup.controllers", root);
+        put_file(path, "");
+        snprintf(path, sizeof path, "%s/system.slice", root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(units, n, "%s/units", root);
+        assert_int_equal(mkdir(units, 0755), 0);
+}
+
 /* A fake cgroup tree: a service whose only process is not PID 1's child is
  * skipped with its reason, an empty one too; the slices are listed. */
 static void test_discover_tree(void **state) {
@@ -435,13 +449,7 @@ static void test_discover_subcgroup(void **state) {
         pid_t main_pid = child_of_pid1();
         (void) state;
 
-        assert_non_null(mkdtemp(root));
-        snprintf(path, sizeof path, "%s/cgroup.controllers", root);
-        put_file(path, "");
-        snprintf(path, sizeof path, "%s/system.slice", root);
-        assert_int_equal(mkdir(path, 0755), 0);
-        snprintf(units, sizeof units, "%s/units", root);
-        assert_int_equal(mkdir(units, 0755), 0);
+        fake_cgroup_root(root, units, sizeof units);
 
         /* udevd: own cgroup empty, main process (and a worker) in udev/. */
         snprintf(path, sizeof path, "%s/system.slice/systemd-udevd.service", root);
@@ -790,7 +798,7 @@ static void test_discover_sockets(void **state) {
         const char *dirs[3];
         static char out[4096];
         static struct adopt_unit u[8];
-        size_t len, n;
+        size_t n;
         unsigned bad;
         (void) state;
 
@@ -808,9 +816,10 @@ static void test_discover_sockets(void **state) {
         put_unit(low, ".", "half.socket", unit);
         put_unit(low, ".", "templ@.socket", "[Socket]\nListenStream=/run/x\n");
 
-        len = (size_t) snprintf(out, sizeof out, "service both.service /system.slice/both.service 42 1 %s\n", ID1);
-        assert_int_equal(adopt_discover_sockets(dirs, fds, 4, out, sizeof out, &len), 0);
-        assert_int_equal(len, strlen(out));
+        struct text_out o = { out, sizeof out, 0, false };
+        text_put(&o, "service both.service /system.slice/both.service 42 1 %s\n", ID1);
+        assert_int_equal(adopt_discover_sockets(dirs, fds, 4, &o), 0);
+        assert_int_equal(o.len, strlen(out));
         char want[512];
         snprintf(want, sizeof want, "socket both.socket running %d stream %s\nsocket both.socket running %d dgram %s\n",
                  fds[0], p1, fds[1], p2);
@@ -835,11 +844,12 @@ static void test_discover_sockets(void **state) {
         assert_non_null(strstr(buf, want));
 
         /* Nothing to match against: nothing added. */
-        len = 0, out[0] = '\0';
-        assert_int_equal(adopt_discover_sockets(dirs, NULL, 0, out, sizeof out, &len), 0);
-        assert_int_equal(len, 0);
-        len = 0;
-        assert_int_equal(adopt_discover_sockets(dirs, fds, 4, out, 16, &len), -ENOBUFS);
+        o = (struct text_out) { out, sizeof out, 0, false };
+        out[0] = '\0';
+        assert_int_equal(adopt_discover_sockets(dirs, NULL, 0, &o), 0);
+        assert_int_equal(o.len, 0);
+        o = (struct text_out) { out, 16, 0, false };
+        assert_int_equal(adopt_discover_sockets(dirs, fds, 4, &o), -ENOBUFS);
         for (int i = 0; i < 4; i++)
                 close(fds[i]);
         snprintf(unit, sizeof unit, "rm -rf %s", root);
@@ -948,15 +958,9 @@ static void test_discover_exited(void **state) {
         const char *dirs[3];
         (void) state;
 
-        assert_non_null(mkdtemp(root));
-        snprintf(path, sizeof path, "%s/cgroup.controllers", root);
-        put_file(path, "");
-        snprintf(path, sizeof path, "%s/system.slice", root);
-        assert_int_equal(mkdir(path, 0755), 0);
-        snprintf(units, sizeof units, "%s/units", root);
+        fake_cgroup_root(root, units, sizeof units);
         snprintf(high, sizeof high, "%s/etc", root);
         snprintf(low, sizeof low, "%s/lib", root);
-        assert_int_equal(mkdir(units, 0755), 0);
         assert_int_equal(mkdir(high, 0755), 0);
         assert_int_equal(mkdir(low, 0755), 0);
         dirs[0] = high, dirs[1] = low, dirs[2] = NULL;
@@ -1016,13 +1020,7 @@ static void test_discover_scope(void **state) {
         static char out[4096];
         (void) state;
 
-        assert_non_null(mkdtemp(root));
-        snprintf(path, sizeof path, "%s/cgroup.controllers", root);
-        put_file(path, "");
-        snprintf(path, sizeof path, "%s/system.slice", root);
-        assert_int_equal(mkdir(path, 0755), 0);
-        snprintf(units, sizeof units, "%s/units", root);
-        assert_int_equal(mkdir(units, 0755), 0);
+        fake_cgroup_root(root, units, sizeof units);
         snprintf(path, sizeof path, "%s/user.slice", root);
         assert_int_equal(mkdir(path, 0755), 0);
         snprintf(path, sizeof path, "%s/user.slice/user-0.slice", root);
