@@ -175,20 +175,6 @@ e2e_boot_checks() {
 	e2e_expect "PID 1 executable (/proc/1/exe)" "$exe" "$(e2e_pid1_exe)"
 	e2e_expect "manager version (systemctl show -p Version)" "$major" "$(e2e_manager_major)"
 	e2e_expect "multi-user.target" active "$(systemctl is-active multi-user.target)"
-	# The persistent timer is back (timers.target), its last trigger from
-	# its stamp file, and fires again.
-	adopt_soft "e2e-persist.timer after default.target" active "$(systemctl is-active e2e-persist.timer)"
-	adopt_soft "e2e-persist.timer's last trigger known (Persistent= stamp)" yes \
-		"$(case $(systemctl show -p LastTriggerUSec --value e2e-persist.timer) in '' | n/a) echo no ;; *) echo yes ;; esac)"
-	runs=$(grep -c ran /run/e2e-persist.runs)
-	if e2e_adopt_wait_for 40 bash -c "[ \$(grep -c ran /run/e2e-persist.runs) -gt $runs ]"; then
-		e2e_log "ok: e2e-persist.timer fired again after the adoption"
-	else
-		adopt_soft "e2e-persist.timer fired again within 40 s" yes no
-	fi
-	# The boot's RemainAfterExit= oneshots were adopted as exited: default.target ran none of them again.
-	adopt_soft "systemd-tmpfiles-setup.service 'Finished' lines" 1 \
-		"$(journalctl -b -o cat -u systemd-tmpfiles-setup.service | grep -c '^Finished ')"
 	for p in systemd-journal systemd-logind dbus-daemon; do
 		e2e_expect "number of $p processes" 1 "$(e2e_count_procs "$p")"
 	done
@@ -1081,7 +1067,7 @@ adopt_soft() {
 # Write the adopt scenarios' units (first boot phase, before the crash).
 e2e_adopt_units() {
 	local d=/etc/systemd/system
-	printf '[Service]\nExecStart=/bin/sleep 1000000\n' >$d/e2e-simple.service
+	printf '[Service]\nExecStart=/bin/sleep 1000000\nExecReload=/bin/true\n' >$d/e2e-simple.service
 	# Fed every second; 6 s watchdog; kill -9 of it must restart it.
 	cat >$d/e2e-notify.service <<-'UNIT'
 	[Service]
@@ -1218,8 +1204,17 @@ e2e_adopt_check_sockets() {
 }
 
 # A login session of root (pam_systemd, through runuser -l): its id, once
-# logind lists it.
-e2e_adopt_session_id() { loginctl list-sessions --no-legend 2>/dev/null | awk '$3 == "root" {print $1; exit}'; }
+# its scope exists (257 also lists user@0's own "manager" session, which
+# has none).
+e2e_adopt_session_id() {
+	local s
+	for s in /sys/fs/cgroup/user.slice/user-0.slice/session-*.scope; do
+		[ -d "$s" ] || continue
+		s=${s##*/session-}
+		echo "${s%.scope}"
+		return 0
+	done
+}
 
 # The processes of session $1's scope, sorted, on one line.
 e2e_adopt_session_procs() {
@@ -1496,6 +1491,10 @@ e2e_adopt_scenario() {
 		adopt_soft "e2e-notify after kill -9 (NRestarts ActiveState MainPID)" "1 active new" \
 			"$(systemctl show -p NRestarts,ActiveState,MainPID --value e2e-notify.service | tr '\n' ' ')"
 	fi
+	# Reload works on an adopted unit (its ExecReload= runs, the PID stays).
+	systemctl reload e2e-simple.service || adopt_soft "systemctl reload e2e-simple.service" 0 $?
+	adopt_soft "e2e-simple after a reload: MainPID, state" "$(cat "$E2E_STATE/e2e-simple.service.pid") active" \
+		"$(systemctl show -p MainPID --value e2e-simple.service) $(systemctl is-active e2e-simple.service)"
 	# Stop works, with the cgroup systemd knows: nothing left over.
 	for u in e2e-simple.service e2e-forking.service e2e-private.service; do
 		systemctl stop "$u" || adopt_soft "systemctl stop $u" 0 $?
@@ -1513,6 +1512,20 @@ e2e_adopt_scenario() {
 	done
 	systemctl start default.target || e2e_fail "systemctl start default.target failed"
 	e2e_expect "multi-user.target" active "$(systemctl is-active multi-user.target)"
+	# The persistent timer is back (timers.target), its last trigger from
+	# its stamp file, and fires again.
+	adopt_soft "e2e-persist.timer after default.target" active "$(systemctl is-active e2e-persist.timer)"
+	adopt_soft "e2e-persist.timer's last trigger known (Persistent= stamp)" yes \
+		"$(case $(systemctl show -p LastTriggerUSec --value e2e-persist.timer) in '' | n/a) echo no ;; *) echo yes ;; esac)"
+	runs=$(grep -c ran /run/e2e-persist.runs)
+	if e2e_adopt_wait_for 40 bash -c "[ \$(grep -c ran /run/e2e-persist.runs) -gt $runs ]"; then
+		e2e_log "ok: e2e-persist.timer fired again after the adoption"
+	else
+		adopt_soft "e2e-persist.timer fired again within 40 s" yes no
+	fi
+	# The boot's RemainAfterExit= oneshots were adopted as exited: default.target ran none of them again.
+	adopt_soft "systemd-tmpfiles-setup.service 'Finished' lines" 1 \
+		"$(journalctl -b -o cat -u systemd-tmpfiles-setup.service | grep -c '^Finished ')"
 	# No socket unit of an adopted service refused to start ("Socket
 	# service X already active, refusing": it was not adopted), and nothing
 	# failed but the unit this scenario froze.
