@@ -161,7 +161,7 @@ others_row() {
 }
 echo "  bench oneshot (RemainAfterExit=) and socket unit after the adoption: $(others_row adopt)"
 echo "    after systemctl start default.target: $(others_row operator); after the re-exec: $(others_row reexec)"
-echo "    after the restart (anchor: the socket bound anew, \"new\"): $(bench_values "$L" restart_oneshot | tail -n1), socket $(bench_values "$L" restart_socket | tail -n1)"
+echo "    after the restart (anchor: the socket bound anew, \"new\"): oneshot $(bench_values "$L" restart_oneshot | tail -n1), socket $(bench_values "$L" restart_socket | tail -n1)"
 # journal_row KEY: how many recoveries left the journal taking lines
 # through its stdout socket and its syslog socket.
 journal_row() {
