@@ -77,9 +77,10 @@ of() { echo "$(once "$1" "$2") of $(once "$1" 6)"; }
 
 # Phases of each recovery from the console's kernel timestamps: "KIND
 # crash->rescue rescue->stop stop->exec crash->exec" (ms); KIND adopt or
-# restart. The exec: the new systemd's "running in system mode" line.
+# restart. The exec: the new systemd's "running in system mode" line (a
+# fresh 257 puts terminal resets before it on the console: removed first).
 phases() {
-	tr -d '\r' <"$L" | awk '
+	tr -d '\r' <"$L" | sed -E 's/\x1b\[[0-9;?!]*[A-Za-z]//g; s/\x1b\][^\x07\x1b]*(\x07|\x1b\\)//g' | awk '
 	match($0, /^\[ *[0-9]+\.[0-9]+\]/) { ts = substr($0, 2, RLENGTH - 2) + 0 }
 	RSTART != 1 { next }
 	/BENCH crash=/ { k = ($0 ~ /crash=restart/) ? "restart" : "adopt"; tc = ts; tr = ""; tst = ""; next }
