@@ -24,8 +24,8 @@
 # its "Failed to send WATCHDOG=1" lines in the kernel log. Each recovery is split with the console's kernel timestamps:
 # crash -> rescue mode -> the left-overs' stop -> the new systemd runs.
 #
-# ADOPT_CYCLES=20 by default (about 12 s a cycle under TCG; with the boot,
-# the journald wait, the re-exec and the restart 7-9 minutes).
+# ADOPT_CYCLES=20 by default (10-13 s a cycle under TCG; with the boot,
+# the journald wait, the re-exec and the restart 6-7 minutes).
 # ADOPT_POLICY=restart (or hold) runs the cycles under that policy instead:
 # to see the bench say that a cycle failed. Figures, not
 # assertions, but a failed cycle is said. The console log is kept in
