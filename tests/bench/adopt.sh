@@ -21,8 +21,9 @@
 # service. Between the cycles and the re-exec, journald once at least 5
 # minutes of guest time have passed since the first adoption: same PID as
 # before the first crash, WatchdogUSec not 0, a logger line in journalctl,
-# its "Failed to send WATCHDOG=1" lines in the kernel log. Each recovery is split with the console's kernel timestamps:
-# crash -> rescue mode -> the left-overs' stop -> the new systemd runs.
+# its "Failed to send WATCHDOG=1" lines in the kernel log. Each recovery is
+# split with the console's kernel timestamps: crash -> rescue mode -> the
+# left-overs' stop -> the new systemd runs.
 #
 # ADOPT_CYCLES=20 by default (10-13 s a cycle under TCG; with the boot,
 # the journald wait, the re-exec and the restart 6-7 minutes).
