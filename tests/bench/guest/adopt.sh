@@ -1,5 +1,5 @@
 #!/bin/bash
-# e2e-description: bench: real systemd 252 with a set of services crashes (SIGSEGV) bench.cycles times under on-failure = adopt; then systemctl daemon-reexec; then one crash under on-failure = restart, for comparison
+# e2e-description: bench: the image's real systemd (252, or 257 with e2e-image: trixie) with a set of services crashes (SIGSEGV) bench.cycles times under on-failure = adopt; journald checked at least 5 minutes after the first adoption; then systemctl daemon-reexec; then one crash under on-failure = restart, for comparison
 # e2e-bed: qemu
 # e2e-timeout: 2400
 # e2e-config: on-failure = adopt
@@ -21,7 +21,12 @@
 #    active; and whether the journal still takes messages. Then the
 #    operator's step (docs/recovery.md "Adopt"): `systemctl start
 #    default.target` starts what was not adopted; the same comparison again.
-#    After the cycles `systemctl daemon-reexec`, the same comparison. Then it
+#    After the cycles, journald (docs/recovery.md "Adopt", step 4): once at
+#    least 5 minutes of guest time have passed since the first adoption
+#    (polling its PID meanwhile), its PID against the one before the first
+#    crash, its WatchdogUSec, a `logger` line's way to `journalctl`, its
+#    "Failed to send WATCHDOG=1" lines in the kernel log.
+#    Then `systemctl daemon-reexec`, the same comparison. Then it
 #    switches /etc/initshim.conf
 #    to on-failure = restart (rescue mode reads it at each takeover) and
 #    crashes PID 1 once more.
@@ -39,11 +44,16 @@ CYCLES=${CYCLES:-20}
 DEADLINE=${BENCH_HEALTH_DEADLINE:-300} # seconds per recovery
 DRIVER=bench-adopt-driver.service
 # The bench's own units: long-running services of the kinds adopt is meant
-# to cover, and two it documents it does not (docs/recovery.md "Adopt").
+# to cover, and two that are not running services (docs/recovery.md
+# "Adopt"): a RemainAfterExit= oneshot, adopted as exited, and a socket unit
+# (its service not started), adopted listening on the crashed PID 1's socket.
 ADOPTABLE="bench-simple.service bench-exec.service bench-multi.service bench-notify-wd.service
 bench-notify.service bench-forking.service bench-forking-guess.service bench-always.service
 bench-privatetmp.service bench-user.service"
-NOT_ADOPTABLE="bench-oneshot.service bench-socket.socket"
+OTHERS="bench-oneshot.service bench-socket.socket"
+SOCK=/run/bench-adopt.sock
+# journald checked this long after the first adoption (guest clock).
+JOURNALD_AFTER_S=${BENCH_JOURNALD_AFTER:-300}
 
 # CLOCK_MONOTONIC in microseconds, 10 ms steps (systemd's timestamps' clock).
 us() { local t; read -r t _ </proc/uptime; echo $((${t/./} * 10000)); }
@@ -78,7 +88,7 @@ write_units() {
 	unit bench-user.service User=nobody ExecStart="/bin/sleep 1000000"
 	unit bench-oneshot.service Type=oneshot RemainAfterExit=yes ExecStart=/bin/true
 	printf '[Service]\nExecStart=/bin/sleep 1000000\n' >"$d/bench-socket.service"
-	printf '[Socket]\nListenStream=/run/bench-adopt.sock\n[Install]\nWantedBy=sockets.target\n' >"$d/bench-socket.socket"
+	printf '[Socket]\nListenStream=%s\n[Install]\nWantedBy=sockets.target\n' "$SOCK" >"$d/bench-socket.socket"
 	ln -sf ../bench-socket.socket "$d/sockets.target.wants/bench-socket.socket"
 	# The driver: not enabled (the restart at the end ends it for good).
 	cat >"$d/$DRIVER" <<-UNIT
@@ -102,10 +112,10 @@ snap() {
 	local out=$1 tmp
 	tmp=$(mktemp)
 	# PID 1's "Started UNIT - Description." ("Finished" for a oneshot,
-	# "Listening on" for a socket), by its text: after an adoption systemd
-	# logs to the kernel log only (systemd-journald.socket is not adopted,
-	# so PID 1 does not think the journal runs), and journald imports those
-	# lines without UNIT= or MESSAGE_ID=.
+	# "Listening on" for a socket; the same text on 252 and 257), by its
+	# text: while PID 1 does not think the journal runs it logs to the
+	# kernel log, and journald imports those lines without UNIT= or
+	# MESSAGE_ID= (seen after adoptions before socket units were adopted).
 	journalctl -b -o cat SYSLOG_IDENTIFIER=systemd 2>/dev/null |
 		sed -n -E 's/^(Started|Finished|Listening on) ([^ ]+\.(service|socket))( - .*)?\.$/\2/p' | sort | uniq -c >"$tmp"
 	# shellcheck disable=SC2046 # the unit list
@@ -147,19 +157,37 @@ compare() {
 }
 
 # report KIND BEFORE AFTER: BENCH lines of the comparison for the bench's
-# adoptable units, the documented not-adoptable ones and every service.
+# long-running services, its oneshot and socket unit, and every unit.
 report() {
 	local kind=$1 before=$2 after=$3 set units c
-	for set in adoptable not_adoptable all; do
+	for set in adoptable others all; do
 		case $set in
 		adoptable) units=$ADOPTABLE ;;
-		not_adoptable) units=$NOT_ADOPTABLE ;;
+		others) units=$OTHERS ;;
 		all) units=$(grep -v -x -F "$DRIVER" "$S/units" | tr '\n' ' ') ;;
 		esac
 		c=$(compare "$before" "$after" "$units")
 		# pid_changed:started_added:nrestarts_added:lost:kept:total:restarted-names:lost-names
 		e2e_announce "BENCH ${kind}_${set}=${c// /:}"
 	done
+}
+
+# sock_inode: the inode of the listening socket bound at $SOCK, "-" if none
+# (/proc/net/unix: flags 00010000 is a listening socket).
+sock_inode() {
+	awk -v p="$SOCK" '$NF == p && $4 == "00010000" {i = $7} END {print (i ? i : "-")}' /proc/net/unix
+}
+
+# others_state KIND: BENCH lines of the oneshot's and the socket unit's
+# state: "ACTIVE/SUB" of each, and for the socket whether a listening
+# socket is bound at its path: "same" (the one of the first boot: kept),
+# "new" (bound again) or "none".
+others_state() {
+	local i s
+	i=$(sock_inode)
+	if [ "$i" = - ]; then s=none; elif [ "$i" = "$(cat "$S/sock-inode")" ]; then s=same; else s=new; fi
+	e2e_announce "BENCH ${1}_oneshot=$(systemctl show -p ActiveState --value bench-oneshot.service)/$(systemctl show -p SubState --value bench-oneshot.service)"
+	e2e_announce "BENCH ${1}_socket=$(systemctl show -p ActiveState --value bench-socket.socket)/$(systemctl show -p SubState --value bench-socket.socket):$s"
 }
 
 # journal_takes TAG: "stream:X devlog:Y", X and Y 1 when a line sent through
@@ -233,6 +261,44 @@ finish_ms() {
 	[ -n "$f" ] && [ "$f" -gt "$2" ] && e2e_announce "BENCH ${1}_finish_ms=$(((f - $2) / 1000))"
 }
 
+# journald_check T_FIRST T_LAST: journald after the cycles, T_FIRST and
+# T_LAST the first and the last adoption's time (us, the adopting systemd
+# healthy). Polls journald (5 s) until JOURNALD_AFTER_S seconds of guest time
+# have passed since T_FIRST, or sooner if its process changed; then BENCH
+# lines: the time waited, journald's PID (before the first crash, systemd's
+# MainPID now, the process now), its WatchdogUSec, a `logger` line's time to
+# `journalctl` (10 s deadline), and its "Failed to send WATCHDOG=1" lines in
+# the kernel log (and whether the log still reaches back to the first crash).
+journald_check() {
+	local t1=$1 tl=$2 pid0 mp pp t end ms=- n whole=no
+	pid0=$(cat "$S/journald-pid")
+	while :; do
+		mp=$(systemctl show -p MainPID --value systemd-journald.service 2>/dev/null)
+		pp=$(pgrep -x systemd-journal | tr '\n' ',' | sed 's/,$//')
+		if [ "$mp" != "$pid0" ] || [ "$pp" != "$pid0" ]; then break; fi
+		[ $((($(us) - t1) / 1000000)) -lt "$JOURNALD_AFTER_S" ] || break
+		sleep 5
+	done
+	t=$(us)
+	e2e_log "journald after the cycles: $(((t - t1) / 1000000)) s after the first adoption, $(((t - tl) / 1000000)) s after the last"
+	e2e_announce "BENCH journald_after_s=$(((t - t1) / 1000000)):$(((t - tl) / 1000000))"
+	e2e_announce "BENCH journald_pid=$pid0:${mp:--}:${pp:--}"
+	t=$(systemctl show -p WatchdogUSec --value systemd-journald.service 2>/dev/null)
+	e2e_announce "BENCH journald_watchdog=${t// /_}"
+	t=$(us)
+	logger -t bench-adopt-probe "journald-check-$t" 2>/dev/null
+	end=$((SECONDS + 10))
+	until journalctl -b -o cat -t bench-adopt-probe 2>/dev/null | grep -q -x "journald-check-$t"; do
+		[ $SECONDS -lt $end ] || break
+		sleep 0.2
+	done
+	journalctl -b -o cat -t bench-adopt-probe 2>/dev/null | grep -q -x "journald-check-$t" && ms=$((($(us) - t) / 1000))
+	e2e_announce "BENCH journald_logger_ms=$ms"
+	n=$(dmesg | grep -a -c 'Failed to send WATCHDOG=1 notification message')
+	dmesg | grep -a -q 'BENCH crash=1$' && whole=yes
+	e2e_announce "BENCH journald_watchdog_fails=$n:$whole"
+}
+
 # A cycle failed: say so clearly, with what rescue mode said, and end.
 cycle_failed() {
 	e2e_announce "BENCH cycle_failed=$1"
@@ -244,7 +310,7 @@ cycle_failed() {
 # --- the phases ------------------------------------------------------------------------
 
 driver() {
-	local c t0 outcome n out j
+	local c t0 outcome n out j t_first='' t_last=''
 	exec > >(sed -u "s/^/[$E2E_NAME driver] /" >"$(e2e_console_dev)") 2>&1
 	trap 'driver_exit' EXIT
 	for ((c = 1; c <= CYCLES; c++)); do
@@ -256,6 +322,8 @@ driver() {
 		t0=$(us)
 		kill -SEGV 1
 		wait_recovered "$t0" || cycle_failed "$c" "$WHY"
+		t_last=$(us)
+		t_first=${t_first:-$t_last}
 		outcome=$(cat /run/initshim/adopt)
 		n=$(sed -n 's/^adopting \([0-9]*\) running services.*/\1/p' /run/initshim/adopt)
 		[ -n "$n" ] || cycle_failed "$c" "rescue mode did not adopt: $outcome"
@@ -266,6 +334,7 @@ driver() {
 		e2e_announce "BENCH adopt_adopted=$n"
 		finish_ms adopt "$t0"
 		report adopt "$S/before" "$S/after"
+		others_state adopt
 		j=$(journal_takes "c$c-adopt")
 		e2e_log "cycle $c: the journal takes messages after the adoption: $j"
 		e2e_announce "BENCH journal_adopt=${j// /,}"
@@ -277,11 +346,13 @@ driver() {
 		e2e_announce "BENCH operator_ms=$((($(us) - t0) / 1000))"
 		snap "$S/after-op" || cycle_failed "$c" "cannot read the units' state after systemctl start default.target"
 		report operator "$S/before" "$S/after-op"
+		others_state operator
 		j=$(journal_takes "c$c-operator")
 		e2e_log "cycle $c: the journal takes messages after systemctl start default.target: $j"
 		e2e_announce "BENCH journal_operator=${j// /,}"
 		e2e_announce "BENCH cycle_done=$c"
 	done
+	[ -n "$t_first" ] && journald_check "$t_first" "$t_last"
 	# A normal re-exec after the cycles: systemd serializes what it
 	# deserialized from initshim's text, and reads it back.
 	snap "$S/before" || cycle_failed reexec "cannot read the units' state"
@@ -295,6 +366,7 @@ driver() {
 	e2e_announce "BENCH reexec=ok"
 	e2e_announce "BENCH reexec_healthy_ms=$HEALTHY_MS"
 	report reexec "$S/before" "$S/after"
+	others_state reexec
 	# From the first boot to now: every adopted service kept its PID.
 	report series "$S/baseline" "$S/after"
 	# The comparison: the same crash under on-failure = restart.
@@ -325,24 +397,28 @@ driver_exit() {
 }
 
 setup() {
-	e2e_boot_checks 252 /usr/lib/systemd/systemd
+	e2e_boot_checks "$(e2e_image_major)" /usr/lib/systemd/systemd
+	e2e_announce "BENCH systemd_version=$(systemctl show -p Version --value | tr ' ' _)"
 	write_units
 	systemctl daemon-reload || e2e_fail "daemon-reload"
 	# shellcheck disable=SC2086
-	systemctl start $ADOPTABLE $NOT_ADOPTABLE || e2e_fail "cannot start the bench's units"
+	systemctl start $ADOPTABLE $OTHERS || e2e_fail "cannot start the bench's units"
 	mkdir -p "$S"
+	sock_inode >"$S/sock-inode"
+	e2e_expect "a listening socket at $SOCK" yes "$([ "$(cat "$S/sock-inode")" != - ] && echo yes || echo no)"
+	systemctl show -p MainPID --value systemd-journald.service >"$S/journald-pid"
 	{
 		systemctl list-units --type=service --state=running --plain --no-legend |
 			awk '$1 != "initshim-e2e.service" {print $1}' # this script's own
 		# shellcheck disable=SC2086 # the lists
-		printf '%s\n' $ADOPTABLE $NOT_ADOPTABLE "$DRIVER"
+		printf '%s\n' $ADOPTABLE $OTHERS "$DRIVER"
 	} | sort -u >"$S/units"
 	snap "$S/baseline" || e2e_fail "cannot read the units' state"
 	e2e_expect "the journal takes messages at boot" "stream:1 devlog:1" "$(journal_takes boot)"
 	# Sanity of the measure: every bench unit was started once, and the
 	# journal query sees it (else the "Started" figures would mean nothing).
 	local u
-	for u in $ADOPTABLE $NOT_ADOPTABLE; do
+	for u in $ADOPTABLE $OTHERS; do
 		e2e_expect "$u active" active "$(awk -v u="$u" '$1 == u {print $3}' "$S/baseline")"
 		e2e_expect "$u 'Started' lines" 1 "$(awk -v u="$u" '$1 == u {print $5}' "$S/baseline")"
 	done
@@ -371,6 +447,7 @@ after_restart() {
 	e2e_announce "BENCH restart_healthy_ms=$HEALTHY_MS"
 	finish_ms restart "$t0"
 	report restart "$S/before-restart" "$S/after-restart"
+	others_state restart
 	j=$(journal_takes restart)
 	e2e_announce "BENCH journal_restart=${j// /,}"
 	e2e_initshim_checks normal
