@@ -25,7 +25,7 @@ liveness-interval = 0"
         out=$(ctl exec b) || fail "switch refused: $out"
         echo "$out" | grep -q "switched to $Bf" || fail "answer: $out"
         [ "$(pid1_exe)" = "$Bf" ] || fail "PID 1 runs $(pid1_exe)"
-        fake_ready 2 || fail "state not handed over (--deserialize): $(in_ns cat /run/fake-systemd.ready)"
+        wait_until 10 fake_ready 2 || fail "state not handed over (--deserialize): $(in_ns cat /run/fake-systemd.ready)"
         [ "$(in_ns cat /run/fake-systemd.svc.pid)" = "$svc" ] && in_ns kill -0 "$svc" || fail "service lost"
         # A version change is systemd's own re-exec landed in the other
         # binary: the SIGTERM's delivery (to the fake's handler; systemd
@@ -39,7 +39,7 @@ liveness-interval = 0"
         # And back.
         out=$(ctl exec a) || fail "switch back refused: $out"
         [ "$(pid1_exe)" = "$A" ] || fail "PID 1 runs $(pid1_exe)"
-        fake_ready 3 || fail "state not handed over the second time"
+        wait_until 10 fake_ready 3 || fail "state not handed over the second time"
         in_ns kill -0 "$svc" || fail "service lost"
         ctl status | grep -q "^last-switch: $Bf -> $A: switched to $A" || fail "status: $(ctl status)"
         rm_fakes
@@ -104,6 +104,16 @@ switch-grace = 5s"
 # The target's execve fails where its preflight passed (its mount became
 # noexec; the file is unchanged, so the remembered pass is used): PID 1
 # goes on in the binary its own re-exec loaded, with its state.
+# The fake writes its generation once it has re-executed: wait for it
+# (it may lag the switch's answer).
+fake_ready_any() {
+        local g
+        for g; do
+                fake_ready "$g" && return 0
+        done
+        return 1
+}
+
 test_switch_whose_execve_fails_rolls_back() {
         two_fakes
         D=/tmp/initshim-vdir.$$
@@ -115,13 +125,13 @@ liveness-interval = 0"
                 in_ns chmod 755 "$D/b" || fail "cannot set up $D"
         out=$(ctl exec b) || fail "switch refused: $out"
         out=$(ctl exec a) || fail "switch back refused: $out"
-        fake_ready 3 || fail "state not handed over"
+        wait_until 10 fake_ready 3 || fail "state not handed over"
         in_ns mount -o remount,noexec "$D" || fail "remount"
         out=$(ctl exec b 2>&1) && fail "a switch to a binary that cannot be executed was confirmed: $out"
         echo "$out" | grep -q "could not execute $D/b (Permission denied); rolled back" || fail "answer: $out"
         grep -q "$D/b passed preflight before and has not changed" "$T/log" || fail "preflight not remembered"
         [ "$(pid1_exe)" = "$A" ] || fail "PID 1 runs $(pid1_exe)"
-        fake_ready 4 || fail "state not kept through the rollback: $(in_ns cat /run/fake-systemd.ready)"
+        wait_until 10 fake_ready 4 || fail "state not kept through the rollback: $(in_ns cat /run/fake-systemd.ready)"
         ctl status | grep -q "^mode: normal" || fail "status: $(ctl status)"
         in_ns umount "$D"
         rm_fakes
@@ -147,7 +157,7 @@ liveness-interval = 0"
         out=$(ctl exec a) || fail "switch refused: $out"
         echo "$out" | grep -q "switched to $A" || fail "answer: $out"
         [ "$(pid1_exe)" = "$A" ] || fail "PID 1 runs $(pid1_exe)"
-        fake_ready 2 || fail "state not handed over (--deserialize): $(in_ns cat /run/fake-systemd.ready)"
+        wait_until 10 fake_ready 2 || fail "state not handed over (--deserialize): $(in_ns cat /run/fake-systemd.ready)"
         in_ns kill -0 "$svc" || fail "service lost"
         s1=$(guard_stops)
         [ -n "$s0" ] && [ -n "$s1" ] && [ $((s1 - s0)) -le 3 ] ||
@@ -164,11 +174,12 @@ version a = $A
 version b = $Bf
 liveness-interval = 0"
         out=$(ctl exec b) || fail "switch refused: $out"
-        [ "$(pid1_exe)" = "$Bf" ] && fake_ready 2 || fail "first switch: PID 1 runs $(pid1_exe)"
+        [ "$(pid1_exe)" = "$Bf" ] || fail "first switch: PID 1 runs $(pid1_exe)"
+        wait_until 10 fake_ready 2 || fail "first switch: state not handed over"
         out=$(ctl exec b) || fail "second switch refused: $out"
         echo "$out" | grep -q "switched to $Bf" || fail "answer: $out"
         [ "$(pid1_exe)" = "$Bf" ] || fail "PID 1 runs $(pid1_exe)"
         # Its state went through every re-exec (generation 1 at boot, +1 each).
-        fake_ready 3 || fake_ready 4 || fail "state not handed over: $(in_ns cat /run/fake-systemd.ready)"
+        wait_until 10 fake_ready_any 3 4 || fail "state not handed over: $(in_ns cat /run/fake-systemd.ready)"
         rm_fakes
 }
