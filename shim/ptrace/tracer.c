@@ -894,6 +894,12 @@ static const char *wedged_next(unsigned attempts) {
         return "detaching, so that PID 1 runs on (last resort)";
 }
 
+/* A takeover under way gave up: PID 1 runs on as it was (no exec). */
+static bool takeover_abandoned(enum tracer_state from, const struct tracer_input *in, const struct tracer_step *s) {
+        return (from == TRACER_INJECTED || from == TRACER_INTERRUPTING) && s->next == TRACER_RUNNING &&
+               in->kind != TRACER_IN_EXEC;
+}
+
 static void note_failure(struct tracer *t, enum tracer_state from, const struct tracer_input *in,
                          const struct tracer_step *s) {
         if (from == TRACER_INJECTED && in->kind == TRACER_IN_SYSCALL_EXIT && in->ret < 0) {
@@ -905,8 +911,7 @@ static void note_failure(struct tracer *t, enum tracer_state from, const struct 
         if (s->next == TRACER_WEDGED && from != TRACER_WEDGED)
                 log_crit("guard: holding PID %d stopped, not letting it go where it was going; in %llu ms: %s", (int) t->pid,
                          (unsigned long long) tracer_timeout_ms(t, TRACER_WEDGED), wedged_next(t->attempts));
-        else if ((from == TRACER_INJECTED || from == TRACER_INTERRUPTING) && s->next == TRACER_RUNNING &&
-                 in->kind != TRACER_IN_EXEC)
+        else if (takeover_abandoned(from, in, s))
                 log_crit("guard: takeover of PID %d abandoned (%s); it runs on as it was", (int) t->pid,
                          t->last_error[0] ? t->last_error : "no stop");
 }
@@ -959,8 +964,7 @@ static void note_sockets(struct tracer *t, enum tracer_state from, const struct 
                          const struct tracer_step *s) {
         bool starts = s->action == TRACER_DO_INJECT || (s->next == TRACER_CRASH_FOLLOW && from != TRACER_CRASH_FOLLOW);
         bool ends = (in->kind == TRACER_IN_EXEC && in->exec_image != TRACER_IMAGE_SELF) ||
-                    ((from == TRACER_INJECTED || from == TRACER_INTERRUPTING) && s->next == TRACER_RUNNING &&
-                     in->kind != TRACER_IN_EXEC);
+                    takeover_abandoned(from, in, s);
 
         if (!t->sockets_file)
                 return;
