@@ -388,18 +388,6 @@ static void walk(struct disc *d, const char *dir, const char *cgroup, unsigned d
         closedir(dp);
 }
 
-/* Is there a "service NAME " or "skip NAME " line already? */
-static bool mentioned(const struct disc *d, const char *name) {
-        size_t k = strlen(name);
-
-        for (const char *p = d->out.buf; *p; p += strcspn(p, "\n"), p += *p == '\n') {
-                const char *w = strncmp(p, "service ", 8) == 0 ? p + 8 : strncmp(p, "skip ", 5) == 0 ? p + 5 : NULL;
-                if (w && strncmp(w, name, k) == 0 && w[k] == ' ')
-                        return true;
-        }
-        return false;
-}
-
 struct remain {
         bool remain_after_exit, other_slice;
 };
@@ -431,7 +419,8 @@ static void exited_services(struct disc *d) {
                 const char *name = e->d_name + 11;
                 struct remain r = { false, false };
                 if (strncmp(e->d_name, "invocation:", 11) != 0 || !adopt_unit_name_valid(name, ADOPT_SERVICE) ||
-                    mentioned(d, name) || !invocation_link(d, name, id))
+                    adopt_text_names(d->out.buf, "service", name) || adopt_text_names(d->out.buf, "skip", name) ||
+                    !invocation_link(d, name, id))
                         continue;
                 if (unit_file_read(d->unit_dirs, name, "Service", remain_setting, &r) < 0 || !r.remain_after_exit ||
                     r.other_slice)

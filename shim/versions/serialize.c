@@ -195,13 +195,39 @@ static int parse_slice(char **w, size_t nw, struct adopt_unit *u) {
         return 0;
 }
 
-static int port_kind(const char *s) {
-        static const char *const kinds[] = { "stream", "dgram", "seqpacket", "netlink" };
+static const struct {
+        const char *name; /* in discovery's text */
+        int type;         /* the socket's, as socket= says it */
+} port_kinds[] = {
+        [ADOPT_PORT_STREAM] = { "stream", SOCK_STREAM },
+        [ADOPT_PORT_DGRAM] = { "dgram", SOCK_DGRAM },
+        [ADOPT_PORT_SEQPACKET] = { "seqpacket", SOCK_SEQPACKET },
+        [ADOPT_PORT_NETLINK] = { "netlink", SOCK_RAW },
+};
 
-        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-                if (strcmp(s, kinds[i]) == 0)
+const char *adopt_port_kind_name(enum adopt_port_kind kind) {
+        return port_kinds[kind].name;
+}
+
+int adopt_port_kind_type(enum adopt_port_kind kind) {
+        return port_kinds[kind].type;
+}
+
+static int port_kind(const char *s) {
+        for (size_t i = 0; i < sizeof port_kinds / sizeof port_kinds[0]; i++)
+                if (strcmp(s, port_kinds[i].name) == 0)
                         return (int) i;
         return -EINVAL;
+}
+
+bool adopt_text_names(const char *text, const char *word, const char *name) {
+        size_t kw = strlen(word), kn = strlen(name);
+
+        for (const char *p = text; *p; p += strcspn(p, "\n"), p += *p == '\n')
+                if (strncmp(p, word, kw) == 0 && p[kw] == ' ' && strncmp(p + kw + 1, name, kn) == 0 &&
+                    p[kw + 1 + kn] == ' ')
+                        return true;
+        return false;
 }
 
 /* socket NAME STATE FD KIND ADDRESS (netlink: ADDRESS is two words): a
@@ -320,16 +346,13 @@ static void put_service(struct text_out *o, const struct adopt_unit *u, const st
  * number), "netlink=FD ADDRESS"; the address is matched against the unit's
  * own Listen*= as it parses them, so the unit file's spelling is right. */
 static void put_socket(struct text_out *o, const struct adopt_unit *u) {
-        static const int types[] = { [ADOPT_PORT_STREAM] = SOCK_STREAM, [ADOPT_PORT_DGRAM] = SOCK_DGRAM,
-                                     [ADOPT_PORT_SEQPACKET] = SOCK_SEQPACKET, [ADOPT_PORT_NETLINK] = SOCK_RAW };
-
         text_put(o, "%s\nstate=%s\n", u->name, u->running ? "running" : "listening");
         for (unsigned i = 0; i < u->n_ports; i++) {
                 const struct adopt_port *p = &u->ports[i];
                 if (p->kind == ADOPT_PORT_NETLINK)
                         text_put(o, "netlink=%d %s\n", p->fd, p->address);
                 else
-                        text_put(o, "socket=%d %d %s\n", p->fd, types[p->kind], p->address);
+                        text_put(o, "socket=%d %d %s\n", p->fd, adopt_port_kind_type(p->kind), p->address);
         }
         text_put(o, "\n");
 }

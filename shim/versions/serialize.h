@@ -35,6 +35,11 @@ enum adopt_port_kind {
         ADOPT_PORT_NETLINK,   /* ListenNetlink= "FAMILY GROUP" */
 };
 
+/* The kind's word in discovery's text ("stream"...), and its socket type
+ * (SOCK_STREAM...; netlink: SOCK_RAW, as systemd parses ListenNetlink=). */
+const char *adopt_port_kind_name(enum adopt_port_kind kind);
+int adopt_port_kind_type(enum adopt_port_kind kind);
+
 struct adopt_port {
         enum adopt_port_kind kind;
         int fd;
@@ -96,6 +101,9 @@ bool adopt_unit_name_valid(const char *s, enum adopt_kind kind);
  * -EINVAL with the bad line's number in *bad_line (nothing is trusted from a
  * text with a malformed line), -E2BIG when more than max. */
 int adopt_parse(const char *text, struct adopt_unit *units, size_t max, size_t *n, unsigned *bad_line);
+
+/* Pure: has discovery's text a line "WORD NAME ..." ("service", "skip"...)? */
+bool adopt_text_names(const char *text, const char *word, const char *name);
 
 #define ADOPT_NOTIFY_SOCKET "/run/systemd/notify"
 

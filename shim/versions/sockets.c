@@ -65,6 +65,40 @@ static int parse_port_number(const char *s, unsigned *port) {
         return 0;
 }
 
+/* An inet Listen*= value: "PORT" (the any address, of either family:
+ * family 0), "A.B.C.D:PORT" or "[V6]:PORT" (socket-netlink.c
+ * socket_address_parse, without interfaces). 0 or -EINVAL. */
+struct inet_value {
+        int family;
+        struct in_addr a4;
+        struct in6_addr a6;
+        unsigned port;
+};
+
+static int parse_inet(const char *value, struct inet_value *v) {
+        const char *colon = strrchr(value, ':');
+        char host[64];
+        size_t hl;
+
+        memset(v, 0, sizeof *v);
+        if (!colon)
+                return parse_port_number(value, &v->port);
+        hl = (size_t) (colon - value);
+        if (parse_port_number(colon + 1, &v->port) < 0 || hl >= sizeof host)
+                return -EINVAL;
+        memcpy(host, value, hl);
+        host[hl] = '\0';
+        if (host[0] != '[') {
+                v->family = AF_INET;
+                return inet_pton(AF_INET, host, &v->a4) == 1 ? 0 : -EINVAL;
+        }
+        if (hl < 3 || host[hl - 1] != ']')
+                return -EINVAL;
+        host[hl - 1] = '\0';
+        v->family = AF_INET6;
+        return inet_pton(AF_INET6, host + 1, &v->a6) == 1 ? 0 : -EINVAL;
+}
+
 int adopt_port_parse(enum adopt_port_kind kind, const char *value, struct adopt_port *port) {
         size_t l = strlen(value);
 
@@ -84,25 +118,8 @@ int adopt_port_parse(enum adopt_port_kind kind, const char *value, struct adopt_
                 if (l >= sizeof(((struct sockaddr_un *) 0)->sun_path) || strpbrk(value, " \t"))
                         return -EINVAL;
         } else {
-                struct in6_addr a6;
-                struct in_addr a4;
-                char host[64];
-                unsigned p;
-                const char *colon = strrchr(value, ':');
-                if (!colon)
-                        return parse_port_number(value, &p) < 0 ? -EINVAL : (memcpy(port->address, value, l + 1), 0);
-                if (parse_port_number(colon + 1, &p) < 0 || (size_t) (colon - value) >= sizeof host)
-                        return -EINVAL;
-                memcpy(host, value, (size_t) (colon - value));
-                host[colon - value] = '\0';
-                if (host[0] == '[') {
-                        size_t hl = strlen(host);
-                        if (hl < 3 || host[hl - 1] != ']')
-                                return -EINVAL;
-                        host[hl - 1] = '\0';
-                        if (inet_pton(AF_INET6, host + 1, &a6) != 1)
-                                return -EINVAL;
-                } else if (inet_pton(AF_INET, host, &a4) != 1)
+                struct inet_value v;
+                if (parse_inet(value, &v) < 0)
                         return -EINVAL;
         }
         memcpy(port->address, value, l + 1);
@@ -127,34 +144,17 @@ static bool unix_matches(const struct sockaddr_un *sa, socklen_t l, const char *
 }
 
 static bool inet_matches(const struct sockaddr_storage *ss, const char *address) {
-        const char *colon = strrchr(address, ':');
-        unsigned port = 0;
-        char host[64];
-        struct in6_addr a6;
-        struct in_addr a4;
+        const struct sockaddr_in *in = (const struct sockaddr_in *) ss;
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) ss;
+        struct inet_value v;
 
-        if (!colon) { /* a port alone: the any address, IPv6 if the kernel has it */
-                if (parse_port_number(address, &port) < 0)
-                        return false;
-                if (ss->ss_family == AF_INET6)
-                        return ntohs(((const struct sockaddr_in6 *) ss)->sin6_port) == port &&
-                               IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *) ss)->sin6_addr);
-                return ss->ss_family == AF_INET && ntohs(((const struct sockaddr_in *) ss)->sin_port) == port &&
-                       ((const struct sockaddr_in *) ss)->sin_addr.s_addr == htonl(INADDR_ANY);
-        }
-        if (parse_port_number(colon + 1, &port) < 0 || (size_t) (colon - address) >= sizeof host)
+        if (parse_inet(address, &v) < 0)
                 return false;
-        memcpy(host, address, (size_t) (colon - address));
-        host[colon - address] = '\0';
-        if (host[0] == '[') {
-                host[strlen(host) - 1] = '\0';
-                return ss->ss_family == AF_INET6 && inet_pton(AF_INET6, host + 1, &a6) == 1 &&
-                       ntohs(((const struct sockaddr_in6 *) ss)->sin6_port) == port &&
-                       memcmp(&a6, &((const struct sockaddr_in6 *) ss)->sin6_addr, sizeof a6) == 0;
-        }
-        return ss->ss_family == AF_INET && inet_pton(AF_INET, host, &a4) == 1 &&
-               ntohs(((const struct sockaddr_in *) ss)->sin_port) == port &&
-               a4.s_addr == ((const struct sockaddr_in *) ss)->sin_addr.s_addr;
+        if (ss->ss_family == AF_INET6)
+                return (v.family == 0 || v.family == AF_INET6) && ntohs(in6->sin6_port) == v.port &&
+                       memcmp(&v.a6, &in6->sin6_addr, sizeof v.a6) == 0; /* a port alone: in6addr_any, all zero */
+        return ss->ss_family == AF_INET && (v.family == 0 || v.family == AF_INET) && ntohs(in->sin_port) == v.port &&
+               v.a4.s_addr == in->sin_addr.s_addr; /* a port alone: INADDR_ANY, zero */
 }
 
 static bool netlink_matches(int fd, const struct sockaddr_storage *ss, const char *address) {
@@ -168,8 +168,6 @@ static bool netlink_matches(int fd, const struct sockaddr_storage *ss, const cha
 }
 
 bool adopt_port_matches(int fd, const struct adopt_port *port) {
-        static const int types[] = { [ADOPT_PORT_STREAM] = SOCK_STREAM, [ADOPT_PORT_DGRAM] = SOCK_DGRAM,
-                                     [ADOPT_PORT_SEQPACKET] = SOCK_SEQPACKET, [ADOPT_PORT_NETLINK] = -1 };
         struct sockaddr_storage ss;
         socklen_t l = sizeof ss;
 
@@ -178,15 +176,14 @@ bool adopt_port_matches(int fd, const struct adopt_port *port) {
                 return false;
         if (port->kind == ADOPT_PORT_NETLINK)
                 return netlink_matches(fd, &ss, port->address);
-        if (sock_int(fd, SOL_SOCKET, SO_TYPE) != types[port->kind])
+        if (sock_int(fd, SOL_SOCKET, SO_TYPE) != adopt_port_kind_type(port->kind))
                 return false;
         if (port->address[0] == '/' || port->address[0] == '@')
                 return ss.ss_family == AF_UNIX && unix_matches((const struct sockaddr_un *) &ss, l, port->address);
         return inet_matches(&ss, port->address);
 }
 
-/* ---- unit files ------------------------------------------------------------ */
-
+/* ---- the [Socket] section ---------------------------------------------------- */
 
 static int listen_kind(const char *key, enum adopt_port_kind *kind) {
         static const struct {
@@ -208,7 +205,9 @@ static int listen_kind(const char *key, enum adopt_port_kind *kind) {
         return -ENOENT;
 }
 
-static void setting(struct socket_unit_spec *spec, const char *key, const char *value) {
+/* unitfile.h's unit_setting_fn, for a struct socket_unit_spec. */
+static void setting(const char *key, const char *value, void *data) {
+        struct socket_unit_spec *spec = data;
         enum adopt_port_kind kind;
         int r = listen_kind(key, &kind);
         bool b;
@@ -231,15 +230,11 @@ static void setting(struct socket_unit_spec *spec, const char *key, const char *
                 spec->unsupported = "Service= too long";
 }
 
-static void socket_setting(const char *key, const char *value, void *data) {
-        setting(data, key, value);
-}
-
 int adopt_read_socket_unit(const char *const *dirs, const char *name, struct socket_unit_spec *spec) {
         int r;
 
         memset(spec, 0, sizeof *spec);
-        r = unit_file_read(dirs, name, "Socket", socket_setting, spec);
+        r = unit_file_read(dirs, name, "Socket", setting, spec);
         if (r < 0)
                 return r;
         if (!spec->service[0])
@@ -273,19 +268,6 @@ static void list_socket_units(const char *const *dirs, struct names *u) {
                 closedir(dp);
         }
 }
-
-/* Is there a "service NAME " line in the text so far? */
-static bool service_adopted(const char *text, const char *name) {
-        char want[ADOPT_NAME_MAX + 16];
-        size_t k = (size_t) snprintf(want, sizeof want, "service %s ", name);
-
-        for (const char *p = text; *p; p += strcspn(p, "\n"), p += *p == '\n')
-                if (strncmp(p, want, k) == 0)
-                        return true;
-        return false;
-}
-
-static const char *const kind_names[] = { "stream", "dgram", "seqpacket", "netlink" };
 
 /* Match each port of spec to one of fds not yet used; the number matched. */
 static unsigned match_ports(struct socket_unit_spec *spec, const int *fds, size_t n_fds, bool *used) {
@@ -325,12 +307,12 @@ int adopt_discover_sockets(const char *const *dirs, const int *fds, size_t n_fds
                             spec.unsupported ? spec.unsupported : "some of its sockets were not open at the crash");
                         continue;
                 }
-                bool running = !spec.accept && service_adopted(o->buf, spec.service);
+                bool running = !spec.accept && adopt_text_names(o->buf, "service", spec.service);
                 for (unsigned p = 0; p < spec.n_ports; p++) {
                         for (size_t i = 0; i < n_fds; i++)
                                 used[i] |= fds[i] == spec.ports[p].fd;
                         text_put(o, "socket %s %s %d %s %s\n", name, running ? "running" : "listening", spec.ports[p].fd,
-                            kind_names[spec.ports[p].kind], spec.ports[p].address);
+                            adopt_port_kind_name(spec.ports[p].kind), spec.ports[p].address);
                 }
         }
         return o->cut ? -ENOBUFS : 0;

@@ -712,6 +712,44 @@ static void test_port_matches(void **state) {
         assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, strchr(tcp, ':') + 1, &p), 0);
         assert_false(adopt_port_matches(inet, &p));
 
+        /* A port alone: the any address, IPv4 or IPv6 (systemd's choice). */
+        struct sockaddr_in any4 = { .sin_family = AF_INET };
+        struct sockaddr_in6 any6 = { .sin6_family = AF_INET6 };
+        socklen_t sl = sizeof any4;
+        char value[64];
+        int s4 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_int_equal(bind(s4, (struct sockaddr *) &any4, sizeof any4), 0);
+        assert_int_equal(listen(s4, 4), 0);
+        assert_int_equal(getsockname(s4, (struct sockaddr *) &any4, &sl), 0);
+        snprintf(value, sizeof value, "%u", ntohs(any4.sin_port));
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, value, &p), 0);
+        assert_true(adopt_port_matches(s4, &p));
+        snprintf(value, sizeof value, "127.0.0.1:%u", ntohs(any4.sin_port));
+        assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, value, &p), 0);
+        assert_false(adopt_port_matches(s4, &p));
+        close(s4);
+        int s6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sl = sizeof any6;
+        if (s6 >= 0 && bind(s6, (struct sockaddr *) &any6, sizeof any6) == 0 && listen(s6, 4) == 0 &&
+            getsockname(s6, (struct sockaddr *) &any6, &sl) == 0) {
+                snprintf(value, sizeof value, "%u", ntohs(any6.sin6_port));
+                assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, value, &p), 0);
+                assert_true(adopt_port_matches(s6, &p));
+                snprintf(value, sizeof value, "[::]:%u", ntohs(any6.sin6_port));
+                assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, value, &p), 0);
+                assert_true(adopt_port_matches(s6, &p));
+                snprintf(value, sizeof value, "[::1]:%u", ntohs(any6.sin6_port));
+                assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, value, &p), 0);
+                assert_false(adopt_port_matches(s6, &p));
+                snprintf(value, sizeof value, "0.0.0.0:%u", ntohs(any6.sin6_port));
+                assert_int_equal(adopt_port_parse(ADOPT_PORT_STREAM, value, &p), 0);
+                assert_false(adopt_port_matches(s6, &p)); /* another family */
+        } else {
+                print_message("no IPv6 here: its half was not run\n");
+        }
+        if (s6 >= 0)
+                close(s6);
+
         int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
         struct sockaddr_nl snl = { .nl_family = AF_NETLINK, .nl_groups = 1 };
         if (nl >= 0 && bind(nl, (struct sockaddr *) &snl, sizeof snl) == 0) {
@@ -889,6 +927,14 @@ static void test_parse_socket_lines(void **state) {
         };
         for (size_t i = 0; bad_lines[i]; i++)
                 assert_int_equal(adopt_parse(bad_lines[i], u, 4, &n, &bad), -EINVAL);
+        /* Discovery's lines by word and name, whole words only. */
+        const char *text = "service a.service /system.slice/a.service 42 1 " ID1 "\nskip b.service no process\n";
+        assert_true(adopt_text_names(text, "service", "a.service"));
+        assert_true(adopt_text_names(text, "skip", "b.service"));
+        assert_false(adopt_text_names(text, "skip", "a.service"));
+        assert_false(adopt_text_names(text, "service", "a.servic"));
+        assert_false(adopt_text_names(text, "servic", "a.service"));
+        assert_false(adopt_text_names("", "service", "a.service"));
         assert_int_equal(adopt_parse("socket a.socket listening 5 stream /a\nsocket b.socket listening 6 stream /b\n",
                                      u, 1, &n, &bad),
                          -E2BIG);
